@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from mediahub.assets.models import Asset, AssetTag, TagLabel
+
+
+@admin.register(TagLabel)
+class TagLabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_zh", "group", "enabled"]
+    list_filter = ["group", "enabled"]
+    list_editable = ["enabled"]
+    search_fields = ["name", "name_zh", "prompts"]
+
+
+class AssetTagInline(admin.TabularInline):
+    model = AssetTag
+    extra = 0
+    fields = ["label", "start", "end", "score"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "kind", "status", "progress", "owner", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["title", "description", "original_filename", "sha256"]
+    readonly_fields = ["original", "original_filename", "size_bytes", "sha256", "kind", "mime_type", "duration",
+                       "width", "height", "fps", "codec", "rotation", "bitrate", "container", "status", "stage",
+                       "progress", "error", "run_id", "poster_index", "processed_at", "created_at", "updated_at"]
+    inlines = [AssetTagInline]

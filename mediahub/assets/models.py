@@ -1,0 +1,144 @@
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from mediahub.core.models import TimeStampedModel
+
+
+def original_upload_path(instance: "Asset", filename: str) -> str:
+    """Originals are stored under a generated name; the user's filename is kept in a field."""
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    return f"originals/{uuid.uuid4().hex}{suffix}"
+
+
+class Asset(TimeStampedModel):
+    class Kind(models.TextChoices):
+        VIDEO = "video"
+        IMAGE = "image"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSING = "processing"
+        READY = "ready"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="assets")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    original = models.FileField(upload_to=original_upload_path, max_length=300)
+    original_filename = models.CharField(max_length=300)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    mime_type = models.CharField(max_length=100, blank=True)
+
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds from the first video frame.")
+    width = models.PositiveIntegerField(null=True, blank=True, help_text="Display width, after rotation.")
+    height = models.PositiveIntegerField(null=True, blank=True, help_text="Display height, after rotation.")
+    fps = models.FloatField(null=True, blank=True)
+    codec = models.CharField(max_length=50, blank=True)
+    rotation = models.IntegerField(default=0, help_text="Degrees the stored picture is turned for display.")
+    bitrate = models.BigIntegerField(null=True, blank=True, help_text="Bits per second.")
+    container = models.CharField(max_length=100, blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    stage = models.CharField(max_length=20, blank=True, help_text="The pipeline step running or last run.")
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(null=True, blank=True, help_text="Why processing failed, or what was skipped.")
+    run_id = models.UUIDField(default=uuid.uuid4, help_text="The current pipeline run; older runs stop.")
+    poster_index = models.PositiveIntegerField(null=True, blank=True, help_text="The frame used as thumbnail.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status"]), models.Index(fields=["created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1), name="asset_progress_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("assets:detail", args=[self.pk])
+
+    @property
+    def media_url(self) -> str:
+        return reverse("assets:media", args=[self.pk])
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        return reverse("assets:thumbnail", args=[self.pk]) if self.poster_index is not None else None
+
+
+def frames_folder(asset_id: int) -> str:
+    return f"frames/{asset_id}"
+
+
+def frame_image_path(asset_id: int, index: int) -> str:
+    return f"{frames_folder(asset_id)}/{index:06d}.jpg"
+
+
+class Frame(TimeStampedModel):
+    """One sampled frame per interval (a second by default) of an asset; an image has one, at 0."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="frames")
+    index = models.PositiveIntegerField(help_text="Position in the sampling grid: time ≈ index × interval.")
+    time = models.FloatField(help_text="Seconds from the first video frame to this frame.")
+    image = models.CharField(max_length=300, help_text="Storage name of the frame's JPEG.")
+
+    class Meta:
+        ordering = ["asset", "index"]
+        constraints = [models.UniqueConstraint(fields=["asset", "index"], name="frame_unique_asset_index")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}@{self.time:.2f}s"
+
+    @property
+    def image_url(self) -> str:
+        return reverse("assets:frame", args=[self.asset_id, self.index])
+
+
+class TagLabel(TimeStampedModel):
+    """An entry of the zero-shot tag vocabulary. Labels in one group compete with each other."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="English label shown to users.")
+    name_zh = models.CharField(max_length=100, blank=True, help_text="Chinese label.")
+    group = models.CharField(max_length=50, default="scene", help_text="Labels of a group are alternatives to each other.")
+    prompts = models.TextField(help_text="One text prompt per line; their mean embedding describes the label.")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["group", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def prompt_list(self) -> list[str]:
+        return [line.strip() for line in self.prompts.splitlines() if line.strip()] or [self.name]
+
+
+class AssetTag(TimeStampedModel):
+    """A vocabulary label found in a time range of an asset."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="tags")
+    label = models.ForeignKey(TagLabel, on_delete=models.CASCADE, related_name="asset_tags")
+    start = models.FloatField()
+    end = models.FloatField()
+    score = models.FloatField(help_text="Mean probability of the label over the range, 0..1.")
+
+    class Meta:
+        ordering = ["asset", "start", "label__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "label", "start"], name="assettag_unique_range"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="assettag_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["label", "asset"])]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.start:.0f}-{self.end:.0f}s"

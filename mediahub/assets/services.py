@@ -1,0 +1,202 @@
+"""Writes to assets: creating from an upload, reprocessing, deleting, and the pipeline's bookkeeping."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path, frames_folder
+from mediahub.assets.storage import storage_folder_delete
+from workers.media.probe import MediaError, MediaInfo, probe
+from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = (Asset.Status.QUEUED, Asset.Status.PROCESSING)
+
+
+class UploadRejected(Exception):
+    """The file can't become an asset; the message says why. `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class AssetCreateResult:
+    asset: Asset
+    duplicate: bool
+
+
+def _stage_upload(source: BinaryIO) -> tuple[Path, str, int]:
+    """Copy an upload to a local staging file; return (path, sha256, size)."""
+    staging = settings.DATA_DIR / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(dir=staging, delete=False) as target:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            if size > settings.MAX_UPLOAD_BYTES:
+                target.close()
+                Path(target.name).unlink(missing_ok=True)
+                raise UploadRejected(f"The file is larger than the limit of {settings.MAX_UPLOAD_BYTES // 1024**3} GB.", status=413)
+            target.write(chunk)
+    return Path(target.name), digest.hexdigest(), size
+
+
+def asset_create(*, source: BinaryIO, filename: str, owner, title: str = "", description: str = "") -> AssetCreateResult:
+    """Store an upload and queue its processing, or return the existing asset with identical bytes.
+
+    Raises UploadRejected for empty files and files that are not a readable video or image.
+    """
+    staged, sha256, size = _stage_upload(source)
+    try:
+        existing = Asset.objects.filter(sha256=sha256).first()
+        if existing is not None:
+            return AssetCreateResult(existing, duplicate=True)
+        try:
+            info = probe(staged)
+        except MediaError as exc:
+            status = 400 if size == 0 else 415
+            raise UploadRejected(f"{filename}: {exc}", status=status) from exc
+        return _asset_insert(staged=staged, sha256=sha256, size=size, info=info, filename=filename,
+                             owner=owner, title=title, description=description)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _metadata_fields(info: MediaInfo) -> dict:
+    return {"kind": info.kind, "mime_type": info.mime_type, "width": info.width, "height": info.height,
+            "duration": info.duration, "fps": info.fps, "codec": info.codec, "rotation": info.rotation,
+            "bitrate": info.bitrate, "container": info.container}
+
+
+def _asset_insert(*, staged: Path, sha256: str, size: int, info: MediaInfo, filename: str, owner,
+                  title: str, description: str) -> AssetCreateResult:
+    asset = Asset(
+        owner=owner, title=(title or Path(filename).stem or "Untitled")[:300], description=description,
+        original_filename=Path(filename).name[:300], size_bytes=size, sha256=sha256, **_metadata_fields(info),
+    )
+    with open(staged, "rb") as handle:
+        asset.original.save(Path(filename).name or "upload", File(handle), save=False)
+    try:
+        with transaction.atomic():
+            asset.save()
+            transaction.on_commit(lambda: pipeline_start(asset_id=asset.pk, run_id=asset.run_id))
+    except IntegrityError:
+        # The same bytes were uploaded concurrently and won the race.
+        default_storage.delete(asset.original.name)
+        return AssetCreateResult(Asset.objects.get(sha256=sha256), duplicate=True)
+    logger.info("asset %s created from %s (%s, %d bytes)", asset.pk, filename, info.kind, size)
+    return AssetCreateResult(asset, duplicate=False)
+
+
+def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
+    """Start a new pipeline run (from `first_step`); the previous run, if still going, stops at its next step."""
+    with transaction.atomic():
+        asset.run_id = uuid.uuid4()
+        asset.status = Asset.Status.QUEUED
+        asset.stage = ""
+        asset.progress = 0.0
+        asset.error = None
+        asset.save(update_fields=["run_id", "status", "stage", "progress", "error", "updated_at"])
+        run_id = asset.run_id
+        transaction.on_commit(lambda: pipeline_start(asset_id=asset.pk, run_id=run_id, first_step=first_step))
+    return asset
+
+
+def asset_delete(*, asset: Asset) -> None:
+    """Delete the asset, every derived row (by cascade) and, once committed, its files."""
+    original, frames_dir = asset.original.name, frames_folder(asset.pk)
+    with transaction.atomic():
+        asset.delete()
+        transaction.on_commit(lambda: (default_storage.delete(original), storage_folder_delete(frames_dir)))
+
+
+# The pipeline's bookkeeping. Every write is conditional on the run id, so a
+# superseded run can't overwrite a newer one's rows.
+
+def _current(asset_id: int, run_id: str):
+    return Asset.objects.filter(pk=asset_id, run_id=run_id)
+
+
+def asset_step_begin(*, asset_id: int, run_id: str, stage: str, progress: float) -> Asset | None:
+    """Claim a step of the current run; None if the run was superseded, the asset deleted or failed."""
+    claimed = _current(asset_id, run_id).filter(status__in=ACTIVE_STATUSES).update(
+        status=Asset.Status.PROCESSING, stage=stage, progress=progress, updated_at=timezone.now())
+    return Asset.objects.filter(pk=asset_id).first() if claimed else None
+
+
+def asset_progress_set(*, asset_id: int, run_id: str, progress: float) -> None:
+    _current(asset_id, run_id).update(progress=min(max(progress, 0.0), 1.0))
+
+
+def asset_metadata_save(*, asset: Asset, info: MediaInfo) -> None:
+    _current(asset.pk, asset.run_id).update(**_metadata_fields(info))
+
+
+def asset_warning_set(*, asset: Asset, message: str) -> None:
+    """Record that a run finished with something skipped (shown as the asset's error)."""
+    _current(asset.pk, asset.run_id).update(error=message)
+
+
+def asset_fail(*, asset_id: int, run_id: str, message: str) -> None:
+    logger.warning("asset %s failed: %s", asset_id, message)
+    _current(asset_id, run_id).update(status=Asset.Status.FAILED, error=message, updated_at=timezone.now())
+
+
+def asset_finish(*, asset_id: int, run_id: str) -> None:
+    _current(asset_id, run_id).filter(status=Asset.Status.PROCESSING).update(
+        status=Asset.Status.READY, progress=1.0, stage="done", processed_at=timezone.now(), updated_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    index: int
+    time: float
+
+
+@transaction.atomic
+def frames_replace(*, asset: Asset, frames: Iterable[FrameRecord], poster_index: int | None) -> None:
+    """Make the asset's frame rows exactly `frames` (upsert, delete the rest)."""
+    rows = [Frame(asset=asset, index=f.index, time=f.time, image=frame_image_path(asset.pk, f.index)) for f in frames]
+    Frame.objects.bulk_create(rows, update_conflicts=True, unique_fields=["asset", "index"],
+                              update_fields=["time", "image", "updated_at"])
+    Frame.objects.filter(asset=asset).exclude(index__in=[row.index for row in rows]).delete()
+    _current(asset.pk, asset.run_id).update(poster_index=poster_index)
+
+
+@transaction.atomic
+def asset_tags_replace(*, asset: Asset, tags: Iterable[AssetTag]) -> None:
+    AssetTag.objects.filter(asset=asset).delete()
+    AssetTag.objects.bulk_create(list(tags))
+
+
+def assets_resume_incomplete() -> int:
+    """Start a fresh run for every asset left queued or processing (after a stop or crash)."""
+    unfinished = list(Asset.objects.filter(status__in=ACTIVE_STATUSES))
+    for asset in unfinished:
+        asset_reprocess(asset=asset)
+    return len(unfinished)
+
+
+def assets_reembed() -> int:
+    """Embed and tag every asset again with the configured model (frames are kept when present)."""
+    assets = list(Asset.objects.all())
+    with_frames = set(Frame.objects.values_list("asset_id", flat=True).distinct())
+    for asset in assets:
+        asset_reprocess(asset=asset, first_step=EMBED_STEP if asset.pk in with_frames else STEPS[0])
+    return len(assets)

@@ -1,0 +1,150 @@
+"""Pages for the library, upload and one asset, and the media files they show."""
+
+import mimetypes
+import re
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from mediahub.assets import selectors, services
+from mediahub.assets.models import Asset
+
+LIBRARY_PAGE_SIZE = 48
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _get_asset_for_user(request, pk: int) -> Asset:
+    """The asset, readable by any signed-in user (the library is shared by the newsroom)."""
+    asset = selectors.asset_get(pk=pk)
+    if asset is None:
+        raise Http404("There is no such asset; it may have been deleted.")
+    return asset
+
+
+@require_GET
+def library(request):
+    status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
+    kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
+    page = Paginator(selectors.asset_list(status=status, kind=kind), LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "assets/library.html", {"page": page, "status": status, "kind": kind,
+                                                   "statuses": Asset.Status.values, "kinds": Asset.Kind.values})
+
+
+@require_GET
+def upload(request):
+    return render(request, "assets/upload.html")
+
+
+@require_GET
+def detail(request, pk: int):
+    asset = _get_asset_for_user(request, pk)
+    return render(request, "assets/detail.html", {
+        "asset": asset,
+        "frames": selectors.asset_frames(asset=asset),
+        "tags": asset.tags.all(),
+        "can_manage": selectors.user_can_manage(request.user, asset),
+    })
+
+
+@require_POST
+def reprocess(request, pk: int):
+    asset = _get_asset_for_user(request, pk)
+    if not selectors.user_can_manage(request.user, asset):
+        return HttpResponseForbidden("Only the asset's owner or an editor can reprocess it.")
+    services.asset_reprocess(asset=asset)
+    messages.success(request, f"“{asset.title}” is queued for processing again.")
+    return redirect(asset.get_absolute_url())
+
+
+@require_POST
+def delete(request, pk: int):
+    asset = _get_asset_for_user(request, pk)
+    if not selectors.user_can_manage(request.user, asset):
+        return HttpResponseForbidden("Only the asset's owner or an editor can delete it.")
+    title = asset.title
+    services.asset_delete(asset=asset)
+    messages.success(request, f"“{title}” was deleted.")
+    return redirect("assets:library")
+
+
+@require_GET
+def media(request, pk: int):
+    """The original file, with HTTP Range support so players can seek."""
+    asset = _get_asset_for_user(request, pk)
+    content_type = asset.mime_type or mimetypes.guess_type(asset.original_filename)[0] or "application/octet-stream"
+    return ranged_file_response(request, asset.original.name, content_type, download_name=asset.original_filename)
+
+
+@require_GET
+def thumbnail(request, pk: int):
+    asset = _get_asset_for_user(request, pk)
+    if asset.poster_index is None:
+        raise Http404("This asset has no thumbnail yet.")
+    return frame_image(request, pk, asset.poster_index)
+
+
+@require_GET
+def frame_image(request, pk: int, index: int):
+    frame = selectors.asset_frame(asset_id=pk, index=index)
+    if frame is None or not default_storage.exists(frame.image):
+        raise Http404("There is no such frame.")
+    response = FileResponse(default_storage.open(frame.image, "rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def ranged_file_response(request, name: str, content_type: str, *, download_name: str) -> HttpResponse:
+    """Serve a stored file whole (200) or a byte range of it (206), as RFC 9110 describes."""
+    if not default_storage.exists(name):
+        raise Http404("The original file is missing from storage.")
+    size = default_storage.size(name)
+    byte_range = _parse_range(request.headers.get("Range", ""), size)
+    handle = default_storage.open(name, "rb")
+    if byte_range is None:
+        response = FileResponse(handle, content_type=content_type)
+    elif byte_range == "unsatisfiable":
+        handle.close()
+        response = HttpResponse(status=416, content_type=content_type)
+        response["Content-Range"] = f"bytes */{size}"
+    else:
+        start, end = byte_range
+        handle.seek(start)
+        response = StreamingHttpResponse(_limited(handle, end - start + 1), status=206, content_type=content_type)
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = f'inline; filename="{Path(download_name).name.replace(chr(34), "")}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _parse_range(header: str, size: int):
+    """(start, end) inclusive for a single satisfiable range, "unsatisfiable", or None for the whole file."""
+    match = _RANGE.match(header.strip())
+    if not match or not (match.group(1) or match.group(2)):
+        return None  # absent, multi-range or malformed: send the whole file
+    first, last = match.groups()
+    if first:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    else:
+        start, end = max(size - int(last), 0), size - 1
+    if start >= size or start > end:
+        return "unsatisfiable"
+    return start, end
+
+
+def _limited(handle, length: int, chunk: int = 1 << 16):
+    try:
+        while length > 0:
+            data = handle.read(min(chunk, length))
+            if not data:
+                break
+            length -= len(data)
+            yield data
+    finally:
+        handle.close()

@@ -1,0 +1,102 @@
+"""API plumbing shared by every app: errors as JSON sentences, and health."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.db import connection
+from django.http import Http404, JsonResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from workers.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+def _sentence(detail) -> str:
+    """Flatten DRF's nested error details into one readable sentence."""
+    if isinstance(detail, dict):
+        parts = []
+        for field, value in detail.items():
+            text = _sentence(value)
+            parts.append(text if field in ("detail", "non_field_errors") else f"{field}: {text}")
+        return " ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_sentence(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or "You do not have permission to do this.")
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(" ".join(exc.messages))
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = {"detail": _sentence(response.data)}
+    return response
+
+
+def json_error_or(page_handler, status_code: int, default_detail: str):
+    """A Django error handler answering JSON under /api/ and `page_handler`'s page elsewhere."""
+
+    def handler(request, exception=None, **kwargs):
+        if request.path.startswith("/api/"):
+            detail = default_detail
+            if status_code == 404 and exception is not None and "resolved" not in str(exception):
+                detail = str(exception) or default_detail
+            return JsonResponse({"detail": detail}, status=status_code)
+        args = (request,) if exception is None and status_code == 500 else (request, exception)
+        return page_handler(*args, **kwargs)
+
+    return handler
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - health reports any failure
+        logger.warning("health: database check failed: %s", exc)
+        return f"unreachable: {exc.__class__.__name__}"
+
+
+def _check_broker() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("health: broker check failed: %s", exc)
+        return f"unreachable: {exc.__class__.__name__}"
+
+
+def _count_workers() -> int:
+    try:
+        return len(celery_app.control.ping(timeout=0.5) or [])
+    except Exception:  # noqa: BLE001
+        return 0
+
+
+@extend_schema(
+    summary="Service health: database, broker and live worker count",
+    responses=inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField(),
+                                           "broker": serializers.CharField(), "workers": serializers.IntegerField()}),
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health(request):
+    database = _check_database()
+    broker = _check_broker()
+    workers = _count_workers() if broker == "ok" else 0
+    healthy = database == "ok" and broker == "ok"
+    body = {"status": "ok" if healthy else "error", "database": database, "broker": broker, "workers": workers}
+    return Response(body, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -1,0 +1,152 @@
+// mediahub pages: live status, uploads with progress, seeking. No framework; plain DOM.
+"use strict";
+
+const POLL_MS = 1500;
+const ACTIVE = new Set(["queued", "processing"]);
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+async function fetchAsset(id) {
+  const response = await fetch(`/api/assets/${id}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`asset ${id}: HTTP ${response.status}`);
+  return response.json();
+}
+
+// Show an asset's status, progress and error inside `root` (elements marked data-field).
+function showAssetState(root, asset) {
+  root.dataset.status = asset.status;
+  const status = root.querySelector("[data-field=status]");
+  if (status) { status.textContent = asset.status; status.className = `status status-${asset.status}`; }
+  const progress = root.querySelector("[data-field=progress]");
+  if (progress) { progress.value = asset.progress; progress.hidden = !ACTIVE.has(asset.status); }
+  let error = root.querySelector("[data-field=error]");
+  if (asset.error) {
+    if (!error) { error = document.createElement("p"); error.className = "asset-error"; error.dataset.field = "error"; root.appendChild(error); }
+    error.textContent = asset.error;
+  } else if (error) { error.remove(); }
+}
+
+// Library: refresh the cards of assets that are still being processed.
+function pollLibrary() {
+  const cards = [...document.querySelectorAll(".card[data-asset-id]")].filter((c) => ACTIVE.has(c.dataset.status));
+  if (!cards.length) return;
+  Promise.all(cards.map(async (card) => {
+    try {
+      const asset = await fetchAsset(card.dataset.assetId);
+      showAssetState(card, asset);
+      if (asset.thumbnail && !card.querySelector(".thumb img")) {
+        const img = document.createElement("img"); img.src = asset.thumbnail; img.alt = "";
+        const thumb = card.querySelector(".thumb"); thumb.replaceChildren(img);
+      }
+    } catch (e) { console.warn(e); }
+  })).finally(() => setTimeout(pollLibrary, POLL_MS));
+}
+
+// Asset page: follow processing; reload once it ends so frames and tags appear.
+function pollAssetPage(article) {
+  if (!ACTIVE.has(article.dataset.status)) return;
+  setTimeout(async () => {
+    try {
+      const asset = await fetchAsset(article.dataset.assetId);
+      showAssetState(article, asset);
+      if (!ACTIVE.has(asset.status)) { window.location.reload(); return; }
+    } catch (e) { console.warn(e); }
+    pollAssetPage(article);
+  }, POLL_MS);
+}
+
+function setupSeeking() {
+  const player = document.getElementById("player");
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-seek]");
+    if (!target || !player) return;
+    player.currentTime = parseFloat(target.dataset.seek);
+    player.play().catch(() => {});
+  });
+  if (!player) return;
+  const frames = [...document.querySelectorAll(".filmstrip [data-seek]")];
+  player.addEventListener("timeupdate", () => {
+    let current = null;
+    for (const frame of frames) if (parseFloat(frame.dataset.seek) <= player.currentTime + 0.01) current = frame;
+    frames.forEach((f) => f.classList.toggle("current", f === current));
+  });
+}
+
+function setupConfirm() {
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
+  });
+}
+
+// Upload page: one XHR per file so each gets its own progress bar, then follow processing.
+function setupUpload(form) {
+  const list = document.getElementById("upload-list");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = form.querySelector("input[type=file]");
+    const description = form.querySelector("textarea[name=description]").value;
+    [...input.files].forEach((file) => uploadOne(form.dataset.api, file, description, list));
+    form.reset();
+  });
+}
+
+function uploadRow(list, name) {
+  const row = document.createElement("li");
+  const title = document.createElement("div"); title.className = "name"; title.textContent = name;
+  const bar = document.createElement("progress"); bar.max = 1; bar.value = 0; bar.dataset.field = "progress";
+  const state = document.createElement("div"); state.className = "state"; state.textContent = "uploading…";
+  row.append(title, bar, state); list.appendChild(row);
+  return { row, bar, state, title };
+}
+
+function uploadOne(url, file, description, list) {
+  const { row, bar, state, title } = uploadRow(list, file.name);
+  const body = new FormData(); body.append("file", file); body.append("description", description);
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", url);
+  xhr.setRequestHeader("X-CSRFToken", csrfToken());
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; });
+  xhr.addEventListener("load", () => {
+    let data = {};
+    try { data = JSON.parse(xhr.responseText); } catch (e) { data = { detail: `HTTP ${xhr.status}` }; }
+    if (xhr.status >= 400) { row.classList.add("failed"); state.textContent = data.detail || `Upload failed (HTTP ${xhr.status}).`; bar.hidden = true; return; }
+    const link = document.createElement("a"); link.href = data.url || `/assets/${data.id}/`; link.textContent = file.name;
+    title.replaceChildren(link);
+    if (data.duplicate) { state.textContent = `Already in the library as “${data.title}” (${data.status}); nothing new was created.`; bar.hidden = true; return; }
+    followProcessing(data.id, row, bar, state);
+  });
+  xhr.addEventListener("error", () => { row.classList.add("failed"); state.textContent = "The upload was interrupted; check the connection and try again."; });
+  xhr.send(body);
+}
+
+function followProcessing(id, row, bar, state) {
+  bar.value = 0;
+  const tick = async () => {
+    try {
+      const asset = await fetchAsset(id);
+      bar.value = asset.progress;
+      state.textContent = asset.status === "processing" ? `processing (${asset.stage || "starting"})…` : asset.status;
+      if (asset.error) state.textContent += ` — ${asset.error}`;
+      row.dataset.status = asset.status;
+      if (asset.status === "failed") row.classList.add("failed");
+      if (ACTIVE.has(asset.status)) setTimeout(tick, POLL_MS); else bar.hidden = asset.status !== "ready";
+    } catch (e) { setTimeout(tick, POLL_MS * 2); }
+  };
+  tick();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.getElementById("library")) pollLibrary();
+  const article = document.querySelector("article.asset");
+  if (article) pollAssetPage(article);
+  const form = document.getElementById("upload-form");
+  if (form) setupUpload(form);
+  setupSeeking();
+  setupConfirm();
+});

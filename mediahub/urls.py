@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.renderers import JSONRenderer
+
+from mediahub.assets import api as assets_api
+from mediahub.core import api as core_api
+
+api_urlpatterns = [
+    path("health", login_not_required(core_api.health), name="health"),
+    path("schema", SpectacularAPIView.as_view(renderer_classes=[JSONRenderer, OpenApiJsonRenderer, OpenApiYamlRenderer]),
+         name="schema"),
+    path("assets", assets_api.AssetListApi.as_view(), name="assets"),
+    path("assets/<int:pk>", assets_api.AssetDetailApi.as_view(), name="asset"),
+    path("assets/<int:pk>/reprocess", assets_api.AssetReprocessApi.as_view(), name="asset-reprocess"),
+]
+
+urlpatterns = [
+    path("api/", include((api_urlpatterns, "api"))),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("mediahub.assets.urls")),
+]
+
+handler400 = core_api.json_error_or(defaults.bad_request, 400, "The request could not be understood.")
+handler403 = core_api.json_error_or(defaults.permission_denied, 403, "You do not have permission to do this.")
+handler404 = core_api.json_error_or(defaults.page_not_found, 404, "There is nothing at this address; check the URL.")
+handler500 = core_api.json_error_or(defaults.server_error, 500, "Something went wrong on the server; try again later.")

@@ -1,0 +1,32 @@
+"""The effective Celery configuration: a misspelt setting would be silently ignored."""
+
+from workers.celery import app
+from workers.tasks import asset_embed_frames, asset_probe, asset_sample_frames, asset_tag
+
+
+def test_pipeline_tasks_are_acknowledged_late_and_requeued_when_a_worker_dies():
+    for task in (asset_probe, asset_sample_frames, asset_embed_frames, asset_tag):
+        assert task.acks_late is True
+        assert task.reject_on_worker_lost is True
+        assert task.max_retries == 5
+
+
+def test_workers_take_one_heavy_task_at_a_time_and_keep_no_results():
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_ignore_result is True
+    assert app.conf.task_serializer == "json"
+
+
+def test_queues_split_media_and_ml_work():
+    assert {q.name for q in app.conf.task_queues} == {"media", "ml", "default"}
+    route = app.amqp.router.route
+    assert route({}, "workers.tasks.asset_sample_frames")["queue"].name == "media"
+    assert route({}, "workers.tasks.asset_embed_frames")["queue"].name == "ml"
+    assert route({}, "workers.tasks.asset_finish")["queue"].name == "default"
+
+
+def test_the_broker_is_the_configured_redis():
+    from django.conf import settings
+
+    assert app.conf.broker_url == settings.REDIS_URL
+    assert app.conf.broker_transport_options["visibility_timeout"] >= 600

@@ -1,0 +1,47 @@
+"""The Celery app: queues by resource class and the task presets, defined once.
+
+Queues: `media` (decoding, thumbnails: CPU and disk), `ml` (model inference:
+GPU in production; start those workers with `-Q ml`), `default` (bookkeeping).
+"""
+
+import os
+
+import django.db
+import kombu.exceptions
+import redis.exceptions
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
+
+app = Celery("mediahub")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("media"), Queue("ml"), Queue("default"))
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    "workers.tasks.asset_probe": {"queue": "media"},
+    "workers.tasks.asset_sample_frames": {"queue": "media"},
+    "workers.tasks.asset_embed_frames": {"queue": "ml"},
+    "workers.tasks.asset_tag": {"queue": "ml"},
+    "workers.tasks.library_reembed": {"queue": "ml"},
+}
+app.conf.imports = ("workers.tasks",)
+
+
+# Errors worth a retry: the database or broker was briefly unreachable.
+TRANSIENT_ERRORS = (
+    django.db.OperationalError, django.db.InterfaceError, kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError, ConnectionError, TimeoutError,
+)
+
+# Heavy, idempotent pipeline steps: acknowledged only when done, so a crashed
+# worker's task runs again; retried with backoff only for transient errors.
+PIPELINE_TASK = dict(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    max_retries=5,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+)

@@ -1,0 +1,186 @@
+"""CLIP models through open_clip: one loader for real and demo models.
+
+A model loads lazily, once per process, behind a lock, on the device chosen
+by `choose_device`; inference runs in batches under `torch.inference_mode()`
+and every vector comes back L2-normalised as float32 numpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DEMO = "demo"
+RANDOM_WEIGHTS = "random"  # pretrained value for untrained weights (benchmarks only)
+DEFAULT_TAG_MIN_SIMILARITY = 0.2  # cosine floor for zero-shot tags with real CLIP models
+FAILURE_MEMORY_SECONDS = 300  # don't retry a failed download for every asset
+
+
+class ModelUnavailable(Exception):
+    """The configured model can't be loaded; the message says why and what to do."""
+
+
+def choose_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested and requested != "auto":
+        return requested
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Which model to run: an open_clip name (or "demo") and weights (a tag, a file, or "random")."""
+
+    name: str
+    pretrained: str
+    device: str = "auto"
+    cache_dir: str | None = None
+
+    @property
+    def is_demo(self) -> bool:
+        return self.name == DEMO
+
+    @property
+    def open_clip_name(self) -> str:
+        from workers.ml import demo
+
+        return demo.MODEL_NAME if self.is_demo else self.name
+
+    @property
+    def weights(self) -> str | None:
+        """What open_clip's `pretrained=` gets: a tag, a file path, or None for random init."""
+        from workers.ml import demo
+
+        if self.is_demo:
+            return str(demo.CHECKPOINT_PATH)
+        return None if self.pretrained in ("", RANDOM_WEIGHTS) else self.pretrained
+
+    @property
+    def key(self) -> str:
+        """A stable identity of model + weights: vectors are only compared within one key."""
+        weights = self.weights
+        if weights is None:
+            return f"{self.open_clip_name}@{RANDOM_WEIGHTS}"
+        if Path(weights).is_file():
+            return f"{self.open_clip_name}@file:{_file_digest(Path(weights))}"
+        return f"{self.open_clip_name}@{weights}"
+
+    def embed_dim(self) -> int:
+        """The vector size, from the model config (no weights loaded)."""
+        import open_clip
+
+        self._register()
+        config = open_clip.get_model_config(self.open_clip_name)
+        if config is None:
+            raise ModelUnavailable(f"open_clip has no model named {self.name!r}; see open_clip.list_models() for the names it knows.")
+        return int(config["embed_dim"])
+
+    def _register(self) -> None:
+        if self.is_demo:
+            from workers.ml import demo
+
+            demo.register()
+
+
+class ClipModel:
+    def __init__(self, spec: ClipSpec):
+        import open_clip
+        import torch
+
+        self.spec = spec
+        self.device = choose_device(spec.device)
+        spec._register()
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            spec.open_clip_name, pretrained=spec.weights, device=self.device,
+            cache_dir=spec.cache_dir, load_weights=spec.weights is not None,
+        )
+        model.eval()  # BatchNorm in ResNet towers must not use batch statistics
+        self.model = model
+        self.preprocess = preprocess
+        self.tokenizer = open_clip.get_tokenizer(spec.open_clip_name)
+        self.dim = spec.embed_dim()
+        self.logit_scale = float(model.logit_scale.exp().item())
+        self.tag_min_similarity = self._tag_floor()
+        self._torch = torch
+
+    def _tag_floor(self) -> float:
+        if self.spec.is_demo:
+            from workers.ml import demo
+
+            if demo.META_PATH.exists():
+                return float(json.loads(demo.META_PATH.read_text()).get("tag_min_similarity", DEFAULT_TAG_MIN_SIMILARITY))
+        return DEFAULT_TAG_MIN_SIMILARITY
+
+    def embed_images(self, images: Sequence, batch_size: int = 32) -> np.ndarray:
+        """L2-normalised vectors for PIL images, shape (len(images), dim)."""
+        outputs = []
+        with self._torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                batch = self._torch.stack([self.preprocess(img) for img in images[start:start + batch_size]])
+                features = self.model.encode_image(batch.to(self.device), normalize=True)
+                outputs.append(features.float().cpu().numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
+
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """L2-normalised vectors for texts, shape (len(texts), dim)."""
+        outputs = []
+        with self._torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                tokens = self.tokenizer(list(texts[start:start + batch_size])).to(self.device)
+                outputs.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
+
+
+_loaded: dict[ClipSpec, ClipModel] = {}
+_failures: dict[ClipSpec, tuple[float, str]] = {}
+_lock = threading.Lock()
+
+
+def load_clip(spec: ClipSpec) -> ClipModel:
+    """The model for `spec`, loaded once per process; ModelUnavailable if it can't be had."""
+    with _lock:
+        if spec in _loaded:
+            return _loaded[spec]
+        failed_at, reason = _failures.get(spec, (0.0, ""))
+        if time.monotonic() - failed_at < FAILURE_MEMORY_SECONDS:
+            raise ModelUnavailable(reason)
+        started = time.monotonic()
+        try:
+            model = ClipModel(spec)
+        except ModelUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any loading failure is reported the same way
+            reason = _unavailable_reason(spec, exc)
+            _failures[spec] = (time.monotonic(), reason)
+            raise ModelUnavailable(reason) from exc
+        logger.info("loaded CLIP %s on %s in %.1fs", spec.key, model.device, time.monotonic() - started)
+        _loaded[spec] = model
+        return model
+
+
+def _unavailable_reason(spec: ClipSpec, exc: Exception) -> str:
+    cause = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return (
+        f"The CLIP model {spec.name} with weights {spec.pretrained!r} could not be loaded ({cause[:300]}). "
+        "Weights are downloaded once into the data dir and need network access; offline, set "
+        "MEDIAHUB_CLIP_PRETRAINED to a local checkpoint file (or MEDIAHUB_CLIP_MODEL=demo), then reprocess."
+    )

@@ -1,0 +1,37 @@
+"""What an upload event fans out into.
+
+    probe (media) → sample frames + thumbnails (media) → CLIP embeddings (ml)
+    → zero-shot tags (ml) → finish (default)
+
+Each step takes (asset id, run id), re-reads the asset and stops quietly when
+the run has been superseded (a reprocess started a new one) or the asset was
+deleted. Progress and failures are written to the asset row, which the pages
+poll; no result backend is involved.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from celery import chain
+
+from workers.celery import app
+
+STEPS = ("asset_probe", "asset_sample_frames", "asset_embed_frames", "asset_tag", "asset_finish")
+EMBED_STEP = "asset_embed_frames"  # where a re-embedding with another model starts
+
+
+def pipeline_signature(*, asset_id: int, run_id: uuid.UUID | str, first_step: str = STEPS[0]):
+    steps = STEPS[STEPS.index(first_step):]
+    return chain(*(app.signature(f"workers.tasks.{step}", args=(asset_id, str(run_id)), immutable=True)
+                   for step in steps))
+
+
+def pipeline_start(*, asset_id: int, run_id: uuid.UUID | str, first_step: str = STEPS[0]) -> None:
+    """Enqueue the pipeline (from `first_step`) for one run of an asset. Call after the run is committed."""
+    pipeline_signature(asset_id=asset_id, run_id=run_id, first_step=first_step).apply_async()
+
+
+def pipeline_purge() -> int:
+    """Drop every waiting pipeline message (only safe when no worker is running, as at `make run` start)."""
+    return app.control.purge() or 0

@@ -1,0 +1,168 @@
+"""Thin Celery tasks: load ids, call compute, call services to persist.
+
+Every step takes (asset_id, run_id) and is idempotent: a re-run (redelivery
+after a crash, a retry, a reprocess) rewrites the same rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+import numpy as np
+from celery.exceptions import Ignore
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from mediahub.assets import services as assets
+from mediahub.assets.models import Asset, AssetTag, Frame, TagLabel, frame_image_path
+from mediahub.assets.storage import local_copy
+from mediahub.search import services as search
+from mediahub.search.models import FrameEmbedding
+from mediahub.search.selectors import active_clip_spec
+from workers.celery import PIPELINE_TASK, app
+from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
+from workers.media.probe import MediaError, probe
+from workers.ml.clip import ModelUnavailable, load_clip
+from workers.ml.tagging import tag_ranges
+
+logger = logging.getLogger(__name__)
+PROGRESS_EVERY_SECONDS = 2.0
+
+
+class StepFailed(Exception):
+    """A permanent failure of a step; its message is shown to users as the asset's error."""
+
+
+def pipeline_step(stage: str, progress: float):
+    """Claim the step for the current run, or stop the chain if the run is superseded;
+    turn permanent errors into a failed asset with a readable sentence."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def step(self, asset_id: int, run_id: str):
+            asset = assets.asset_step_begin(asset_id=asset_id, run_id=run_id, stage=stage, progress=progress)
+            if asset is None:
+                logger.info("asset %s run %s: superseded or gone, skipping %s", asset_id, run_id, stage)
+                raise Ignore()
+            try:
+                return func(self, asset)
+            except (MediaError, ModelUnavailable, StepFailed) as exc:
+                assets.asset_fail(asset_id=asset_id, run_id=run_id, message=str(exc))
+                raise Ignore() from exc
+
+        return step
+
+    return decorate
+
+
+class PipelineTask(app.Task):
+    abstract = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """An unexpected error (or retries used up): the asset fails with a sentence, the upload stays."""
+        if len(args) == 2:
+            stage = self.name.rsplit(".", 1)[-1].replace("asset_", "").replace("_", " ")
+            assets.asset_fail(asset_id=args[0], run_id=args[1], message=(
+                f"Processing stopped at the '{stage}' step because of an internal error "
+                f"({exc.__class__.__name__}: {str(exc)[:200]}). The upload is kept: use Reprocess to try again."))
+
+
+def pipeline_task(stage: str, progress: float):
+    def decorate(func):
+        return app.task(bind=True, base=PipelineTask, name=f"workers.tasks.{func.__name__}", **PIPELINE_TASK)(
+            pipeline_step(stage, progress)(func))
+
+    return decorate
+
+
+@pipeline_task("probe", 0.02)
+def asset_probe(self, asset: Asset) -> None:
+    with local_copy(asset.original.name) as path:
+        info = probe(path)
+    assets.asset_metadata_save(asset=asset, info=info)
+
+
+@pipeline_task("frames", 0.05)
+def asset_sample_frames(self, asset: Asset) -> None:
+    interval = settings.FRAME_INTERVAL_SECONDS
+    report = SamplingReport()
+    records, last_progress = [], time.monotonic()
+    with local_copy(asset.original.name) as path:
+        sampled = [sample_image(path)] if asset.kind == Asset.Kind.IMAGE else sample_video(path, interval=interval, report=report)
+        for frame in sampled:
+            default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
+            records.append(assets.FrameRecord(index=frame.index, time=frame.time))
+            if time.monotonic() - last_progress > PROGRESS_EVERY_SECONDS and asset.duration:
+                assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
+                                          progress=0.05 + 0.45 * min(frame.time / asset.duration, 1.0))
+                last_progress = time.monotonic()
+    assets.frames_replace(asset=asset, frames=records, poster_index=_poster_index(records))
+    if report.damaged and asset.duration:
+        assets.asset_warning_set(asset=asset, message=(
+            f"Only the first {report.decoded_until:.1f} s of {asset.duration:.1f} s could be decoded "
+            f"({report.damaged}); the file is truncated or damaged. The decoded part is searchable."))
+
+
+def _poster_index(records: list) -> int | None:
+    """A frame a third of the way in: past fades from black, still early in the story."""
+    return records[len(records) // 3].index if records else None
+
+
+@pipeline_task("embed", 0.5)
+def asset_embed_frames(self, asset: Asset) -> None:
+    spec = active_clip_spec()
+    model = load_clip(spec)
+    embedding_model = search.embedding_model_ensure(spec=spec)
+    frames = list(Frame.objects.filter(asset=asset).order_by("index"))
+    batch_size = settings.EMBED_BATCH_SIZE
+    for start in range(0, len(frames), batch_size):
+        batch = frames[start:start + batch_size]
+        vectors = model.embed_images([_open_frame(frame) for frame in batch], batch_size=batch_size)
+        search.frame_embeddings_save(asset=asset, model=embedding_model, frames=batch, vectors=vectors)
+        assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
+                                  progress=0.5 + 0.4 * (start + len(batch)) / len(frames))
+
+
+def _open_frame(frame: Frame) -> Image.Image:
+    with default_storage.open(frame.image, "rb") as handle:
+        image = Image.open(handle)
+        image.load()
+    return image.convert("RGB")
+
+
+@pipeline_task("tags", 0.92)
+def asset_tag(self, asset: Asset) -> None:
+    spec = active_clip_spec()
+    model = load_clip(spec)
+    embedding_model = search.embedding_model_ensure(spec=spec)
+    labels = list(TagLabel.objects.filter(enabled=True))
+    rows = list(FrameEmbedding.objects.filter(asset=asset, model=embedding_model).order_by("time").values_list("time", "embedding"))
+    if not labels or not rows:
+        assets.asset_tags_replace(asset=asset, tags=[])
+        return
+    label_vectors = _label_vectors(model, labels)
+    times = [row[0] for row in rows]
+    frame_vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
+    ranges = tag_ranges(frame_vectors, times, label_vectors, [label.group for label in labels],
+                        logit_scale=model.logit_scale, min_similarity=model.tag_min_similarity,
+                        interval=settings.FRAME_INTERVAL_SECONDS, duration=asset.duration)
+    assets.asset_tags_replace(asset=asset, tags=[
+        AssetTag(asset=asset, label=labels[r.label], start=r.start, end=r.end, score=r.score) for r in ranges])
+
+
+def _label_vectors(model, labels: list[TagLabel]) -> np.ndarray:
+    """One vector per label: the normalised mean of its prompts' text vectors."""
+    prompts = [label.prompt_list() for label in labels]
+    prompt_vectors = model.embed_texts([prompt for group in prompts for prompt in group])
+    owners = np.repeat(np.arange(len(labels)), [len(group) for group in prompts])
+    means = np.stack([prompt_vectors[owners == i].mean(axis=0) for i in range(len(labels))])
+    return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pipeline_task("finish", 0.99)
+def asset_finish(self, asset: Asset) -> None:
+    assets.asset_finish(asset_id=asset.pk, run_id=asset.run_id)
