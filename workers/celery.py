@@ -10,14 +10,17 @@ import django.db
 import kombu.exceptions
 import redis.exceptions
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
 
 app = Celery("mediahub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("media"), Queue("ml"), Queue("default"))
+QUEUES = ("media", "ml", "default")
+app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES)
 app.conf.task_default_queue = "default"
+app.conf.task_default_exchange = "default"
+app.conf.task_default_routing_key = "default"
 app.conf.task_routes = {
     "workers.tasks.asset_probe": {"queue": "media"},
     "workers.tasks.asset_sample_frames": {"queue": "media"},

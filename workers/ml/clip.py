@@ -178,9 +178,11 @@ def load_clip(spec: ClipSpec) -> ClipModel:
 
 
 def _unavailable_reason(spec: ClipSpec, exc: Exception) -> str:
-    cause = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    cause = " ".join(str(exc).split()) or exc.__class__.__name__
+    if len(cause) > 300:
+        cause = cause[:300].rsplit(". ", 1)[0] + " …"
     return (
-        f"The CLIP model {spec.name} with weights {spec.pretrained!r} could not be loaded ({cause[:300]}). "
+        f"The CLIP model {spec.name} with weights {spec.pretrained!r} could not be loaded ({cause}). "
         "Weights are downloaded once into the data dir and need network access; offline, set "
         "MEDIAHUB_CLIP_PRETRAINED to a local checkpoint file (or MEDIAHUB_CLIP_MODEL=demo), then reprocess."
     )

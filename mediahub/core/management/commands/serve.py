@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from mediahub.assets.services import assets_resume_incomplete
+from workers.celery import QUEUES
 from workers.pipeline import pipeline_purge
 
 STOP_GRACE_SECONDS = 10
@@ -73,13 +74,14 @@ class Command(BaseCommand):
     def _start_children(self, *, port: int, host: str, web_workers: int, concurrency: int) -> dict:
         env = self._child_env()
         worker = subprocess.Popen([
-            sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", "media,ml,default",
+            sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", ",".join(QUEUES),
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", f"mediahub-{os.getpid()}@%h",
         ], env=env)
         web = subprocess.Popen([
             sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "--bind", f"{host}:{port}",
             "--workers", str(web_workers), "--threads", "4", "--worker-class", "gthread",
             "--timeout", "300", "--graceful-timeout", str(STOP_GRACE_SECONDS), "--access-logfile", "-",
+            "--no-control-socket",  # its default path is per user, shared by every data dir
         ], env=env)
         return {"celery worker": worker, "web server": web}
 

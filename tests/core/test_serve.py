@@ -1,0 +1,120 @@
+"""`make run`'s command on a fresh data dir: serves, processes a 60 s upload, stops cleanly on Ctrl-C."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+import requests
+
+from mediahub.embedded import EmbeddedPostgres, EmbeddedRedis
+from tests.conftest import REPO
+from workers.ml.demo.video import write_world_video
+from workers.ml.demo.world import Scene
+
+pytestmark = pytest.mark.worker
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def data_dir():
+    path = Path(tempfile.mkdtemp(prefix="mh-serve-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def clean_env(data_dir: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(MEDIAHUB_DATA_DIR=str(data_dir), MEDIAHUB_CLIP_MODEL="demo", **extra)
+    return env
+
+
+def manage(data_dir: Path, *args: str, **env) -> str:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=clean_env(data_dir, **env),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def wait_healthy(base: str, server: subprocess.Popen, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "manage.py serve exited early"
+        try:
+            body = requests.get(f"{base}/api/health", timeout=2).json()
+            if body["status"] == "ok" and body["workers"] >= 1:
+                return body
+        except (requests.ConnectionError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError("mediahub did not become healthy with a worker")
+
+
+def processes_using(data_dir: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            text = " ".join(process.info["cmdline"] or []) + str((process.info["environ"] or {}).get("MEDIAHUB_DATA_DIR", ""))
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if str(data_dir) in text and process.pid != os.getpid():
+            found.append(process)
+    return found
+
+
+def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_c(data_dir, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "serve.log", "wb")
+    server = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=REPO,
+                              env=clean_env(data_dir, PORT=str(port)), stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        wait_healthy(base, server)
+        assert "/accounts/login/" in requests.get(base + "/", timeout=5).url  # pages need a login
+        manage(data_dir, "createsuperuser", "--noinput", DJANGO_SUPERUSER_USERNAME="editor",
+               DJANGO_SUPERUSER_PASSWORD="a long passphrase", DJANGO_SUPERUSER_EMAIL="e@example.org")
+        token = manage(data_dir, "create_api_token", "editor").strip()
+        headers = {"Authorization": f"Token {token}"}
+
+        video = tmp_path / "sixty.mp4"
+        scenes = [Scene(shape=s, colour=c, background="black", duration=10.0, seed=i)
+                  for i, (s, c) in enumerate([("circle", "red"), ("square", "green"), ("triangle", "blue"),
+                                              ("star", "yellow"), ("cross", "white"), ("diamond", "orange")])]
+        write_world_video(video, scenes, fps=10, width=320, height=240)
+        with open(video, "rb") as handle:
+            created = requests.post(f"{base}/api/assets", files={"file": handle}, headers=headers, timeout=60)
+        assert created.status_code == 201, created.text
+        asset_id = created.json()["id"]
+        deadline = time.monotonic() + 300
+        while (asset := requests.get(f"{base}/api/assets/{asset_id}", headers=headers, timeout=5).json())["status"] not in ("ready", "failed"):
+            assert time.monotonic() < deadline, asset
+            time.sleep(1)
+        assert asset["status"] == "ready", asset["error"]
+        assert {"circle", "square", "triangle", "star", "cross", "diamond"} <= {t["label"] for t in asset["tags"]}
+        with psycopg.connect(EmbeddedPostgres(data_dir).url) as conn:
+            frames, vectors = conn.execute(
+                "SELECT (SELECT count(*) FROM assets_frame WHERE asset_id = %(id)s),"
+                " (SELECT count(*) FROM search_frameembedding WHERE asset_id = %(id)s)", {"id": asset_id}).fetchone()
+        assert (frames, vectors) == (60, 60)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        server.wait(timeout=60)
+        log.close()
+    time.sleep(1)
+    assert processes_using(data_dir) == [], (tmp_path / "serve.log").read_text()[-3000:]
+    assert not EmbeddedPostgres(data_dir).is_running() and not EmbeddedRedis(data_dir).is_running()

@@ -1,0 +1,161 @@
+"""The ingest pipeline run in-process with the demo model: rows, files, tags, idempotency, failures."""
+
+import numpy as np
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+
+from mediahub.assets.models import Asset, AssetTag, Frame
+from mediahub.assets.services import asset_create, asset_reprocess
+from mediahub.search.models import EmbeddingModel, FrameEmbedding
+from tests import factories
+from tests.media_files import constant_rate_times, truncated_copy, write_frames
+from workers import tasks
+from workers.pipeline import pipeline_signature
+
+
+def create(path, owner=None) -> Asset:
+    with open(path, "rb") as source:
+        return asset_create(source=source, filename=path.name, owner=owner).asset
+
+
+def run_pipeline(asset: Asset, first_step: str = "asset_probe") -> Asset:
+    asset.refresh_from_db()
+    pipeline_signature(asset_id=asset.pk, run_id=asset.run_id, first_step=first_step).apply()
+    asset.refresh_from_db()
+    return asset
+
+
+def tag_ranges(asset: Asset) -> dict[str, list[tuple[float, float]]]:
+    ranges: dict[str, list] = {}
+    for tag in AssetTag.objects.filter(asset=asset).select_related("label").order_by("start"):
+        ranges.setdefault(tag.label.name, []).append((tag.start, tag.end))
+    return ranges
+
+
+def snapshot(asset: Asset) -> tuple:
+    frames = list(Frame.objects.filter(asset=asset).order_by("index").values_list("pk", "index", "time", "image"))
+    vectors = list(FrameEmbedding.objects.filter(asset=asset).order_by("time").values_list("frame_id", "model_id", "embedding"))
+    tags = list(AssetTag.objects.filter(asset=asset).order_by("start", "label_id").values_list("label__name", "start", "end", "score"))
+    return frames, [(f, m, np.round(np.asarray(v), 5).tolist()) for f, m, v in vectors], tags
+
+
+@pytest.mark.django_db
+def test_a_video_becomes_ready_with_per_second_frames_vectors_thumbnails_and_tags(two_scene_video):
+    asset = run_pipeline(create(two_scene_video))
+    assert (asset.status, asset.progress, asset.error) == ("ready", 1.0, None)
+    frames = list(Frame.objects.filter(asset=asset).order_by("index"))
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4, 5]
+    assert all(default_storage.exists(f.image) for f in frames)
+    assert asset.poster_index == 2
+    embeddings = FrameEmbedding.objects.filter(asset=asset)
+    assert embeddings.count() == 6
+    model = EmbeddingModel.objects.get()
+    assert model.key.startswith("mediahub-demo@file:") and model.dim == 128
+    assert all(len(e.embedding) == 128 and abs(np.linalg.norm(e.embedding) - 1) < 1e-3 for e in embeddings)
+    ranges = tag_ranges(asset)
+    assert ranges["circle"] == [(0.0, 3.0)] and ranges["red"] == [(0.0, 3.0)]
+    assert ranges["square"] == [(3.0, 6.0)] and ranges["green"] == [(3.0, 6.0)]
+    assert not {"triangle", "star", "purple", "crowd", "fire"} & set(ranges)
+
+
+@pytest.mark.django_db
+def test_running_the_pipeline_again_gives_the_same_rows(two_scene_video):
+    asset = run_pipeline(create(two_scene_video))
+    first = snapshot(asset)
+    asset = run_pipeline(asset_reprocess(asset=asset))
+    assert asset.status == "ready"
+    assert snapshot(asset) == first
+
+
+@pytest.mark.django_db
+def test_each_task_is_idempotent_when_called_twice(two_scene_video):
+    asset = run_pipeline(create(two_scene_video))
+    Asset.objects.filter(pk=asset.pk).update(status="processing")
+    before = snapshot(asset)
+    for task in (tasks.asset_sample_frames, tasks.asset_embed_frames, tasks.asset_tag):
+        task.apply(args=(asset.pk, str(asset.run_id)))
+        task.apply(args=(asset.pk, str(asset.run_id)))
+    assert snapshot(asset) == before
+
+
+@pytest.mark.django_db
+def test_an_image_goes_through_the_same_path_as_one_frame(tmp_path):
+    from workers.ml.demo.video import write_world_image
+    from workers.ml.demo.world import Scene
+
+    path = tmp_path / "still.jpg"
+    write_world_image(path, Scene(shape="star", colour="yellow", background="purple", duration=1, seed=9))
+    asset = run_pipeline(create(path))
+    assert (asset.status, asset.kind) == ("ready", "image")
+    assert list(Frame.objects.filter(asset=asset).values_list("index", "time")) == [(0, 0.0)]
+    assert tag_ranges(asset)["star"] == [(0.0, 0.0)]
+    assert tag_ranges(asset)["yellow"] == [(0.0, 0.0)]
+
+
+@pytest.mark.django_db
+def test_a_truncated_video_is_ready_for_its_decodable_part_and_says_what_is_missing(tmp_path):
+    whole = write_frames(tmp_path / "whole.ts", constant_rate_times(8))
+    asset = run_pipeline(create(truncated_copy(whole, tmp_path / "cut.ts", 0.5)))
+    assert asset.status == "ready"
+    assert "could be decoded" in asset.error and "truncated or damaged" in asset.error
+    assert 2 <= Frame.objects.filter(asset=asset).count() <= 6
+
+
+@pytest.mark.django_db
+def test_when_the_model_cannot_be_loaded_the_asset_fails_with_the_reason_and_keeps_the_rest(
+        two_scene_video, settings, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # an air-gapped machine: the hub can't be reached
+    settings.CLIP_MODEL, settings.CLIP_PRETRAINED = "ViT-B-32", "laion2b_s34b_b79k"
+    asset = run_pipeline(create(two_scene_video))
+    assert asset.status == "failed"
+    assert "ViT-B-32" in asset.error and "laion2b_s34b_b79k" in asset.error
+    assert "MEDIAHUB_CLIP_PRETRAINED" in asset.error
+    assert Frame.objects.filter(asset=asset).count() == 6  # thumbnails and playback still work
+    assert default_storage.exists(asset.original.name)  # the upload is kept
+
+
+@pytest.mark.django_db
+def test_a_superseded_run_stops_without_touching_the_new_one(two_scene_video):
+    asset = create(two_scene_video)
+    old_run = str(asset.run_id)
+    asset_reprocess(asset=asset)
+    tasks.asset_probe.apply(args=(asset.pk, old_run))
+    asset.refresh_from_db()
+    assert (asset.status, asset.stage) == ("queued", "")
+
+
+@pytest.mark.django_db
+def test_a_deleted_asset_stops_its_pipeline_quietly(two_scene_video):
+    asset = create(two_scene_video)
+    asset_id, run_id = asset.pk, str(asset.run_id)
+    Asset.objects.filter(pk=asset_id).delete()
+    result = tasks.asset_probe.apply(args=(asset_id, run_id))
+    assert result.state == "IGNORED"
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_fails_the_asset_with_a_sentence_and_keeps_the_upload(two_scene_video, monkeypatch):
+    asset = create(two_scene_video)
+
+    def broken(*args, **kwargs):
+        raise ValueError("simulated bug")
+
+    monkeypatch.setattr(tasks, "encode_jpeg", broken)
+    asset = run_pipeline(asset)
+    assert asset.status == "failed"
+    assert "'frames' step" in asset.error and "Reprocess" in asset.error
+    assert default_storage.exists(asset.original.name)
+
+
+@pytest.mark.django_db
+def test_reembed_with_another_model_adds_its_vectors_and_prune_drops_the_old(two_scene_video, settings):
+    asset = run_pipeline(create(two_scene_video))
+    settings.CLIP_MODEL, settings.CLIP_PRETRAINED = "ViT-B-32", "random"
+    call_command("reembed", "--prune")
+    asset = run_pipeline(asset, first_step="asset_embed_frames")
+    assert asset.status == "ready"
+    model = EmbeddingModel.objects.get(key="ViT-B-32@random")
+    assert FrameEmbedding.objects.filter(asset=asset, model=model).count() == 6
+    assert model.dim == 512
+    assert not FrameEmbedding.objects.exclude(model=model).exists()

@@ -1,0 +1,58 @@
+"""Upload → real Celery worker process → ready, including a worker crash in the middle."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from mediahub.assets.models import Asset, AssetTag, Frame
+from mediahub.search.models import FrameEmbedding
+from tests.conftest import wait_for_asset
+from tests.media_files import constant_rate_times, write_frames
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def upload(api, path):
+    with open(path, "rb") as handle:
+        response = api.post("/api/assets", {"file": handle}, format="multipart")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_an_uploaded_video_is_processed_by_the_worker(celery_worker, owner_api, two_scene_video):
+    created = upload(owner_api, two_scene_video)
+    asset = wait_for_asset(created["id"])
+    assert asset.status == "ready", f"{asset.error}\n{celery_worker.log()}"
+    assert Frame.objects.filter(asset=asset).count() == 6
+    assert FrameEmbedding.objects.filter(asset=asset).count() == 6
+    labels = set(AssetTag.objects.filter(asset=asset).values_list("label__name", flat=True))
+    assert {"circle", "square", "red", "green"} <= labels
+    body = owner_api.get(f"/api/assets/{asset.pk}").json()
+    assert body["status"] == "ready" and body["progress"] == 1.0
+    assert {t["label"] for t in body["tags"]} >= {"circle", "square"}
+    assert owner_api.get(body["thumbnail"]).status_code == 200
+
+
+def _wait_for_stage(asset_id: int, stages: set[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Asset.objects.filter(pk=asset_id, stage__in=stages, status="processing").exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"asset {asset_id} never reached {stages}")
+
+
+def test_a_worker_process_killed_mid_task_is_redelivered_and_the_asset_still_gets_ready(
+        celery_worker, owner_api, tmp_path):
+    video = write_frames(tmp_path / "long.mp4", constant_rate_times(40, fps=25), width=640, height=480)
+    created = upload(owner_api, video)
+    _wait_for_stage(created["id"], {"frames"})
+    for pid in celery_worker.pool_children():
+        os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+    asset = wait_for_asset(created["id"], timeout=180)
+    assert asset.status == "ready", f"{asset.error}\n{celery_worker.log()}"
+    assert "WorkerLostError" in celery_worker.log() or "SIGKILL" in celery_worker.log()
+    assert Frame.objects.filter(asset=asset).count() == 40
+    assert FrameEmbedding.objects.filter(asset=asset).count() == 40
