@@ -2,9 +2,10 @@
 
 Labels of one group are alternatives (a shape is a circle *or* a square), so a
 label's probability is a softmax over its group at the model's logit scale. A
-frame gets a label when that probability is at least `min_probability` and the
-cosine similarity clears the model's floor, which keeps a group of labels that
-fit nothing (news scenes in the test-pattern world) from tagging noise.
+frame gets a label when that probability is over `min_probability` (so a tie
+picks none) and the cosine similarity clears the model's floor, which keeps a
+group of labels that fit nothing (news scenes in the test-pattern world) from
+tagging noise.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def tag_ranges(frame_vectors: np.ndarray, times: Sequence[float], label_vectors:
     if len(times) == 0 or len(label_vectors) == 0:
         return []
     similarities, probabilities = label_probabilities(frame_vectors, label_vectors, groups, logit_scale)
-    shown = (probabilities >= min_probability) & (similarities >= min_similarity)
+    shown = (probabilities > min_probability) & (similarities >= min_similarity)
     ranges = []
     for label in range(label_vectors.shape[0]):
         for first, last in _runs(np.flatnonzero(shown[:, label])):

@@ -1,0 +1,50 @@
+"""One open_clip loader for the demo and real models: identity, caching, normalised outputs, failures."""
+
+import numpy as np
+import pytest
+
+from workers.ml import demo
+from workers.ml.clip import ClipSpec, ModelUnavailable, choose_device, load_clip
+
+DEMO = ClipSpec(name="demo", pretrained="ignored-for-demo")
+
+
+def test_the_demo_model_loads_once_per_process_through_open_clip():
+    model = load_clip(DEMO)
+    assert load_clip(ClipSpec(name="demo", pretrained="ignored-for-demo")) is model
+    assert model.spec.open_clip_name == demo.MODEL_NAME
+    assert model.tokenizer.context_length == 48  # the registered config, not open_clip's default 77
+    assert not model.model.training  # BatchNorm in eval mode
+
+
+def test_outputs_are_l2_normalised_float32():
+    from PIL import Image
+
+    model = load_clip(DEMO)
+    images = model.embed_images([Image.new("RGB", (64, 48), (220, 40, 40)), Image.new("RGB", (48, 64), (20, 20, 20))])
+    texts = model.embed_texts(["a red circle", "红色圆形", "圆形"])
+    for vectors, count in ((images, 2), (texts, 3)):
+        assert vectors.shape == (count, model.dim) and vectors.dtype == np.float32
+        assert np.linalg.norm(vectors, axis=1) == pytest.approx(np.ones(count), abs=1e-4)
+
+
+def test_model_keys_identify_the_weights():
+    assert DEMO.key.startswith("mediahub-demo@file:")
+    assert ClipSpec(name="ViT-B-32", pretrained="laion2b_s34b_b79k").key == "ViT-B-32@laion2b_s34b_b79k"
+    assert ClipSpec(name="ViT-B-32", pretrained="random").key == "ViT-B-32@random"
+    assert ClipSpec(name="ViT-B-32", pretrained="random").embed_dim() == 512
+
+
+def test_a_missing_checkpoint_file_is_reported_with_what_to_do(tmp_path):
+    with pytest.raises(ModelUnavailable, match="MEDIAHUB_CLIP_PRETRAINED"):
+        load_clip(ClipSpec(name="ViT-B-32", pretrained=str(tmp_path / "missing.pt")))
+
+
+def test_an_unknown_model_name_is_reported():
+    with pytest.raises(ModelUnavailable, match="no-such-model"):
+        load_clip(ClipSpec(name="no-such-model", pretrained="random"))
+
+
+def test_the_device_is_chosen_in_one_place():
+    assert choose_device("cpu") == "cpu"
+    assert choose_device("auto") in ("cpu", "cuda")
