@@ -148,7 +148,7 @@ def asset_tag(self, asset: Asset) -> None:
     times = [row[0] for row in rows]
     frame_vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
     ranges = tag_ranges(frame_vectors, times, label_vectors, [label.group for label in labels],
-                        logit_scale=model.logit_scale, min_similarity=model.tag_min_similarity,
+                        logit_scale=model.logit_scale, min_similarity=model.calibration.tag_floor,
                         interval=settings.FRAME_INTERVAL_SECONDS, duration=asset.duration)
     assets.asset_tags_replace(asset=asset, tags=[
         AssetTag(asset=asset, label=labels[r.label], start=r.start, end=r.end, score=r.score) for r in ranges])

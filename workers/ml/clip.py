@@ -8,7 +8,6 @@ and every vector comes back L2-normalised as float32 numpy.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -22,8 +21,22 @@ logger = logging.getLogger(__name__)
 
 DEMO = "demo"
 RANDOM_WEIGHTS = "random"  # pretrained value for untrained weights (benchmarks only)
-DEFAULT_TAG_MIN_SIMILARITY = 0.2  # cosine floor for zero-shot tags with real CLIP models
 FAILURE_MEMORY_SECONDS = 300  # don't retry a failed download for every asset
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a model's cosine similarities read, for ranking and tagging."""
+
+    match_floor: float  # a second scoring below this does not match a query well
+    spread: float  # typical gap between a matching and a non-matching second
+    feedback_radius: float  # queries whose vectors are closer than this (cosine) share feedback
+    tag_floor: float  # a frame needs this similarity to a label to be tagged with it
+
+
+# Published CLIP models put matching image-text pairs around 0.25-0.35 cosine and
+# unrelated ones around 0.1-0.2; paraphrases of a query stay above ~0.85.
+REAL_CLIP_CALIBRATION = Calibration(match_floor=0.22, spread=0.08, feedback_radius=0.85, tag_floor=0.2)
 
 
 class ModelUnavailable(Exception):
@@ -119,16 +132,19 @@ class ClipModel:
         self.tokenizer = open_clip.get_tokenizer(spec.open_clip_name)
         self.dim = spec.embed_dim()
         self.logit_scale = float(model.logit_scale.exp().item())
-        self.tag_min_similarity = self._tag_floor()
+        self.calibration = self._calibration()
         self._torch = torch
 
-    def _tag_floor(self) -> float:
+    def _calibration(self) -> Calibration:
+        """The demo model's figures were measured on its world (see workers/ml/demo/calibrate.py)."""
         if self.spec.is_demo:
             from workers.ml import demo
 
-            if demo.META_PATH.exists():
-                return float(json.loads(demo.META_PATH.read_text()).get("tag_min_similarity", DEFAULT_TAG_MIN_SIMILARITY))
-        return DEFAULT_TAG_MIN_SIMILARITY
+            measured = demo.load_meta().get("calibration")
+            if measured:
+                return Calibration(**measured)
+            logger.warning("the demo model has no calibration yet: run python -m workers.ml.demo.calibrate")
+        return REAL_CLIP_CALIBRATION
 
     def embed_images(self, images: Sequence, batch_size: int = 32) -> np.ndarray:
         """L2-normalised vectors for PIL images, shape (len(images), dim)."""
