@@ -8,6 +8,8 @@ from rest_framework.renderers import JSONRenderer
 
 from mediahub.assets import api as assets_api
 from mediahub.core import api as core_api
+from mediahub.search import api as search_api
+from mediahub.search import views as search_views
 
 api_urlpatterns = [
     path("health", login_not_required(core_api.health), name="health"),
@@ -16,12 +18,17 @@ api_urlpatterns = [
     path("assets", assets_api.AssetListApi.as_view(), name="assets"),
     path("assets/<int:pk>", assets_api.AssetDetailApi.as_view(), name="asset"),
     path("assets/<int:pk>/reprocess", assets_api.AssetReprocessApi.as_view(), name="asset-reprocess"),
+    path("assets/<int:pk>/similar", search_api.MoreLikeThisApi.as_view(), name="asset-similar"),
+    path("search", search_api.SearchApi.as_view(), name="search"),
+    path("search/image", search_api.ImageSearchApi.as_view(), name="search-image"),
+    path("feedback", search_api.FeedbackApi.as_view(), name="feedback"),
 ]
 
 urlpatterns = [
     path("api/", include((api_urlpatterns, "api"))),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("search/", search_views.search_page, name="search"),
     path("", include("mediahub.assets.urls")),
 ]
 

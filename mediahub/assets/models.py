@@ -2,6 +2,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.urls import reverse
 
@@ -56,7 +57,11 @@ class Asset(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["kind", "status"]), models.Index(fields=["created_at"])]
+        indexes = [
+            models.Index(fields=["kind", "status"]),
+            models.Index(fields=["created_at"]),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="asset_title_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1), name="asset_progress_0_1"),
         ]

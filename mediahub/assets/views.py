@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from mediahub.assets import selectors, services
@@ -46,9 +47,21 @@ def detail(request, pk: int):
     return render(request, "assets/detail.html", {
         "asset": asset,
         "frames": selectors.asset_frames(asset=asset),
-        "tags": asset.tags.all(),
+        "tag_rows": _timeline_rows(asset),
         "can_manage": selectors.user_can_manage(request.user, asset),
     })
+
+
+def _timeline_rows(asset: Asset) -> list[dict]:
+    """One row per tag label, its ranges placed as percentages of the asset's duration."""
+    length = asset.duration or 0
+    rows: dict[int, dict] = {}
+    for tag in asset.tags.all():
+        row = rows.setdefault(tag.label_id, {"label": tag.label, "segments": []})
+        left = 100 * tag.start / length if length else 0
+        width = max(100 * (tag.end - tag.start) / length, 0.8) if length else 100
+        row["segments"].append({"tag": tag, "left": round(left, 3), "width": round(min(width, 100 - left), 3)})
+    return sorted(rows.values(), key=lambda row: row["segments"][0]["tag"].start)
 
 
 @require_POST
@@ -118,7 +131,7 @@ def ranged_file_response(request, name: str, content_type: str, *, download_name
         response["Content-Length"] = str(end - start + 1)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
-    response["Content-Disposition"] = f'inline; filename="{Path(download_name).name.replace(chr(34), "")}"'
+    response["Content-Disposition"] = content_disposition_header(False, Path(download_name).name)
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -1,3 +1,6 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 from pgvector.django import VectorField
 
@@ -38,7 +41,57 @@ class FrameEmbedding(TimeStampedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["frame", "model"], name="frameemb_unique_frame_model")]
-        indexes = [models.Index(fields=["model", "asset"])]
+        indexes = [models.Index(fields=["model", "asset", "time"])]
 
     def __str__(self) -> str:
         return f"{self.frame} by {self.model_id}"
+
+
+class Search(TimeStampedModel):
+    """One search as run: what was asked, the vector used, the filters and the moments shown with their ranks."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text"
+        IMAGE = "image"
+        MOMENT = "moment"  # "more like this" from one second of an asset
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="searches")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    query = models.TextField(blank=True)
+    model = models.ForeignKey(EmbeddingModel, on_delete=models.CASCADE, related_name="searches")
+    vector = VectorField(help_text="The query vector as searched (after refinement by feedback).")
+    session_key = models.CharField(max_length=64, blank=True, db_index=True,
+                                   help_text="Groups a user's searches for query refinement.")
+    filters = models.JSONField(default=dict)
+    results = models.JSONField(default=list, help_text="[{asset_id, start, end, score, rank}] as shown.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["model", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.query[:50]}"
+
+
+class Feedback(TimeStampedModel):
+    """A click or judgement on a moment a search returned; shared by everyone searching the library."""
+
+    class Action(models.TextChoices):
+        CLICK = "click"
+        RELEVANT = "relevant"
+        IRRELEVANT = "irrelevant"
+
+    search = models.ForeignKey(Search, on_delete=models.CASCADE, related_name="feedback")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="feedback")
+    start = models.FloatField()
+    end = models.FloatField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "action"])]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="feedback_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.asset_id}@{self.start:.0f}-{self.end:.0f}"

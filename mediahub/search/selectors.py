@@ -1,11 +1,324 @@
-"""Reads of search data."""
+"""Reads of search data: the coarse-to-fine moment search, and feedback near a query."""
 
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
 from django.conf import settings
+from django.db import connection
+from django.db.models import F, Func
 
-from workers.ml.clip import ClipSpec
+from mediahub.assets.models import Asset, AssetTag, TagLabel
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding
+from mediahub.search.ranking import FeedbackEvent, Moment, Second, background_level, merge_seconds
+from workers.ml.clip import Calibration, ClipSpec, load_clip
+
+ANN_CANDIDATES = 300  # seconds taken from the HNSW pass
+EF_SEARCH = 200  # HNSW search breadth (pgvector hnsw.ef_search)
+WINDOW_PADDING = 12.0  # seconds scored exactly around each candidate, to find a moment's edges
+TEXT_MATCH_ASSETS = 20  # assets whose title/description match the query, scored even without a visual match
 
 
 def active_clip_spec() -> ClipSpec:
     """The CLIP model the settings ask for (MEDIAHUB_CLIP_MODEL / _PRETRAINED / MEDIAHUB_DEVICE)."""
     return ClipSpec(name=settings.CLIP_MODEL, pretrained=settings.CLIP_PRETRAINED, device=settings.DEVICE,
                     cache_dir=str(settings.MODEL_CACHE_DIR))
+
+
+def embedding_model_get(*, spec: ClipSpec) -> EmbeddingModel | None:
+    return EmbeddingModel.objects.filter(key=spec.key).first()
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kind: str | None = None
+    tag: TagLabel | None = None
+    asset: int | None = None
+    after: date | None = None
+    before: date | None = None
+    person: int | None = None
+
+    def as_json(self) -> dict:
+        values = {"kind": self.kind, "tag": self.tag.name if self.tag else None, "asset": self.asset,
+                  "after": self.after.isoformat() if self.after else None,
+                  "before": self.before.isoformat() if self.before else None, "person": self.person}
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def _asset_conditions(filters: SearchFilters, params: dict) -> str:
+    """SQL conditions on alias `a` (assets_asset) for the asset-level filters."""
+    conditions = []
+    if filters.kind:
+        conditions.append("a.kind = %(kind)s")
+        params["kind"] = filters.kind
+    if filters.asset is not None:
+        conditions.append("a.id = %(asset)s")
+        params["asset"] = filters.asset
+    if filters.after:
+        conditions.append("a.created_at >= %(after)s")
+        params["after"] = filters.after
+    if filters.before:
+        conditions.append("a.created_at < %(before)s::date + 1")
+        params["before"] = filters.before
+    return " AND ".join(conditions)
+
+
+def _second_conditions(filters: SearchFilters, params: dict) -> str:
+    """SQL conditions on alias `fe` (one second) for filters that pick seconds, not assets."""
+    conditions = []
+    asset_conditions = _asset_conditions(filters, params)
+    if asset_conditions:
+        conditions.append(f"fe.asset_id IN (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})")
+    if filters.tag is not None:
+        params["tag_label"] = filters.tag.pk
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM {AssetTag._meta.db_table} t WHERE t.asset_id = fe.asset_id"
+            " AND t.label_id = %(tag_label)s AND fe.time >= t.start AND (fe.time < t.\"end\" OR t.start = t.\"end\"))")
+    return "".join(f" AND {condition}" for condition in conditions)
+
+
+def _vector_literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{v:.7g}" for v in np.asarray(vector, dtype=np.float32)) + "]"
+
+
+def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
+                   limit: int = ANN_CANDIDATES, ef_search: int = EF_SEARCH) -> list[tuple[int, float]]:
+    """Coarse pass: (asset_id, time) of the nearest seconds through the model's HNSW index.
+
+    Filters are applied inside the index scan; pgvector's iterative scan keeps
+    walking the graph until enough seconds pass them.
+    """
+    params = {"q": _vector_literal(vector), "limit": limit}
+    dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
+    sql = (
+        f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
+        f"WHERE fe.model_id = {model_id}{_second_conditions(filters, params)} "
+        f"ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                       [str(max(ef_search, limit))])
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def exact_window_scores(*, vector: np.ndarray, model: EmbeddingModel, candidates: list[tuple[int, float]],
+                        filters: SearchFilters, extra_assets: list[int] = ()) -> dict[int, list[Second]]:
+    """Fine pass: exact cosine similarity of every second near a candidate (and of every
+    second of `extra_assets`), computed in Postgres so no vector leaves the database."""
+    windows = _windows(candidates) + [(asset_id, -1.0, 1e12) for asset_id in extra_assets]
+    if not windows:
+        return {}
+    params = {"q": _vector_literal(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
+              "t1": [w[2] for w in windows]}
+    dim = int(model.dim)
+    sql = (
+        f"SELECT DISTINCT fe.asset_id, fe.time, 1 - (fe.embedding::vector({dim}) <=> %(q)s::vector({dim})) "
+        f"FROM search_frameembedding fe "
+        f"JOIN unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]) AS w(asset_id, t0, t1) "
+        f"ON fe.asset_id = w.asset_id AND fe.time BETWEEN w.t0 AND w.t1 "
+        f"WHERE fe.model_id = {int(model.pk)}{_second_conditions(filters, params)}"
+    )
+    scores: dict[int, list[Second]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for asset_id, time, score in cursor.fetchall():
+            scores[asset_id].append(Second(time=time, score=float(score)))
+    return scores
+
+
+def _windows(candidates: list[tuple[int, float]]) -> list[tuple[int, float, float]]:
+    """Per asset, the candidate times padded by WINDOW_PADDING and merged where they overlap."""
+    by_asset: dict[int, list[float]] = defaultdict(list)
+    for asset_id, time in candidates:
+        by_asset[asset_id].append(time)
+    windows = []
+    for asset_id, times in by_asset.items():
+        times.sort()
+        start, end = times[0] - WINDOW_PADDING, times[0] + WINDOW_PADDING
+        for time in times[1:]:
+            if time - WINDOW_PADDING <= end:
+                end = time + WINDOW_PADDING
+            else:
+                windows.append((asset_id, start, end))
+                start, end = time - WINDOW_PADDING, time + WINDOW_PADDING
+        windows.append((asset_id, start, end))
+    return windows
+
+
+def text_matches(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_ASSETS) -> dict[int, float]:
+    """Assets whose title or description match the query text, with a 0..1 strength:
+    full-text search (any language's words, 'simple' configuration), fuzzy title
+    similarity (pg_trgm), and plain substring matching for scripts without spaces (Chinese)."""
+    query = query.strip()
+    if not query:
+        return {}
+    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit}
+    asset_conditions = _asset_conditions(filters, params)
+    where = f" AND {asset_conditions}" if asset_conditions else ""
+    sql = (
+        "SELECT a.id, GREATEST("
+        " ts_rank_cd(to_tsvector('simple', a.title || ' ' || a.description), plainto_tsquery('simple', %(q)s), 1) * 2,"
+        " similarity(a.title, %(q)s),"
+        " CASE WHEN a.title ILIKE %(like)s OR a.description ILIKE %(like)s THEN 1.0 ELSE 0 END) AS strength "
+        f"FROM {Asset._meta.db_table} a WHERE ("
+        " to_tsvector('simple', a.title || ' ' || a.description) @@ plainto_tsquery('simple', %(q)s)"
+        " OR a.title %% %(q)s OR a.title ILIKE %(like)s OR a.description ILIKE %(like)s)"
+        f"{where} ORDER BY strength DESC LIMIT %(limit)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {asset_id: min(float(strength), 1.0) for asset_id, strength in cursor.fetchall()}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def tags_named_in(query: str) -> list[TagLabel]:
+    """Vocabulary labels the query names, in English (as words) or Chinese (as a substring)."""
+    lowered = query.lower()
+    labels = []
+    for label in TagLabel.objects.filter(enabled=True):
+        english = re.search(rf"(?<![\w]){re.escape(label.name.lower())}(?![\w])", lowered)
+        chinese = label.name_zh and label.name_zh in query
+        if english or chinese:
+            labels.append(label)
+    return labels
+
+
+def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
+    """Set each moment's `tag` strength: the best score of a named tag overlapping it."""
+    if not labels or not moments:
+        return
+    tags = AssetTag.objects.filter(label__in=labels, asset_id__in={m.asset_id for m in moments})
+    by_asset = defaultdict(list)
+    for tag in tags:
+        by_asset[tag.asset_id].append(tag)
+    for moment in moments:
+        overlapping = [t.score for t in by_asset[moment.asset_id] if moment.overlaps(t.start, t.end)]
+        moment.tag = max(overlapping, default=0.0)
+
+
+def feedback_near(*, vector: np.ndarray, model: EmbeddingModel, asset_ids: set[int], radius: float) -> list[FeedbackEvent]:
+    """Feedback on these assets given to searches whose query vector lies within `radius` of this one."""
+    if not asset_ids:
+        return []
+    dim = int(model.dim)
+    sql = (
+        "SELECT f.asset_id, f.start, f.\"end\", f.action, EXTRACT(EPOCH FROM now() - f.created_at) / 86400,"
+        f" 1 - (s.vector::vector({dim}) <=> %(q)s::vector({dim})) AS similarity "
+        f"FROM {Feedback._meta.db_table} f JOIN search_search s ON s.id = f.search_id "
+        f"WHERE s.model_id = %(model)s AND f.asset_id = ANY(%(assets)s) "
+        f"AND 1 - (s.vector::vector({dim}) <=> %(q)s::vector({dim})) > %(radius)s"
+    )
+    params = {"q": _vector_literal(vector), "model": model.pk, "assets": list(asset_ids), "radius": radius}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [FeedbackEvent(asset_id=a, start=s, end=e, action=act, age_days=float(age), query_similarity=float(sim))
+                for a, s, e, act, age, sim in cursor.fetchall()]
+
+
+@dataclass
+class MomentSearch:
+    """Everything the fine pass needs, gathered from the database."""
+
+    scores: dict[int, list[Second]]
+    text: dict[int, float]
+    assets: dict[int, Asset] = field(default_factory=dict)
+
+
+def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str) -> MomentSearch:
+    candidates = ann_candidates(vector=vector, model=model, filters=filters)
+    text = text_matches(query=query, filters=filters) if query else {}
+    candidate_assets = {asset_id for asset_id, _ in candidates}
+    extra = [asset_id for asset_id in text if asset_id not in candidate_assets]
+    scores = exact_window_scores(vector=vector, model=model, candidates=candidates, filters=filters, extra_assets=extra)
+    assets = Asset.objects.in_bulk(list(scores))
+    return MomentSearch(scores=scores, text=text, assets=assets)
+
+
+def moments_from_scores(gathered: MomentSearch, *, floor: float) -> list[Moment]:
+    background = background_level(s.score for seconds in gathered.scores.values() for s in seconds)
+    interval = settings.FRAME_INTERVAL_SECONDS
+    moments = []
+    for asset_id, seconds in gathered.scores.items():
+        asset = gathered.assets.get(asset_id)
+        if asset is None:
+            continue
+        duration = asset.duration if asset.kind == Asset.Kind.VIDEO else None
+        for moment in merge_seconds(asset_id, seconds, interval=interval, background=background,
+                                    min_peak=min(floor, background), duration=duration):
+            moment.text = gathered.text.get(asset_id, 0.0)
+            moments.append(moment)
+    return moments
+
+
+def moment_vectors_mean(*, model: EmbeddingModel, ranges: list[tuple[int, float, float]]) -> np.ndarray | None:
+    """The normalised mean vector of the seconds inside (asset_id, start, end) ranges, or None."""
+    vectors = []
+    for asset_id, start, end in ranges:
+        rows = FrameEmbedding.objects.filter(model=model, asset_id=asset_id, time__gte=start)
+        rows = rows.filter(time__lt=end) if end > start else rows.filter(time=start)
+        vectors.extend(np.asarray(v, dtype=np.float32) for v in rows.values_list("embedding", flat=True))
+    if not vectors:
+        return None
+    mean = np.mean(vectors, axis=0)
+    return mean / np.linalg.norm(mean)
+
+
+def search_model(*, spec: ClipSpec) -> tuple[EmbeddingModel | None, Calibration]:
+    """The stored model row for `spec` (None if nothing was embedded with it yet) and its calibration."""
+    return embedding_model_get(spec=spec), load_clip(spec).calibration
+
+
+@functools.lru_cache(maxsize=2048)
+def _encoded_text(spec: ClipSpec, text: str) -> tuple[float, ...]:
+    return tuple(load_clip(spec).embed_texts([text])[0].tolist())
+
+
+def text_query_vector(*, spec: ClipSpec, text: str) -> np.ndarray:
+    """The query's text vector; recent queries are answered from a per-process cache."""
+    return np.asarray(_encoded_text(spec, " ".join(text.split())), dtype=np.float32)
+
+
+def image_query_vector(*, spec: ClipSpec, image) -> np.ndarray:
+    return load_clip(spec).embed_images([image])[0]
+
+
+def second_vector(*, spec: ClipSpec, asset_id: int, time: float) -> np.ndarray | None:
+    """The stored vector of the asset's sampled second nearest to `time`, by the active model."""
+    row = (FrameEmbedding.objects.filter(model__key=spec.key, asset_id=asset_id)
+           .annotate(gap=Func(F("time") - time, function="ABS")).order_by("gap").values_list("embedding", flat=True).first())
+    return None if row is None else np.asarray(row, dtype=np.float32)
+
+
+@dataclass
+class MomentCard:
+    moment: Moment
+    asset: Asset
+    frame_index: int
+
+    @property
+    def why(self) -> str:
+        """The score's parts, for a tooltip."""
+        parts = [f"looks like the query {self.moment.visual:.3f}"]
+        if self.moment.parts.get("text_bonus"):
+            parts.append(f"title/description match +{self.moment.parts['text_bonus']:.3f}")
+        if self.moment.parts.get("tag_bonus"):
+            parts.append(f"tag match +{self.moment.parts['tag_bonus']:.3f}")
+        if self.moment.feedback:
+            parts.append(f"feedback {self.moment.feedback:+.3f}")
+        return "; ".join(parts) + f" = {self.moment.score:.3f}"
+
+
+def moment_cards(moments: list[Moment]) -> list[MomentCard]:
+    assets = Asset.objects.in_bulk({m.asset_id for m in moments})
+    interval = settings.FRAME_INTERVAL_SECONDS
+    return [MomentCard(moment=m, asset=assets[m.asset_id], frame_index=int((m.best_time + 1e-6) // interval))
+            for m in moments if m.asset_id in assets]

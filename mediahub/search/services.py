@@ -1,15 +1,22 @@
-"""Writes of search data: embedding models, frame vectors and their per-model HNSW indexes."""
+"""Writes of search data: embedding models, frame vectors and their indexes, searches and feedback."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 from django.db import connection, transaction
 
 from mediahub.assets.models import Asset, Frame
-from mediahub.search.models import EmbeddingModel, FrameEmbedding
-from workers.ml.clip import ClipSpec
+from mediahub.search import ranking
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, Search
+from mediahub.search.ranking import Moment
+from mediahub.search.selectors import (
+    SearchFilters, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores, tag_coverage,
+    tags_named_in,
+)
+from workers.ml.clip import Calibration, ClipSpec
 
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -53,3 +60,84 @@ def frame_embeddings_prune(*, keep_key: str) -> int:
     """Delete the vectors of every model but `keep_key`."""
     deleted, _ = FrameEmbedding.objects.exclude(model__key=keep_key).delete()
     return deleted
+
+
+# Searching. A search is a write: the query, its vector and the moments shown
+# are stored so feedback can refer to them and tune later rankings.
+
+NOT_INDEXED_NOTICE = ("No footage has been indexed with the model {model} yet; "
+                      "upload footage or run `manage.py reembed`.")
+
+
+@dataclass
+class SearchOutcome:
+    search: Search
+    moments: list[Moment]
+    weak: bool  # nothing matched well: the results are the closest, not good answers
+    refined: bool  # the query vector was moved by feedback earlier in the session
+    lifted: bool  # feedback changed this ranking
+
+
+def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
+               query: str, filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome:
+    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search."""
+    refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
+    if refined_vector is not None:
+        vector = refined_vector
+    gathered = moment_search_gather(vector=vector, model=model, filters=filters, query=query)
+    moments = moments_from_scores(gathered, floor=calibration.match_floor)
+    tag_coverage(moments=moments, labels=tags_named_in(query) if query else [])
+    ranking.fuse(moments, spread=calibration.spread)
+    events = feedback_near(vector=vector, model=model, asset_ids={m.asset_id for m in moments},
+                           radius=calibration.feedback_radius)
+    ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
+                           spread=calibration.spread)
+    ranked = ranking.rank(moments)[:limit]
+    weak = not ranked or max(m.visual + m.parts["text_bonus"] + m.parts["tag_bonus"] for m in ranked) < calibration.match_floor
+    search = Search.objects.create(
+        user=user if user and user.is_authenticated else None, kind=kind, query=query, model=model,
+        vector=vector, session_key=session_key[:64], filters=filters.as_json(),
+        results=[{"asset_id": m.asset_id, "start": m.start, "end": m.end, "score": round(m.score, 4), "rank": rank}
+                 for rank, m in enumerate(ranked, start=1)])
+    return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined_vector is not None,
+                         lifted=any(m.feedback for m in ranked))
+
+
+ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25
+
+
+def query_refine(*, vector: np.ndarray, model: EmbeddingModel, query: str, session_key: str) -> np.ndarray | None:
+    """Rocchio: within a session, move a repeated query toward the seconds judged relevant
+    for it and away from those judged irrelevant. None when there is nothing to learn from."""
+    if not session_key:
+        return None
+    judged = Feedback.objects.filter(search__session_key=session_key, search__query=query, search__model=model,
+                                     action__in=[Feedback.Action.RELEVANT, Feedback.Action.IRRELEVANT])
+    centroids = {}
+    for action in (Feedback.Action.RELEVANT, Feedback.Action.IRRELEVANT):
+        ranges = [(f.asset_id, f.start, f.end) for f in judged if f.action == action]
+        centroids[action] = moment_vectors_mean(model=model, ranges=ranges)
+    if all(c is None for c in centroids.values()):
+        return None
+    refined = ROCCHIO_ALPHA * np.asarray(vector, dtype=np.float32)
+    if centroids[Feedback.Action.RELEVANT] is not None:
+        refined += ROCCHIO_BETA * centroids[Feedback.Action.RELEVANT]
+    if centroids[Feedback.Action.IRRELEVANT] is not None:
+        refined -= ROCCHIO_GAMMA * centroids[Feedback.Action.IRRELEVANT]
+    return refined / np.linalg.norm(refined)
+
+
+@transaction.atomic
+def feedback_record(*, user, search: Search, asset_id: int, start: float, end: float, action: str) -> Feedback:
+    """Store a click or judgement on a moment that `search` returned."""
+    shown = any(r["asset_id"] == asset_id and abs(r["start"] - start) < 1e-3 and abs(r["end"] - end) < 1e-3
+                for r in search.results)
+    if not shown:
+        raise FeedbackRejected("That moment was not among this search's results; send asset_id, start and end "
+                               "exactly as the search returned them.")
+    return Feedback.objects.create(search=search, asset_id=asset_id, start=start, end=end, action=action,
+                                   user=user if user and user.is_authenticated else None)
+
+
+class FeedbackRejected(Exception):
+    pass

@@ -9,8 +9,9 @@ from mediahub.core.services import api_token_create
 from tests import factories
 
 
-def make_asset(owner, *, title="Flood at the bridge", content=b"\x00" * 1000, status="ready", **fields) -> Asset:
-    asset = Asset(owner=owner, title=title, original_filename="flood.mp4", size_bytes=len(content),
+def make_asset(owner, *, title="Flood at the bridge", content=b"\x00" * 1000, status="ready",
+               filename="flood.mp4", **fields) -> Asset:
+    asset = Asset(owner=owner, title=title, original_filename=filename, size_bytes=len(content),
                   sha256=f"{hash((title, content)) & (2**64 - 1):064x}", kind="video", mime_type="video/mp4",
                   status=status, duration=3.0, width=320, height=240, **fields)
     asset.original.save("flood.mp4", ContentFile(content), save=False)
@@ -66,7 +67,8 @@ def test_asset_page_shows_player_facts_filmstrip_and_tags(client, viewer, owner)
     page = client.get(f"/assets/{asset.pk}/").content.decode()
     assert f'src="/assets/{asset.pk}/media"' in page
     assert page.count('data-seek="') == 3 + 1  # three frames, one tag
-    assert "circle · 圆形" in page and "320 × 240" in page
+    assert 'style="left: 0.0%; width: 66.667%;"' in page  # 0-2 s of a 3 s video
+    assert "circle" in page and "圆形" in page and "320 × 240" in page
     assert "Reprocess" not in page  # a viewer may not manage someone else's asset
 
 
@@ -120,6 +122,14 @@ def test_media_supports_byte_ranges_for_seeking(client, viewer, owner):
     assert b"".join(open_ended.streaming_content) == content[-5:]
     beyond = client.get(f"/assets/{asset.pk}/media", HTTP_RANGE=f"bytes={len(content)}-")
     assert beyond.status_code == 416 and beyond["Content-Range"] == f"bytes */{len(content)}"
+
+
+def test_media_keeps_a_chinese_original_filename(client, viewer, owner):
+    asset = make_asset(owner, filename="洪水 桥.mp4")
+    client.force_login(viewer)
+    response = client.get(f"/assets/{asset.pk}/media")
+    assert response.status_code == 200
+    assert "filename*=utf-8''%E6%B4%AA%E6%B0%B4" in response["Content-Disposition"]
 
 
 def test_media_and_thumbnails_accept_the_api_token(client, owner):

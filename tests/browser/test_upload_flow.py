@@ -39,7 +39,7 @@ def test_upload_page_shows_progress_per_file_and_the_asset_page_seeks(page, live
     expect(page.locator("video#player")).to_be_visible()
     filmstrip = page.locator(".filmstrip [data-seek]")
     expect(filmstrip).to_have_count(6)
-    expect(page.locator(".timeline .tag", has_text="circle")).to_be_visible()
+    expect(page.locator(".timeline th", has_text="circle")).to_be_visible()
     filmstrip.nth(4).click()
     page.wait_for_function("document.getElementById('player').currentTime >= 3.9")
     expect(filmstrip.nth(4)).to_have_class(re.compile("current"))

@@ -149,4 +149,62 @@ document.addEventListener("DOMContentLoaded", () => {
   if (form) setupUpload(form);
   setupSeeking();
   setupConfirm();
+  setupSearchResults();
+  seekFromAddress();
 });
+
+// Asset page opened from a search result (?t=12.5): start the player there.
+function seekFromAddress() {
+  const player = document.getElementById("player");
+  const t = parseFloat(new URLSearchParams(window.location.search).get("t"));
+  if (!player || Number.isNaN(t)) return;
+  const seek = () => { player.currentTime = t; };
+  if (player.readyState >= 1) seek(); else player.addEventListener("loadedmetadata", seek, { once: true });
+}
+
+// Search results: play a moment inline from its start, and send clicks and judgements.
+function setupSearchResults() {
+  const summary = document.querySelector(".search-summary[data-search-id]");
+  if (!summary) return;
+  const searchId = summary.dataset.searchId;
+  const dialog = document.getElementById("moment-player");
+
+  const sendFeedback = (card, action) => fetch("/api/feedback", {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+    body: JSON.stringify({ search_id: searchId, asset_id: Number(card.dataset.assetId),
+      start: Number(card.dataset.start), end: Number(card.dataset.end), action }),
+  });
+
+  document.querySelectorAll(".moment").forEach((card) => {
+    card.querySelector(".play").addEventListener("click", () => {
+      sendFeedback(card, "click");
+      playMoment(dialog, card);
+    });
+    card.querySelectorAll(".judge button[data-action]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const response = await sendFeedback(card, button.dataset.action);
+        if (!response.ok) { button.title = "Could not save the judgement; try again."; return; }
+        card.querySelectorAll(".judge button[data-action]").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+        card.dataset.judged = button.dataset.action;
+      });
+    });
+  });
+}
+
+function playMoment(dialog, card) {
+  const video = dialog.querySelector("video");
+  const still = dialog.querySelector("img");
+  const start = Number(card.dataset.start);
+  const end = Number(card.dataset.end);
+  if (card.dataset.kind === "image") {
+    video.hidden = true; still.hidden = false; still.src = card.dataset.media;
+  } else {
+    still.hidden = true; video.hidden = false;
+    if (video.dataset.src !== card.dataset.media) { video.src = card.dataset.media; video.dataset.src = card.dataset.media; }
+    const seek = () => { video.currentTime = start; video.play().catch(() => {}); };
+    if (video.readyState >= 1) seek(); else video.addEventListener("loadedmetadata", seek, { once: true });
+    video.dataset.momentEnd = String(end);
+  }
+  if (!dialog.open) dialog.showModal();
+}

@@ -1,0 +1,261 @@
+"""Search at scale: HNSW recall against exact search, and latency through the selector and the HTTP API.
+
+Bulk-loads synthetic per-second vectors (512-d, like ViT-B-32) shaped like
+footage: seconds of a scene sit close to the scene's vector, scenes cluster
+around topics, and query vectors sit on the far side of a shared offset from
+the image vectors (CLIP's "modality gap"), which is what makes text-to-image
+nearest-neighbour search harder than image-to-image.
+
+    .venv/bin/python bench/search_latency.py --seconds 100000
+    .venv/bin/python bench/search_latency.py --seconds 1000000 --ef 40,100,200,400 --halfvec
+
+Uses its own data dir (var/bench-search) and embedded Postgres; the API part
+starts gunicorn on it with the ViT-B-32 architecture (random weights: the
+text encoder costs the same as the trained one). Prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("MEDIAHUB_DATA_DIR", str(REPO / "var" / "bench-search"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
+os.environ["MEDIAHUB_CLIP_MODEL"] = "ViT-B-32"
+os.environ["MEDIAHUB_CLIP_PRETRAINED"] = "random"
+
+DIM = 512
+ASSET_SECONDS = 600  # ten-minute videos
+SCENE_SECONDS = 6
+TOPICS = 2000
+QUERIES = 200
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=100_000, help="seconds of footage (vectors) to load")
+    parser.add_argument("--ef", default="40,100,200,400", help="hnsw.ef_search values to measure")
+    parser.add_argument("--m", type=int, default=16)
+    parser.add_argument("--ef-construction", type=int, default=64)
+    parser.add_argument("--halfvec", action="store_true", help="also measure a halfvec index")
+    parser.add_argument("--reload", action="store_true", help="drop and reload the synthetic library")
+    parser.add_argument("--api-requests", type=int, default=200)
+    return parser.parse_args()
+
+
+def synthetic_vectors(rng, count: int, topics: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(image vectors for `count` seconds, the scene topic of each second)."""
+    scenes = -(-count // SCENE_SECONDS)
+    scene_topic = rng.integers(0, len(topics), scenes)
+    scene_vectors = _normalise(topics[scene_topic] + 0.6 * rng.standard_normal((scenes, DIM)).astype(np.float32) / np.sqrt(DIM) * 8)
+    per_second = np.repeat(scene_vectors, SCENE_SECONDS, axis=0)[:count]
+    noise = rng.standard_normal((count, DIM)).astype(np.float32) / np.sqrt(DIM)
+    return _normalise(per_second + 0.35 * noise - 0.3 * gap), np.repeat(scene_topic, SCENE_SECONDS)[:count]
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def load_library(seconds: int, model, reload: bool) -> np.ndarray:
+    """Load the vectors (if not loaded yet) and return them as a float32 matrix ordered by row id."""
+    from django.db import connection
+    from pgvector.psycopg import register_vector
+
+    from mediahub.search.models import FrameEmbedding
+
+    cache = Path(os.environ["MEDIAHUB_DATA_DIR"]) / f"vectors-{seconds}.npy"
+    if not reload and cache.exists() and FrameEmbedding.objects.filter(model=model).count() == seconds:
+        return np.load(cache)
+    rng = np.random.default_rng(11)
+    topics = _normalise(rng.standard_normal((TOPICS, DIM)).astype(np.float32))
+    gap = _normalise(rng.standard_normal(DIM).astype(np.float32))
+    np.save(cache.with_name("topics.npy"), np.vstack([topics, gap[None]]))
+    vectors, _ = synthetic_vectors(rng, seconds, topics, gap)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE assets_asset, assets_frame, search_frameembedding, search_search, search_feedback CASCADE")
+    connection.ensure_connection()
+    raw = connection.connection
+    register_vector(raw)
+    started = time.perf_counter()
+    assets = -(-seconds // ASSET_SECONDS)
+    with raw.cursor() as cursor:
+        with cursor.copy("COPY assets_asset (id, title, description, original, original_filename, size_bytes, sha256, kind,"
+                         " mime_type, duration, width, height, codec, rotation, container, status, stage, progress, run_id,"
+                         " created_at, updated_at) FROM STDIN") as copy:
+            for a in range(1, assets + 1):
+                copy.write_row((a, f"synthetic footage {a}", "", f"originals/none-{a}.mp4", f"f{a}.mp4", 1, f"{a:064x}",
+                                "video", "video/mp4", float(ASSET_SECONDS), 1280, 720, "h264", 0, "mp4", "ready", "done",
+                                1.0, f"00000000-0000-0000-0000-{a:012x}", "2026-01-01", "2026-01-01"))
+        with cursor.copy("COPY assets_frame (id, asset_id, index, time, image, created_at, updated_at) FROM STDIN") as copy:
+            for i in range(seconds):
+                copy.write_row((i + 1, i // ASSET_SECONDS + 1, i % ASSET_SECONDS, float(i % ASSET_SECONDS), "", "2026-01-01", "2026-01-01"))
+        with cursor.copy("COPY search_frameembedding (id, frame_id, asset_id, model_id, time, embedding, created_at, updated_at)"
+                         " FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "int8", "int8", "int8", "float8", "vector", "timestamptz", "timestamptz"])
+            stamp = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+            for i in range(seconds):
+                copy.write_row((i + 1, i + 1, i // ASSET_SECONDS + 1, model.pk, float(i % ASSET_SECONDS), vectors[i], stamp, stamp))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('assets_asset', 'id'), %s)", [assets])
+    raw.commit()
+    print(f"loaded {seconds} vectors in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    np.save(cache, vectors)
+    return vectors
+
+
+def build_index(model, *, m: int, ef_construction: int, halfvec: bool) -> tuple[str, float, int]:
+    from django.db import connection
+
+    kind, ops = ("halfvec", "halfvec_cosine_ops") if halfvec else ("vector", "vector_cosine_ops")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {model.index_name}")
+        cursor.execute(f"DROP INDEX IF EXISTS {model.index_name}_half")
+        cursor.execute("SET maintenance_work_mem = '6GB'")
+        cursor.execute("SET max_parallel_maintenance_workers = 1")
+        name = model.index_name + ("_half" if halfvec else "")
+        started = time.perf_counter()
+        cursor.execute(f"CREATE INDEX {name} ON search_frameembedding USING hnsw ((embedding::{kind}({DIM})) {ops})"
+                       f" WITH (m = {m}, ef_construction = {ef_construction}) WHERE model_id = {model.pk}")
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT pg_relation_size(%s)", [name])
+        size = cursor.fetchone()[0]
+        cursor.execute("VACUUM ANALYZE search_frameembedding")
+    return name, seconds, size
+
+
+def query_vectors(count: int) -> np.ndarray:
+    cache = Path(os.environ["MEDIAHUB_DATA_DIR"]) / "topics.npy"
+    stored = np.load(cache)
+    topics, gap = stored[:-1], stored[-1]
+    rng = np.random.default_rng(99)
+    chosen = topics[rng.integers(0, len(topics), count)]
+    return _normalise(chosen + 0.5 * rng.standard_normal((count, DIM)).astype(np.float32) / np.sqrt(DIM) * 8 + 0.6 * gap)
+
+
+def ann_ids(vector: np.ndarray, model, *, ef: int, k: int, halfvec: bool) -> list[int]:
+    from django.db import connection
+
+    from mediahub.search.selectors import _vector_literal
+
+    kind = "halfvec" if halfvec else "vector"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef)])
+        cursor.execute(f"SELECT id FROM search_frameembedding WHERE model_id = {model.pk} "
+                       f"ORDER BY embedding::{kind}({DIM}) <=> %s::{kind}({DIM}) LIMIT %s", [_vector_literal(vector), k])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def recall_table(vectors: np.ndarray, queries: np.ndarray, model, efs: list[int], halfvec: bool) -> list[tuple]:
+    rows = []
+    exact = [set((np.argsort(-(vectors @ q))[:10] + 1).tolist()) for q in queries]
+    for ef in efs:
+        recalls, timings = [], []
+        for q, truth in zip(queries, exact):
+            started = time.perf_counter()
+            found = ann_ids(q, model, ef=ef, k=10, halfvec=halfvec)
+            timings.append((time.perf_counter() - started) * 1000)
+            recalls.append(len(truth & set(found)) / 10)
+        rows.append((ef, statistics.mean(recalls), _pct(timings, 50), _pct(timings, 95)))
+    return rows
+
+
+def _pct(values: list[float], p: int) -> float:
+    return float(np.percentile(values, p))
+
+
+def selector_latency(queries: np.ndarray, model) -> tuple[float, float]:
+    from mediahub.search import services
+    from mediahub.search.selectors import SearchFilters, active_clip_spec, search_model
+
+    _, calibration = search_model(spec=active_clip_spec())
+    timings = []
+    for q in queries:
+        started = time.perf_counter()
+        services.search_run(user=None, vector=q, model=model, calibration=calibration, kind="text", query="",
+                            filters=SearchFilters(), limit=20)
+        timings.append((time.perf_counter() - started) * 1000)
+    return _pct(timings, 50), _pct(timings, 95)
+
+
+def api_latency(requests_count: int) -> tuple[float, float]:
+    """p50/p95 of GET /api/search through gunicorn, with text queries never seen before (no cache hits)."""
+    import requests
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from mediahub.core.services import api_token_create
+
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    token = api_token_create(user=user)
+    port = 8791
+    env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "-b", f"127.0.0.1:{port}",
+                               "-w", "1", "--threads", "1", "--no-control-socket"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Token {token}"}
+        for _ in range(120):
+            try:
+                if requests.get(base + "/api/health", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        words = ["flood", "bridge", "crowd", "fire", "night", "river", "car", "minister", "storm", "harbour", "protest"]
+        rng = np.random.default_rng(5)
+        requests.get(base + "/api/search", params={"q": "warm-up"}, headers=headers, timeout=120)  # loads the text model
+        timings = []
+        for i in range(requests_count):
+            query = " ".join(rng.choice(words, 3)) + f" {i}"
+            started = time.perf_counter()
+            response = requests.get(base + "/api/search", params={"q": query}, headers=headers, timeout=30)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.ok, response.text
+        return _pct(timings, 50), _pct(timings, 95)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    args = parse_args()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from mediahub.search.selectors import active_clip_spec
+    from mediahub.search.services import embedding_model_ensure
+
+    call_command("migrate", verbosity=0)
+    model = embedding_model_ensure(spec=active_clip_spec())
+    vectors = load_library(args.seconds, model, args.reload)
+    queries = query_vectors(QUERIES)
+    efs = [int(v) for v in args.ef.split(",")]
+    print(f"\n{args.seconds:,} seconds of footage, {DIM}-d, m={args.m}, ef_construction={args.ef_construction}\n")
+    for halfvec in ([False, True] if args.halfvec else [False]):
+        name, build_seconds, size = build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=halfvec)
+        print(f"index {'halfvec' if halfvec else 'vector'}: built in {build_seconds:.0f} s, {size / 2**20:.0f} MiB\n")
+        print("| storage | ef_search | recall@10 | ANN p50 ms | ANN p95 ms |")
+        print("|---|---|---|---|---|")
+        for ef, recall, p50, p95 in recall_table(vectors, queries, model, efs, halfvec):
+            print(f"| {'halfvec' if halfvec else 'vector'} | {ef} | {recall:.3f} | {p50:.1f} | {p95:.1f} |")
+        print()
+    build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=False)  # what the app uses
+    p50, p95 = selector_latency(queries[:100], model)
+    print(f"selector (coarse + exact windows + moments + fusion + feedback + stored search): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    p50, p95 = api_latency(args.api_requests)
+    print(f"GET /api/search through gunicorn (text encoding included): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

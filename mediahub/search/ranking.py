@@ -1,0 +1,172 @@
+"""Turning per-second scores into ranked moments: merging, fusion, relevance floor and feedback.
+
+Pure functions over plain numbers (no database), so every rule here can be
+read and tested on its own. Scores are cosine similarities of the active
+model; bonuses and feedback are expressed in units of the model's
+`score_spread` (the typical gap between a matching and a non-matching second),
+so the same weights work for the demo model and for real CLIP models.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+# How far below its peak a neighbouring second may score and still belong to
+# the same moment, as a fraction of (peak - the query's background level).
+MOMENT_RELATIVE_CUT = 0.5
+# Seconds further apart than this many intervals are not adjacent.
+ADJACENCY_SLACK = 1.5
+# A moment's score: the mean of its best seconds, so length doesn't inflate it.
+BEST_SECONDS = 3
+# Fusion weights, in units of the model's score spread.
+TEXT_WEIGHT = 0.6
+TAG_WEIGHT = 0.4
+# Feedback: how much each action counts; clicks decay with a half-life.
+ACTION_WEIGHTS = {"relevant": 1.0, "irrelevant": -1.0, "click": 0.25}
+CLICK_HALF_LIFE_DAYS = 14.0
+FEEDBACK_MARGIN = 0.01  # in spread units: how far past the top score a full "relevant" lifts
+
+
+@dataclass
+class Second:
+    time: float
+    score: float
+
+
+@dataclass
+class Moment:
+    asset_id: int
+    start: float
+    end: float
+    best_time: float
+    visual: float  # the moment's visual score (mean of its best seconds)
+    text: float = 0.0  # 0..1 how well the title/description/tags text matches the query
+    tag: float = 0.0  # 0..1 how strongly a tag named in the query covers the moment
+    feedback: float = 0.0  # score added (or taken) by feedback
+    parts: dict = field(default_factory=dict)
+
+    @property
+    def fused(self) -> float:
+        return self.visual + self.parts.get("text_bonus", 0.0) + self.parts.get("tag_bonus", 0.0)
+
+    @property
+    def score(self) -> float:
+        return self.fused + self.feedback
+
+    def overlaps(self, start: float, end: float) -> bool:
+        if self.start == self.end or start == end:  # images and single instants
+            return self.start <= end and start <= self.end
+        return min(self.end, end) - max(self.start, start) > 0
+
+
+def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, background: float,
+                  min_peak: float, duration: float | None) -> list[Moment]:
+    """Grow a moment around each local peak, best first, over adjacent seconds that
+    stay within MOMENT_RELATIVE_CUT of the peak's height above `background`.
+    Each second joins one moment at most, so one asset's moments never overlap."""
+    seconds = sorted(seconds, key=lambda s: s.time)
+    taken = [False] * len(seconds)
+    moments = []
+    for peak in sorted(range(len(seconds)), key=lambda i: -seconds[i].score):
+        if taken[peak] or seconds[peak].score < min_peak:
+            continue
+        cut = seconds[peak].score - MOMENT_RELATIVE_CUT * max(seconds[peak].score - background, 0.0)
+        first = last = peak
+        while first > 0 and _joins(seconds, first - 1, first, taken, cut, interval):
+            first -= 1
+        while last < len(seconds) - 1 and _joins(seconds, last + 1, last, taken, cut, interval):
+            last += 1
+        for i in range(first, last + 1):
+            taken[i] = True
+        members = seconds[first:last + 1]
+        moments.append(Moment(
+            asset_id=asset_id, start=members[0].time, end=_moment_end(members[-1].time, interval, duration),
+            best_time=seconds[peak].time, visual=_best_mean(members)))
+    return moments
+
+
+def _joins(seconds, candidate: int, neighbour: int, taken, cut: float, interval: float) -> bool:
+    return (not taken[candidate] and seconds[candidate].score >= cut
+            and abs(seconds[candidate].time - seconds[neighbour].time) <= interval * ADJACENCY_SLACK)
+
+
+def _moment_end(last_time: float, interval: float, duration: float | None) -> float:
+    if duration is None:  # an image: a moment at 0
+        return last_time
+    return round(min(last_time + interval, duration), 3)
+
+
+def _best_mean(members: Sequence[Second]) -> float:
+    best = sorted((s.score for s in members), reverse=True)[:BEST_SECONDS]
+    return sum(best) / len(best)
+
+
+def background_level(scores: Iterable[float]) -> float:
+    """The query's typical score of a non-matching second: the lower quartile of what was scored."""
+    ordered = sorted(scores)
+    return ordered[len(ordered) // 4] if ordered else 0.0
+
+
+def fuse(moments: list[Moment], *, spread: float) -> None:
+    """Add text and tag bonuses (scaled by the model's score spread) and record the parts."""
+    for moment in moments:
+        moment.parts["text_bonus"] = TEXT_WEIGHT * spread * moment.text
+        moment.parts["tag_bonus"] = TAG_WEIGHT * spread * moment.tag
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    asset_id: int
+    start: float
+    end: float
+    action: str
+    age_days: float
+    query_similarity: float  # cosine between this search's query vector and the feedback's
+
+
+def feedback_kernel(similarity: float, *, radius: float) -> float:
+    """1 for the same query, falling linearly to 0 at the similarity radius."""
+    if similarity <= radius:
+        return 0.0
+    return min(1.0, (similarity - radius) / max(1.0 - radius, 1e-6))
+
+
+def feedback_strength(events: Iterable[FeedbackEvent], moment: Moment, *, radius: float) -> float:
+    """Net feedback on `moment` in -1..1: judgements count fully, clicks a quarter and decay."""
+    total = 0.0
+    for event in events:
+        if event.asset_id != moment.asset_id or not moment.overlaps(event.start, event.end):
+            continue
+        weight = ACTION_WEIGHTS[event.action]
+        if event.action == "click":
+            weight *= math.pow(0.5, event.age_days / CLICK_HALF_LIFE_DAYS)
+        total += weight * feedback_kernel(event.query_similarity, radius=radius)
+    return max(-1.0, min(1.0, total))
+
+
+def apply_feedback(moments: list[Moment], events: Sequence[FeedbackEvent], *, radius: float, floor: float,
+                   spread: float) -> None:
+    """Move judged moments within this query's own ranking, never beyond it.
+
+    A fully relevant moment rises just past the current best; a fully irrelevant
+    one sinks just below the sixth. Partial strength (a similar query, clicks)
+    moves it part of the way. Moments under the relevance floor are never
+    lifted, so feedback can't push a non-match up a list.
+    """
+    if not events or not moments:
+        return
+    fused = sorted((m.fused for m in moments), reverse=True)
+    top, sixth = fused[0], fused[min(5, len(fused) - 1)]
+    margin = FEEDBACK_MARGIN * spread
+    for moment in moments:
+        strength = feedback_strength(events, moment, radius=radius)
+        if strength > 0 and moment.visual >= floor:
+            moment.feedback = strength * max(top - moment.fused + margin, 0.0)
+        elif strength < 0:
+            moment.feedback = strength * max(moment.fused - sixth + margin, 0.0)
+
+
+def rank(moments: list[Moment]) -> list[Moment]:
+    return sorted(moments, key=lambda m: (-m.score, m.asset_id, m.start))

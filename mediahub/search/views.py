@@ -1,0 +1,80 @@
+"""The search page: moments as cards, playable inline, with feedback buttons."""
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from mediahub.assets.models import Asset, TagLabel
+from mediahub.search import selectors, services
+from mediahub.search.forms import MAX_LIMIT, SearchFiltersForm, TextSearchForm
+from workers.ml.clip import ModelUnavailable
+
+PAGE_SIZE = 20
+
+
+@require_GET
+def search_page(request):
+    """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
+    context = {"tags": TagLabel.objects.filter(enabled=True).order_by("group", "name"), "kinds": Asset.Kind.values}
+    similar = _similar_target(request)
+    if not request.GET.get("q") and similar is None:
+        return render(request, "search/results.html", {**context, "form": TextSearchForm()})
+    form = SearchFiltersForm(request.GET) if similar else TextSearchForm(request.GET)
+    context.update(form=form, similar_to=similar and similar[0], similar_time=similar and similar[1])
+    if not form.is_valid():
+        return render(request, "search/results.html", {**context, "error": form.first_error()}, status=400)
+    if not request.session.session_key:
+        request.session.save()
+    page = _page_number(request)
+    try:
+        outcome = _run(request, form, similar, limit=min(page * PAGE_SIZE, MAX_LIMIT))
+    except ModelUnavailable as exc:
+        return render(request, "search/results.html", {**context, "error": f"Search is unavailable: {exc}"}, status=503)
+    if outcome is None:
+        return render(request, "search/results.html", {**context, "notice": services.NOT_INDEXED_NOTICE.format(
+            model=selectors.active_clip_spec().key)})
+    moments = outcome.moments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return render(request, "search/results.html", {
+        **context, "outcome": outcome, "cards": selectors.moment_cards(moments), "page": page,
+        "has_next": len(outcome.moments) == page * PAGE_SIZE and page * PAGE_SIZE < MAX_LIMIT,
+        "first_rank": (page - 1) * PAGE_SIZE + 1, "query_string": _without_page(request),
+    })
+
+
+def _similar_target(request) -> tuple[Asset, float] | None:
+    raw_asset, raw_time = request.GET.get("similar", ""), request.GET.get("t", "0")
+    if not raw_asset.isdigit():
+        return None
+    asset = Asset.objects.filter(pk=int(raw_asset)).first()
+    try:
+        return (asset, float(raw_time)) if asset else None
+    except ValueError:
+        return asset, 0.0
+
+
+def _run(request, form, similar, *, limit: int):
+    spec = selectors.active_clip_spec()
+    model, calibration = selectors.search_model(spec=spec)
+    if model is None:
+        return None
+    if similar:
+        vector = selectors.second_vector(spec=spec, asset_id=similar[0].pk, time=similar[1])
+        if vector is None:
+            return None
+        kind, query = "moment", ""
+    else:
+        query = form.cleaned_data["q"]
+        vector, kind = selectors.text_query_vector(spec=spec, text=query), "text"
+    return services.search_run(user=request.user, vector=vector, model=model, calibration=calibration, kind=kind,
+                               query=query, filters=form.filters(), limit=limit,
+                               session_key=request.session.session_key)
+
+
+def _page_number(request) -> int:
+    raw = request.GET.get("page", "1")
+    return max(1, min(int(raw), MAX_LIMIT // PAGE_SIZE)) if raw.isdigit() else 1
+
+
+def _without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
