@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
@@ -33,6 +35,13 @@ def _fresh_media_root():
 
 # Roles: the owner uploaded the asset, an editor may manage anyone's assets,
 # a viewer is another signed-in newsroom user, an outsider is not signed in.
+
+@pytest.fixture
+def tag_vocabulary(transactional_db):
+    """The default vocabulary again: a transactional test's flush removes the rows the migration seeded."""
+    seeded = importlib.import_module("mediahub.assets.migrations.0002_default_vocabulary")
+    seeded.add_labels(django_apps, None)
+
 
 @pytest.fixture
 def owner(db):

@@ -61,19 +61,20 @@ def pipeline_step(stage: str, progress: float):
 
 class PipelineTask(app.Task):
     abstract = True
+    stage = ""  # the step's name as users see it in the asset's stage and errors
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         """An unexpected error (or retries used up): the asset fails with a sentence, the upload stays."""
         if len(args) == 2:
-            stage = self.name.rsplit(".", 1)[-1].replace("asset_", "").replace("_", " ")
             assets.asset_fail(asset_id=args[0], run_id=args[1], message=(
-                f"Processing stopped at the '{stage}' step because of an internal error "
+                f"Processing stopped at the '{self.stage}' step because of an internal error "
                 f"({exc.__class__.__name__}: {str(exc)[:200]}). The upload is kept: use Reprocess to try again."))
 
 
 def pipeline_task(stage: str, progress: float):
     def decorate(func):
-        return app.task(bind=True, base=PipelineTask, name=f"workers.tasks.{func.__name__}", **PIPELINE_TASK)(
+        return app.task(bind=True, base=PipelineTask, name=f"workers.tasks.{func.__name__}", stage=stage,
+                        **PIPELINE_TASK)(
             pipeline_step(stage, progress)(func))
 
     return decorate
@@ -101,10 +102,17 @@ def asset_sample_frames(self, asset: Asset) -> None:
                                           progress=0.05 + 0.45 * min(frame.time / asset.duration, 1.0))
                 last_progress = time.monotonic()
     assets.frames_replace(asset=asset, frames=records, poster_index=_poster_index(records))
-    if report.damaged and asset.duration:
+    if asset.kind == Asset.Kind.VIDEO and asset.duration and _stops_short(report, asset.duration, interval):
+        cause = f" ({report.damaged})" if report.damaged else ""
         assets.asset_warning_set(asset=asset, message=(
-            f"Only the first {report.decoded_until:.1f} s of {asset.duration:.1f} s could be decoded "
-            f"({report.damaged}); the file is truncated or damaged. The decoded part is searchable."))
+            f"Only the first {report.decoded_until:.1f} s of {asset.duration:.1f} s could be decoded{cause}; "
+            "the file is truncated or damaged. The decoded part is searchable."))
+
+
+def _stops_short(report: SamplingReport, duration: float, interval: float) -> bool:
+    """Decoding broke off, or ended well before the duration the container declares
+    (FFmpeg ends a cut-off streamable MP4 quietly, without an error)."""
+    return bool(report.damaged) or report.decoded_until < duration - max(2 * interval, 0.1 * duration)
 
 
 def _poster_index(records: list) -> int | None:

@@ -39,6 +39,11 @@ def vector_index_ensure(*, model: EmbeddingModel) -> None:
     table = FrameEmbedding._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [model.index_name])
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [model.index_name])
+        if cursor.fetchone():
+            return
+        # CREATE INDEX refuses to run while this transaction still owes deferred foreign-key checks.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {model.index_name} ON {table} "
             f"USING hnsw ((embedding::vector({int(model.dim)})) vector_cosine_ops) "

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from tests import factories
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("tag_vocabulary")]
 
 
 def sign_in(page, live_server, user):

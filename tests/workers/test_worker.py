@@ -11,7 +11,8 @@ from mediahub.search.models import FrameEmbedding
 from tests.conftest import wait_for_asset
 from tests.media_files import constant_rate_times, write_frames
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("tag_vocabulary")]
 
 
 def upload(api, path):

@@ -176,9 +176,10 @@ def load_clip(spec: ClipSpec) -> ClipModel:
     with _lock:
         if spec in _loaded:
             return _loaded[spec]
-        failed_at, reason = _failures.get(spec, (0.0, ""))
-        if time.monotonic() - failed_at < FAILURE_MEMORY_SECONDS:
-            raise ModelUnavailable(reason)
+        if spec in _failures:
+            failed_at, reason = _failures[spec]
+            if time.monotonic() - failed_at < FAILURE_MEMORY_SECONDS:
+                raise ModelUnavailable(reason)
         started = time.monotonic()
         try:
             model = ClipModel(spec)
