@@ -98,7 +98,7 @@ def run_search(request, *, form, vector_for, kind: str, query: str) -> Response:
         return Response({"search_id": None, "query": query, "results": [], "weak": True, "refined": False,
                          "feedback_applied": False, "notice": services.NOT_INDEXED_NOTICE.format(model=spec.key)})
     outcome = services.search_run(user=request.user, vector=vector, model=model, calibration=calibration, kind=kind,
-                                  query=query, filters=form.filters(), limit=form.limit,
+                                  query=query, filters=form.filters(), limit=form.result_limit,
                                   session_key=_session_key(request, form.data))
     return Response(outcome_json(request, outcome, explain=form.cleaned_data["explain"]))
 

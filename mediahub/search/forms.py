@@ -61,7 +61,7 @@ class SearchFiltersForm(forms.Form):
                              after=data.get("after"), before=data.get("before"), person=data.get("person"))
 
     @property
-    def limit(self) -> int:
+    def result_limit(self) -> int:
         return self.cleaned_data.get("limit") or DEFAULT_LIMIT
 
     def first_error(self) -> str:

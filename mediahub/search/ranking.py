@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 # How far below its peak a neighbouring second may score and still belong to
-# the same moment, as a fraction of (peak - the query's background level).
+# the same moment, as a fraction of (peak - the query's background level)...
 MOMENT_RELATIVE_CUT = 0.5
+# ...as long as it is the same shot; across a cut, only seconds scoring within
+# this (smaller) fraction of the peak join, so a near-miss in the next shot
+# (a square after the circle asked for) starts a moment of its own.
+MOMENT_CUT_ACROSS_SHOTS = 0.15
+# When nothing clears the relevance floor, this many closest moments are shown (marked weak).
+CLOSEST_WHEN_WEAK = 5
 # Seconds further apart than this many intervals are not adjacent.
 ADJACENCY_SLACK = 1.5
 # A moment's score: the mean of its best seconds, so length doesn't inflate it.
@@ -33,6 +39,7 @@ FEEDBACK_MARGIN = 0.01  # in spread units: how far past the top score a full "re
 class Second:
     time: float
     score: float
+    continuity: float | None = None  # cosine between this second's frame and the previous sampled second's
 
 
 @dataclass
@@ -61,10 +68,21 @@ class Moment:
         return min(self.end, end) - max(self.start, start) > 0
 
 
+@dataclass(frozen=True)
+class _Cuts:
+    """The scores a neighbour needs to join a moment grown from one peak."""
+
+    within_shot: float
+    across_shots: float
+    shot_continuity: float | None
+    interval: float
+
+
 def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, background: float,
-                  min_peak: float, duration: float | None) -> list[Moment]:
+                  min_peak: float, duration: float | None, shot_continuity: float | None = None) -> list[Moment]:
     """Grow a moment around each local peak, best first, over adjacent seconds that
-    stay within MOMENT_RELATIVE_CUT of the peak's height above `background`.
+    stay within MOMENT_RELATIVE_CUT of the peak's height above `background` (within
+    MOMENT_CUT_ACROSS_SHOTS where the frames change shot, judged by `shot_continuity`).
     Each second joins one moment at most, so one asset's moments never overlap."""
     seconds = sorted(seconds, key=lambda s: s.time)
     taken = [False] * len(seconds)
@@ -72,11 +90,14 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
     for peak in sorted(range(len(seconds)), key=lambda i: -seconds[i].score):
         if taken[peak] or seconds[peak].score < min_peak:
             continue
-        cut = seconds[peak].score - MOMENT_RELATIVE_CUT * max(seconds[peak].score - background, 0.0)
+        height = max(seconds[peak].score - background, 0.0)
+        cuts = _Cuts(within_shot=seconds[peak].score - MOMENT_RELATIVE_CUT * height,
+                     across_shots=seconds[peak].score - MOMENT_CUT_ACROSS_SHOTS * height,
+                     shot_continuity=shot_continuity, interval=interval)
         first = last = peak
-        while first > 0 and _joins(seconds, first - 1, first, taken, cut, interval):
+        while first > 0 and _joins(seconds, first - 1, first, taken, cuts):
             first -= 1
-        while last < len(seconds) - 1 and _joins(seconds, last + 1, last, taken, cut, interval):
+        while last < len(seconds) - 1 and _joins(seconds, last + 1, last, taken, cuts):
             last += 1
         for i in range(first, last + 1):
             taken[i] = True
@@ -87,9 +108,12 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
     return moments
 
 
-def _joins(seconds, candidate: int, neighbour: int, taken, cut: float, interval: float) -> bool:
-    return (not taken[candidate] and seconds[candidate].score >= cut
-            and abs(seconds[candidate].time - seconds[neighbour].time) <= interval * ADJACENCY_SLACK)
+def _joins(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts) -> bool:
+    if taken[candidate] or abs(seconds[candidate].time - seconds[neighbour].time) > cuts.interval * ADJACENCY_SLACK:
+        return False
+    continuity = seconds[max(candidate, neighbour)].continuity  # the later second's link to the earlier
+    same_shot = cuts.shot_continuity is None or continuity is None or continuity >= cuts.shot_continuity
+    return seconds[candidate].score >= (cuts.within_shot if same_shot else cuts.across_shots)
 
 
 def _moment_end(last_time: float, interval: float, duration: float | None) -> float:
@@ -170,3 +194,15 @@ def apply_feedback(moments: list[Moment], events: Sequence[FeedbackEvent], *, ra
 
 def rank(moments: list[Moment]) -> list[Moment]:
     return sorted(moments, key=lambda m: (-m.score, m.asset_id, m.start))
+
+
+def answers(ranked: list[Moment], *, floor: float) -> tuple[list[Moment], bool]:
+    """The moments that clear the relevance floor; if none does, the few closest, flagged weak.
+
+    Below the floor a moment is noise, not a lesser answer: listing it after
+    the real matches would hide where the matches end.
+    """
+    good = [m for m in ranked if m.fused >= floor or m.feedback > 0]
+    if good:
+        return good, False
+    return ranked[:CLOSEST_WHEN_WEAK], True

@@ -110,7 +110,8 @@ def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: Search
 def exact_window_scores(*, vector: np.ndarray, model: EmbeddingModel, candidates: list[tuple[int, float]],
                         filters: SearchFilters, extra_assets: list[int] = ()) -> dict[int, list[Second]]:
     """Fine pass: exact cosine similarity of every second near a candidate (and of every
-    second of `extra_assets`), computed in Postgres so no vector leaves the database."""
+    second of `extra_assets`), and how alike each second's frame is to the previous
+    second's (to see cuts), computed in Postgres so no vector leaves the database."""
     windows = _windows(candidates) + [(asset_id, -1.0, 1e12) for asset_id in extra_assets]
     if not windows:
         return {}
@@ -118,17 +119,21 @@ def exact_window_scores(*, vector: np.ndarray, model: EmbeddingModel, candidates
               "t1": [w[2] for w in windows]}
     dim = int(model.dim)
     sql = (
-        f"SELECT DISTINCT fe.asset_id, fe.time, 1 - (fe.embedding::vector({dim}) <=> %(q)s::vector({dim})) "
-        f"FROM search_frameembedding fe "
-        f"JOIN unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]) AS w(asset_id, t0, t1) "
-        f"ON fe.asset_id = w.asset_id AND fe.time BETWEEN w.t0 AND w.t1 "
-        f"WHERE fe.model_id = {int(model.pk)}{_second_conditions(filters, params)}"
+        "SELECT asset_id, time, score, 1 - (v <=> lag(v) OVER (PARTITION BY asset_id ORDER BY time)) FROM ("
+        f" SELECT DISTINCT ON (fe.asset_id, fe.time) fe.asset_id, fe.time, fe.embedding::vector({dim}) AS v,"
+        f" 1 - (fe.embedding::vector({dim}) <=> %(q)s::vector({dim})) AS score"
+        " FROM search_frameembedding fe"
+        " JOIN unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]) AS w(asset_id, t0, t1)"
+        " ON fe.asset_id = w.asset_id AND fe.time BETWEEN w.t0 AND w.t1"
+        f" WHERE fe.model_id = {int(model.pk)}{_second_conditions(filters, params)}"
+        " ORDER BY fe.asset_id, fe.time) scored"
     )
     scores: dict[int, list[Second]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for asset_id, time, score in cursor.fetchall():
-            scores[asset_id].append(Second(time=time, score=float(score)))
+        for asset_id, time, score, continuity in cursor.fetchall():
+            scores[asset_id].append(Second(time=time, score=float(score),
+                                           continuity=None if continuity is None else float(continuity)))
     return scores
 
 
@@ -243,7 +248,7 @@ def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: 
     return MomentSearch(scores=scores, text=text, assets=assets)
 
 
-def moments_from_scores(gathered: MomentSearch, *, floor: float) -> list[Moment]:
+def moments_from_scores(gathered: MomentSearch, *, calibration: Calibration) -> list[Moment]:
     background = background_level(s.score for seconds in gathered.scores.values() for s in seconds)
     interval = settings.FRAME_INTERVAL_SECONDS
     moments = []
@@ -252,8 +257,8 @@ def moments_from_scores(gathered: MomentSearch, *, floor: float) -> list[Moment]
         if asset is None:
             continue
         duration = asset.duration if asset.kind == Asset.Kind.VIDEO else None
-        for moment in merge_seconds(asset_id, seconds, interval=interval, background=background,
-                                    min_peak=min(floor, background), duration=duration):
+        for moment in merge_seconds(asset_id, seconds, interval=interval, background=background, min_peak=background,
+                                    duration=duration, shot_continuity=calibration.shot_continuity):
             moment.text = gathered.text.get(asset_id, 0.0)
             moments.append(moment)
     return moments

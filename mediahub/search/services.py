@@ -90,15 +90,15 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
     if refined_vector is not None:
         vector = refined_vector
     gathered = moment_search_gather(vector=vector, model=model, filters=filters, query=query)
-    moments = moments_from_scores(gathered, floor=calibration.match_floor)
+    moments = moments_from_scores(gathered, calibration=calibration)
     tag_coverage(moments=moments, labels=tags_named_in(query) if query else [])
     ranking.fuse(moments, spread=calibration.spread)
     events = feedback_near(vector=vector, model=model, asset_ids={m.asset_id for m in moments},
                            radius=calibration.feedback_radius)
     ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
                            spread=calibration.spread)
-    ranked = ranking.rank(moments)[:limit]
-    weak = not ranked or max(m.visual + m.parts["text_bonus"] + m.parts["tag_bonus"] for m in ranked) < calibration.match_floor
+    ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor)
+    ranked = ranked[:limit]
     search = Search.objects.create(
         user=user if user and user.is_authenticated else None, kind=kind, query=query, model=model,
         vector=vector, session_key=session_key[:64], filters=filters.as_json(),

@@ -7,11 +7,13 @@ and every vector comes back L2-normalised as float32 numpy.
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+
 from pathlib import Path
 from typing import Sequence
 
@@ -24,7 +26,7 @@ RANDOM_WEIGHTS = "random"  # pretrained value for untrained weights (benchmarks 
 FAILURE_MEMORY_SECONDS = 300  # don't retry a failed download for every asset
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Calibration:
     """How a model's cosine similarities read, for ranking and tagging."""
 
@@ -32,11 +34,14 @@ class Calibration:
     spread: float  # typical gap between a matching and a non-matching second
     feedback_radius: float  # queries whose vectors are closer than this (cosine) share feedback
     tag_floor: float  # a frame needs this similarity to a label to be tagged with it
+    shot_continuity: float  # consecutive seconds whose frames are at least this similar are one shot
 
 
 # Published CLIP models put matching image-text pairs around 0.25-0.35 cosine and
-# unrelated ones around 0.1-0.2; paraphrases of a query stay above ~0.85.
-REAL_CLIP_CALIBRATION = Calibration(match_floor=0.22, spread=0.08, feedback_radius=0.85, tag_floor=0.2)
+# unrelated ones around 0.1-0.2; paraphrases of a query stay above ~0.85; frames a
+# second apart in one shot stay above ~0.85, while a cut usually drops below it.
+REAL_CLIP_CALIBRATION = Calibration(match_floor=0.22, spread=0.08, feedback_radius=0.85, tag_floor=0.2,
+                                    shot_continuity=0.85)
 
 
 class ModelUnavailable(Exception):
@@ -59,7 +64,7 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ClipSpec:
     """Which model to run: an open_clip name (or "demo") and weights (a tag, a file, or "random")."""
 
@@ -140,10 +145,12 @@ class ClipModel:
         if self.spec.is_demo:
             from workers.ml import demo
 
-            measured = demo.load_meta().get("calibration")
-            if measured:
-                return Calibration(**measured)
-            logger.warning("the demo model has no calibration yet: run python -m workers.ml.demo.calibrate")
+            measured = demo.load_meta().get("calibration") or {}
+            missing = [f.name for f in dataclasses.fields(Calibration) if f.name not in measured]
+            if missing:
+                logger.warning("the demo model's calibration lacks %s: run python -m workers.ml.demo.calibrate",
+                               ", ".join(missing))
+            return dataclasses.replace(REAL_CLIP_CALIBRATION, **measured)
         return REAL_CLIP_CALIBRATION
 
     def embed_images(self, images: Sequence, batch_size: int = 32) -> np.ndarray:

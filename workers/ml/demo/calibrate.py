@@ -13,7 +13,10 @@ frame). Writes `calibration` into mediahub-demo.meta.json:
 - feedback_radius: query vectors closer than this share feedback: between the
   least similar paraphrase pair ("circle" / "a circle" / "圆形") and the most
   similar pair of different queries ("red circle" / "red square");
-- tag_floor: the training script's tag_min_similarity.
+- tag_floor: the training script's tag_min_similarity;
+- shot_continuity: frames a second apart in one scene are more similar than
+  this, frames of different scenes less (the midpoint between the 5th
+  percentile of the first and the 95th of the second).
 """
 
 from __future__ import annotations
@@ -66,9 +69,24 @@ def _pair_similarity(model, pairs) -> np.ndarray:
     return np.sum(left * right, axis=1)
 
 
+def _continuity(model, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine between frames one second apart in one scene, and between frames of two different scenes."""
+    from PIL import Image
+
+    def vectors(frames):
+        return model.embed_images([Image.fromarray(world.render_frame(s, t, width=320, height=240)) for s, t in frames])
+
+    scenes = [world.random_scene(rng, roam=4 / 3) for _ in range(FRAMES)]
+    starts = [float(rng.uniform(0, scene.duration - 1)) for scene in scenes]
+    now, later = vectors(zip(scenes, starts)), vectors((s, t + 1) for s, t in zip(scenes, starts))
+    others = vectors((world.random_scene(rng, roam=4 / 3), 0.0) for _ in scenes)
+    return np.sum(now * later, axis=1), np.sum(later * others, axis=1)
+
+
 def calibrate() -> dict:
     model = load_clip(ClipSpec(name="demo", pretrained=""))
     matching, other = _similarities(model, np.random.default_rng(2026))
+    same_shot, cut = _continuity(model, np.random.default_rng(7))
     paraphrase, different = _pair_similarity(model, PARAPHRASES), _pair_similarity(model, DIFFERENT)
     meta = demo.load_meta()
     return {
@@ -76,7 +94,9 @@ def calibrate() -> dict:
         "spread": round(float(np.median(matching) - np.median(other)), 4),
         "feedback_radius": round(float((paraphrase.min() + different.max()) / 2), 4),
         "tag_floor": float(meta.get("tag_min_similarity", 0.2)),
-        "measured": {"matching_p10": round(float(np.percentile(matching, 10)), 4),
+        "shot_continuity": round(float((np.percentile(same_shot, 5) + np.percentile(cut, 95)) / 2), 4),
+        "measured": {"same_shot_p5": round(float(np.percentile(same_shot, 5)), 4),
+                     "cut_p95": round(float(np.percentile(cut, 95)), 4),"matching_p10": round(float(np.percentile(matching, 10)), 4),
                      "other_p90": round(float(np.percentile(other, 90)), 4),
                      "paraphrase_min": round(float(paraphrase.min()), 4),
                      "different_max": round(float(different.max()), 4)},
