@@ -1,84 +1,18 @@
-"""A small library of generated test-pattern videos, processed by the real pipeline with the demo model.
+"""The indexed test-pattern library every search test queries.
 
 Built once per module and committed (outside the per-test transactions) so
-every test searches the same indexed footage; each test's own writes
-(searches, feedback) are rolled back as usual.
+every test searches the same footage; each test's own writes (searches,
+feedback, deletions) are rolled back as usual.
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-from unittest import mock
 
 import pytest
 
-from mediahub.assets.models import Asset
-from mediahub.assets.services import asset_create, asset_delete
-from workers.ml.demo.video import write_world_image, write_world_video
-from workers.ml.demo.world import Scene
-from workers import tasks  # noqa: F401  (registers the pipeline steps run below)
-from workers.pipeline import pipeline_signature
-
-
-def scene(shape, colour, background, duration, seed, **motion) -> Scene:
-    return Scene(shape=shape, colour=colour, background=background, duration=duration, seed=seed, **motion)
-
-
-# Each video: (file name, title, scenes). Every colour+shape pair of a query
-# below appears in known seconds; the rest is other footage.
-LIBRARY = [
-    ("harbour.mp4", "Harbour at dawn", [
-        scene("square", "green", "white", 6, 1, x0=-0.1, vx=0.02),
-        scene("circle", "red", "blue", 5, 2, x0=0.15, vx=-0.03),
-        scene("star", "yellow", "black", 6, 3, omega=3),
-        scene("triangle", "purple", "orange", 5, 4, y0=0.1)]),
-    ("council.mp4", "Council meeting", [
-        scene("cross", "white", "black", 5, 5),
-        scene("diamond", "orange", "blue", 6, 6, x0=0.2),
-        scene("circle", "red", "green", 7, 7, x0=-0.2, vx=0.02),
-        scene("square", "blue", "yellow", 5, 8)]),
-    ("storm.mp4", "Storm over the bridge", [
-        scene("triangle", "green", "purple", 5, 9),
-        scene("star", "black", "white", 5, 10, angle0=20),
-        scene("cross", "yellow", "red", 6, 11),
-        scene("diamond", "white", "green", 6, 12)]),
-]
-STILL = ("poster.png", "Campaign poster", scene("star", "orange", "purple", 1, 13))
-
-
-@dataclass
-class Library:
-    assets: dict[str, Asset]  # by file name
-    truth: dict[str, list[tuple[float, float, Scene]]]  # scene bounds by file name
-
-    def ranges(self, **attrs) -> list[tuple[int, float, float]]:
-        """(asset id, start, end) of every scene with these attributes."""
-        return [(self.assets[name].pk, start, end) for name, bounds in self.truth.items()
-                for start, end, sc in bounds if all(getattr(sc, k) == v for k, v in attrs.items())]
-
-
-def _ingest(path, title: str) -> Asset:
-    """Upload, then run the pipeline here rather than through the broker (no worker in these tests)."""
-    with open(path, "rb") as source, mock.patch("mediahub.assets.services.pipeline_start"):
-        asset = asset_create(source=source, filename=path.name, owner=None, title=title).asset
-    pipeline_signature(asset_id=asset.pk, run_id=asset.run_id, first_step="asset_probe").apply()
-    asset.refresh_from_db()
-    assert asset.status == Asset.Status.READY, asset.error
-    return asset
+from tests.library import Library, library_build, library_delete
 
 
 @pytest.fixture(scope="module")
 def library(django_db_setup, django_db_blocker, tmp_path_factory) -> Library:
-    folder = tmp_path_factory.mktemp("library")
     with django_db_blocker.unblock():
-        assets, truth = {}, {}
-        for name, title, scenes in LIBRARY:
-            truth[name] = write_world_video(folder / name, scenes, fps=10, width=320, height=240)
-            assets[name] = _ingest(folder / name, title)
-        name, title, still = STILL
-        write_world_image(folder / name, still)
-        truth[name] = [(0.0, 0.0, still)]
-        assets[name] = _ingest(folder / name, title)
-        yield Library(assets=assets, truth=truth)
-        for asset in Asset.objects.filter(pk__in=[a.pk for a in assets.values()]):
-            asset_delete(asset=asset)
+        built = library_build(tmp_path_factory.mktemp("library"))
+        yield built
+        library_delete(built)

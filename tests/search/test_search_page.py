@@ -1,0 +1,81 @@
+"""The search page: moment cards, notices, filters, errors, and a bounded number of queries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def card_spans(html: str) -> list[tuple[int, float, float]]:
+    return [(int(a), float(s), float(e)) for a, s, e in
+            re.findall(r'class="moment" data-asset-id="(\d+)" data-start="([\d.]+)" data-end="([\d.]+)"', html)]
+
+
+def test_the_search_page_needs_a_login(client):
+    response = client.get("/search/", {"q": "circle"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_every_page_has_the_search_box(signed_in, library):
+    page = signed_in.get(f"/assets/{library.assets['harbour.mp4'].pk}/").content.decode()
+    assert re.search(r'<form[^>]*action="/search/"', page) and 'name="q"' in page
+
+
+def test_a_chinese_query_shows_the_matching_moments_as_cards(signed_in, library):
+    response = signed_in.get("/search/", {"q": "红色圆形"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    expected = library.ranges(shape="circle", colour="red")
+    found = card_spans(html)[:len(expected)]
+    for asset, start, end in expected:
+        assert any(a == asset and abs(s - start) <= 1 and abs(e - end) <= 1 for a, s, e in found), (expected, found)
+    assert "Harbour at dawn" in html and "Council meeting" in html
+    assert 'data-action="relevant"' in html and "More like this" in html
+    assert re.search(r'class="score" title="looks like the query [\d.]+', html)  # why it ranked there, on hover
+
+
+def test_a_query_without_a_good_match_says_so(signed_in, library):
+    html = signed_in.get("/search/", {"q": "a blue star on an orange background"}).content.decode()
+    assert "No footage matches well; the closest results are below." in html
+
+
+def test_filters_apply_and_a_bad_filter_is_explained(signed_in, library):
+    html = signed_in.get("/search/", {"q": "a star", "kind": "image"}).content.decode()
+    assert {a for a, _, _ in card_spans(html)} == {library.assets["poster.png"].pk}
+    response = signed_in.get("/search/", {"q": "a star", "tag": "unicorn"})
+    assert response.status_code == 400
+    assert "There is no tag named &#x27;unicorn&#x27;" in response.content.decode()
+
+
+def test_more_like_this_from_a_card(signed_in, library):
+    harbour = library.assets["harbour.mp4"]
+    html = signed_in.get("/search/", {"similar": harbour.pk, "t": 8}).content.decode()
+    assert "Moments that look like Harbour at dawn at 8.0 s." in html
+    assert card_spans(html)[0][0] == harbour.pk
+
+
+def test_the_query_is_escaped(signed_in, library):
+    html = signed_in.get("/search/", {"q": "<script>alert(1)</script> circle"}).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_pages_of_results(signed_in, library):
+    first = card_spans(signed_in.get("/search/", {"q": "circle"}).content.decode())
+    assert len(first) == len(library.ranges(shape="circle")) < 20
+    assert card_spans(signed_in.get("/search/", {"q": "circle", "page": 2}).content.decode()) == []
+
+
+def test_the_search_page_runs_a_bounded_number_of_queries(signed_in, library, django_assert_max_num_queries):
+    signed_in.get("/search/", {"q": "warm up the query cache"})
+    with django_assert_max_num_queries(20):
+        response = signed_in.get("/search/", {"q": "circle", "tag": "circle"})
+    assert len(card_spans(response.content.decode())) >= 6
