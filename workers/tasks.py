@@ -152,7 +152,7 @@ def asset_tag(self, asset: Asset) -> None:
     if not labels or not rows:
         assets.asset_tags_replace(asset=asset, tags=[])
         return
-    label_vectors = _label_vectors(model, labels)
+    label_vectors = _label_vectors(spec, tuple(tuple(label.prompt_list()) for label in labels))
     times = [row[0] for row in rows]
     frame_vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
     ranges = tag_ranges(frame_vectors, times, label_vectors, [label.group for label in labels],
@@ -162,13 +162,16 @@ def asset_tag(self, asset: Asset) -> None:
         AssetTag(asset=asset, label=labels[r.label], start=r.start, end=r.end, score=r.score) for r in ranges])
 
 
-def _label_vectors(model, labels: list[TagLabel]) -> np.ndarray:
-    """One vector per label: the normalised mean of its prompts' text vectors."""
-    prompts = [label.prompt_list() for label in labels]
-    prompt_vectors = model.embed_texts([prompt for group in prompts for prompt in group])
-    owners = np.repeat(np.arange(len(labels)), [len(group) for group in prompts])
-    means = np.stack([prompt_vectors[owners == i].mean(axis=0) for i in range(len(labels))])
-    return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
+@functools.lru_cache(maxsize=4)
+def _label_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray:
+    """One vector per label: the normalised mean of its prompts' text vectors.
+    Cached per worker process until the vocabulary (or the model) changes."""
+    prompt_vectors = load_clip(spec).embed_texts([prompt for group in prompts for prompt in group])
+    owners = np.repeat(np.arange(len(prompts)), [len(group) for group in prompts])
+    means = np.stack([prompt_vectors[owners == i].mean(axis=0) for i in range(len(prompts))])
+    vectors = (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
+    vectors.setflags(write=False)  # shared by every later call
+    return vectors
 
 
 @pipeline_task("finish", 0.99)

@@ -21,7 +21,8 @@ class EmbeddingModel(TimeStampedModel):
 
     @property
     def index_name(self) -> str:
-        return f"search_frameemb_hnsw_{self.pk}"
+        """The model's HNSW index (over half-precision copies of its vectors)."""
+        return f"search_frameemb_hnswh_{self.pk}"
 
 
 class FrameEmbedding(TimeStampedModel):

@@ -88,7 +88,8 @@ def _vector_literal(vector: np.ndarray) -> str:
 
 def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
                    limit: int = ANN_CANDIDATES, ef_search: int = EF_SEARCH) -> list[tuple[int, float]]:
-    """Coarse pass: (asset_id, time) of the nearest seconds through the model's HNSW index.
+    """Coarse pass: (asset_id, time) of the nearest seconds through the model's HNSW index
+    (half precision, like the index; the fine pass re-scores in full precision).
 
     Filters are applied inside the index scan; pgvector's iterative scan keeps
     walking the graph until enough seconds pass them.
@@ -98,7 +99,7 @@ def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: Search
     sql = (
         f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
         f"WHERE fe.model_id = {model_id}{_second_conditions(filters, params)} "
-        f"ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s"
+        f"ORDER BY fe.embedding::halfvec({dim}) <=> %(q)s::halfvec({dim}) LIMIT %(limit)s"
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
