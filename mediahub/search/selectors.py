@@ -86,6 +86,18 @@ def _vector_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{v:.7g}" for v in np.asarray(vector, dtype=np.float32)) + "]"
 
 
+def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, limit: int) -> tuple[str, dict]:
+    """The SQL of the coarse pass; it must match the model's partial HNSW index (services.vector_index_ensure)."""
+    params = {"q": _vector_literal(vector), "limit": limit}
+    dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
+    sql = (
+        f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
+        f"WHERE fe.model_id = {model_id}{_second_conditions(filters, params)} "
+        f"ORDER BY fe.embedding::halfvec({dim}) <=> %(q)s::halfvec({dim}) LIMIT %(limit)s"
+    )
+    return sql, params
+
+
 def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
                    limit: int = ANN_CANDIDATES, ef_search: int = EF_SEARCH) -> list[tuple[int, float]]:
     """Coarse pass: (asset_id, time) of the nearest seconds through the model's HNSW index
@@ -94,13 +106,7 @@ def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: Search
     Filters are applied inside the index scan; pgvector's iterative scan keeps
     walking the graph until enough seconds pass them.
     """
-    params = {"q": _vector_literal(vector), "limit": limit}
-    dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
-    sql = (
-        f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
-        f"WHERE fe.model_id = {model_id}{_second_conditions(filters, params)} "
-        f"ORDER BY fe.embedding::halfvec({dim}) <=> %(q)s::halfvec({dim}) LIMIT %(limit)s"
-    )
+    sql, params = ann_query(vector=vector, model=model, filters=filters, limit=limit)
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
                        [str(max(ef_search, limit))])
