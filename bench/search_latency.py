@@ -13,7 +13,8 @@ nothing like footage.
     .venv/bin/python bench/search_latency.py --seconds 100000
     .venv/bin/python bench/search_latency.py --seconds 1000000 --ef 40,100,200,400 --full
 
-Uses its own data dir (var/bench-search) and embedded Postgres; the API part
+Always uses its own data dir (var/bench-search) and embedded Postgres, whatever
+the environment says, because it truncates what it loads; the API part
 starts gunicorn on it with the ViT-B-32 architecture (random weights: the
 text encoder costs the same as the trained one). Prints Markdown tables.
 """
@@ -33,7 +34,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("MEDIAHUB_DATA_DIR", str(REPO / "var" / "bench-search"))
+# Always a throwaway embedded database of its own: the script truncates the tables it loads.
+os.environ["MEDIAHUB_DATA_DIR"] = str(REPO / "var" / "bench-search")
+for variable in ("DATABASE_URL", "REDIS_URL"):
+    os.environ.pop(variable, None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
 os.environ["MEDIAHUB_CLIP_MODEL"] = "ViT-B-32"
 os.environ["MEDIAHUB_CLIP_PRETRAINED"] = "random"

@@ -1,6 +1,5 @@
 """Embedded Postgres + Redis per data dir: started on demand, shared, stopped by the last user."""
 
-import os
 import shutil
 import subprocess
 import sys

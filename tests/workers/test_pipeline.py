@@ -8,7 +8,6 @@ from django.core.management import call_command
 from mediahub.assets.models import Asset, AssetTag, Frame
 from mediahub.assets.services import asset_create, asset_reprocess
 from mediahub.search.models import EmbeddingModel, FrameEmbedding
-from tests import factories
 from tests.media_files import constant_rate_times, truncated_copy, write_frames
 from workers import tasks
 from workers.pipeline import pipeline_signature

@@ -8,12 +8,10 @@ and every vector comes back L2-normalised as float32 numpy.
 from __future__ import annotations
 
 import dataclasses
-
 import hashlib
 import logging
 import threading
 import time
-
 from pathlib import Path
 from typing import Sequence
 

@@ -58,8 +58,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import CHECKPOINT_PATH, CONFIG_PATH, MODEL_NAME, register
-from . import world
+from . import CHECKPOINT_PATH, CONFIG_PATH, MODEL_NAME, register, world
 
 IMAGE_SIZE = 48
 CONTRACT_QUERIES = [
