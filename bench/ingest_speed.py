@@ -56,7 +56,7 @@ def make_video(folder: Path, seconds: float, width: int, height: int, fps: float
 def run_once(video: Path, model_name: str, pretrained: str) -> dict[str, float]:
     from django.conf import settings
 
-    from mediahub.assets.models import Asset
+    from mediahub.assets.models import Asset, TagLabel
     from mediahub.assets.services import asset_create
     from mediahub.search.selectors import active_clip_spec
     from workers import tasks
@@ -64,7 +64,9 @@ def run_once(video: Path, model_name: str, pretrained: str) -> dict[str, float]:
 
     settings.CLIP_MODEL, settings.CLIP_PRETRAINED = model_name, pretrained
     spec = active_clip_spec()
-    load_clip(spec)  # loading is a one-off per worker process, not per asset: keep it out of the timing
+    # One-offs per worker process, not per asset: keep them out of the timing.
+    load_clip(spec)
+    tasks.vocabulary_vectors(spec, tuple(tuple(label.prompt_list()) for label in TagLabel.objects.filter(enabled=True)))
     Asset.objects.filter(original_filename=video.name).delete()
     with open(video, "rb") as source:
         asset = asset_create(source=source, filename=video.name, owner=None).asset

@@ -152,7 +152,7 @@ def asset_tag(self, asset: Asset) -> None:
     if not labels or not rows:
         assets.asset_tags_replace(asset=asset, tags=[])
         return
-    label_vectors = _label_vectors(spec, tuple(tuple(label.prompt_list()) for label in labels))
+    label_vectors = vocabulary_vectors(spec, tuple(tuple(label.prompt_list()) for label in labels))
     times = [row[0] for row in rows]
     frame_vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
     ranges = tag_ranges(frame_vectors, times, label_vectors, [label.group for label in labels],
@@ -163,7 +163,7 @@ def asset_tag(self, asset: Asset) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _label_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray:
+def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray:
     """One vector per label: the normalised mean of its prompts' text vectors.
     Cached per worker process until the vocabulary (or the model) changes."""
     prompt_vectors = load_clip(spec).embed_texts([prompt for group in prompts for prompt in group])

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from mediahub.assets.models import Asset, AssetTag, Frame
+from mediahub.assets.models import Asset, AssetTag, Frame, TagLabel
 from mediahub.assets.services import asset_create, asset_reprocess
 from mediahub.search.models import EmbeddingModel, FrameEmbedding
 from tests.media_files import constant_rate_times, truncated_copy, write_frames
@@ -76,6 +76,17 @@ def test_each_task_is_idempotent_when_called_twice(two_scene_video):
         task.apply(args=(asset.pk, str(asset.run_id)))
         task.apply(args=(asset.pk, str(asset.run_id)))
     assert snapshot(asset) == before
+
+
+@pytest.mark.django_db
+def test_a_vocabulary_edit_takes_effect_on_the_next_asset(two_scene_video):
+    first = run_pipeline(create(two_scene_video))
+    assert "circle" in tag_ranges(first)
+    TagLabel.objects.filter(name="circle").update(enabled=False)
+    TagLabel.objects.create(name="ball", name_zh="球", group="shape", prompts="circle\na circle")
+    retagged = run_pipeline(asset_reprocess(asset=first), first_step="asset_tag")  # a new run, tags only
+    assert "circle" not in tag_ranges(retagged)
+    assert tag_ranges(retagged)["ball"] == [(0.0, 3.0)]
 
 
 @pytest.mark.django_db
