@@ -3,8 +3,8 @@
 import pytest
 
 from mediahub.search.ranking import (
-    FeedbackEvent, Moment, Second, apply_feedback, background_level, feedback_kernel, feedback_strength, fuse,
-    merge_seconds, rank,
+    FeedbackEvent, Moment, Second, answers, apply_feedback, background_level, feedback_kernel, feedback_strength,
+    fuse, merge_seconds, rank,
 )
 
 
@@ -43,6 +43,26 @@ def test_the_last_moment_ends_at_the_video_end_and_an_image_is_an_instant():
     assert (video[0].start, video[0].end) == (1.0, 2.4)
     image = merge_seconds(2, [Second(0.0, 0.5)], interval=1.0, background=0.1, min_peak=0.3, duration=None)
     assert (image[0].start, image[0].end) == (0.0, 0.0)
+
+
+def test_a_near_miss_in_the_next_shot_starts_a_moment_of_its_own():
+    # A circle scores 0.55 for "circle"; the square after the cut scores 0.40: within half the
+XX
+    samples = [Second(t, 0.55, continuity=0.97) for t in range(3)] + [Second(t, 0.40, continuity=0.97) for t in range(3, 6)]
+    samples[3].continuity = 0.5  # the frames change here
+    cut = merge_seconds(1, samples, interval=1.0, background=0.05, min_peak=0.05, duration=6.0, shot_continuity=0.83)
+    assert [(m.start, m.end) for m in cut] == [(0, 3.0), (3, 6.0)]
+    samples[3].continuity = 0.95  # the same scores within one shot stay one moment
+    one_shot = merge_seconds(1, samples, interval=1.0, background=0.05, min_peak=0.05, duration=6.0, shot_continuity=0.83)
+    assert [(m.start, m.end) for m in one_shot] == [(0, 6.0)]
+
+
+def test_only_moments_above_the_floor_are_answers_and_otherwise_the_closest_few_are_weak():
+    good, poor = moment(1, 0.6), moment(2, 0.2)
+    assert answers([good, poor], floor=0.3) == ([good], False)
+    nothing_good = [moment(i, 0.2 - i * 0.01) for i in range(8)]
+    shown, weak = answers(nothing_good, floor=0.3)
+    assert weak and shown == nothing_good[:5]
 
 
 def test_background_is_the_lower_quartile():
