@@ -47,7 +47,7 @@ def test_the_last_moment_ends_at_the_video_end_and_an_image_is_an_instant():
 
 def test_a_near_miss_in_the_next_shot_starts_a_moment_of_its_own():
     # A circle scores 0.55 for "circle"; the square after the cut scores 0.40: within half the
-XX
+    # peak's height above the background (down to 0.30) but not within 15 % of it (0.475).
     samples = [Second(t, 0.55, continuity=0.97) for t in range(3)] + [Second(t, 0.40, continuity=0.97) for t in range(3, 6)]
     samples[3].continuity = 0.5  # the frames change here
     cut = merge_seconds(1, samples, interval=1.0, background=0.05, min_peak=0.05, duration=6.0, shot_continuity=0.83)
