@@ -56,7 +56,7 @@ def _timeline_rows(asset: Asset) -> list[dict]:
     """One row per tag label, its ranges placed as percentages of the asset's duration."""
     length = asset.duration or 0
     rows: dict[int, dict] = {}
-    for tag in asset.tags.all():
+    for tag in asset.tags.select_related("label"):
         row = rows.setdefault(tag.label_id, {"label": tag.label, "segments": []})
         left = 100 * tag.start / length if length else 0
         width = max(100 * (tag.end - tag.start) / length, 0.8) if length else 100

@@ -29,6 +29,7 @@ def test_search_play_a_moment_and_judge_it(page, live_server, owner, tmp_path):
     page.wait_for_function(f"document.querySelector('#moment-player video').currentTime >= {red_circle_start - 0.1}")
 
     page.locator("dialog#moment-player").get_by_role("button", name="Close").click()
+    page.wait_for_function("document.querySelector('#moment-player video').paused")
     relevant = first.get_by_role("button", name="Relevant", exact=True)
     relevant.click()
     expect(relevant).to_have_attribute("aria-pressed", "true")

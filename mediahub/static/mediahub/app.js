@@ -168,6 +168,7 @@ function setupSearchResults() {
   if (!summary) return;
   const searchId = summary.dataset.searchId;
   const dialog = document.getElementById("moment-player");
+  dialog.addEventListener("close", () => dialog.querySelector("video").pause());
 
   const sendFeedback = (card, action) => fetch("/api/feedback", {
     method: "POST", credentials: "same-origin",
@@ -196,7 +197,6 @@ function playMoment(dialog, card) {
   const video = dialog.querySelector("video");
   const still = dialog.querySelector("img");
   const start = Number(card.dataset.start);
-  const end = Number(card.dataset.end);
   if (card.dataset.kind === "image") {
     video.hidden = true; still.hidden = false; still.src = card.dataset.media;
   } else {
@@ -204,7 +204,6 @@ function playMoment(dialog, card) {
     if (video.dataset.src !== card.dataset.media) { video.src = card.dataset.media; video.dataset.src = card.dataset.media; }
     const seek = () => { video.currentTime = start; video.play().catch(() => {}); };
     if (video.readyState >= 1) seek(); else video.addEventListener("loadedmetadata", seek, { once: true });
-    video.dataset.momentEnd = String(end);
   }
   if (!dialog.open) dialog.showModal();
 }
