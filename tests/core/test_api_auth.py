@@ -78,3 +78,7 @@ def test_openapi_description_is_served_to_signed_in_users(owner_api):
     schema = response.json()
     assert "/api/assets" in schema["paths"]
     assert "/api/assets/{id}/reprocess" in schema["paths"]
+    for path in ("/api/search", "/api/search/image", "/api/assets/{id}/similar", "/api/feedback"):
+        assert path in schema["paths"], path
+    search_parameters = {p["name"] for p in schema["paths"]["/api/search"]["get"]["parameters"]}
+    assert {"q", "limit", "kind", "tag", "person", "asset", "after", "before", "explain"} <= search_parameters
