@@ -239,7 +239,7 @@ def filtered_latency_table(queries: np.ndarray, model, seconds: int) -> None:
 
     assets = -(-seconds // ASSET_SECONDS)
     with connection.cursor() as cursor:  # a tenth of the assets uploaded later than the rest
-        cursor.execute("UPDATE assets_asset SET created_at = CASE WHEN id %% 10 = 0 THEN '2026-06-01'::timestamptz"
+        cursor.execute("UPDATE assets_asset SET created_at = CASE WHEN mod(id, 10) = 0 THEN '2026-06-01'::timestamptz"
                        " ELSE '2026-01-01'::timestamptz END")
     cases = [("none", SearchFilters()), ("kind=video (all footage)", SearchFilters(kind="video")),
              ("after=2026-05-01 (a tenth)", SearchFilters(after=dt.date(2026, 5, 1))),

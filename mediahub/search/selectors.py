@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Func
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
@@ -107,7 +107,8 @@ def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: Search
     walking the graph until enough seconds pass them.
     """
     sql, params = ann_query(vector=vector, model=model, filters=filters, limit=limit)
-    with connection.cursor() as cursor:
+    # The settings are local to a transaction: without one (autocommit) they would lapse before the query.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
                        [str(max(ef_search, limit))])
         cursor.execute(sql, params)

@@ -23,3 +23,27 @@ def test_the_ann_query_can_use_the_models_hnsw_index(library, filters):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"Index Scan using {model.index_name}" in plan
+
+
+@pytest.fixture
+def index_scans_only():
+    """For the whole connection (the test runs in autocommit): make the planner use the index on a tiny table."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort")
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in a web request: no transaction around the search
+def test_the_coarse_pass_returns_as_many_candidates_as_asked_not_the_index_default(library, index_scans_only):
+    model, _ = selectors.search_model(spec=selectors.active_clip_spec())
+    vector = selectors.text_query_vector(spec=selectors.active_clip_spec(), text="a red circle")
+    seconds = sum(round(end - start) or 1 for bounds in library.truth.values() for start, end, _ in bounds)
+    assert seconds > 100
+    # pgvector's default hnsw.ef_search (40) would cap this at 40; a selective filter needs the iterative scan.
+    assert len(selectors.ann_candidates(vector=vector, model=model, filters=selectors.SearchFilters(), limit=100)) == 100
+    form = SearchFiltersForm({"tag": "circle"})
+    assert form.is_valid()
+    circle_seconds = sum(round(end - start) for _, start, end in library.ranges(shape="circle"))
+    assert len(selectors.ann_candidates(vector=vector, model=model, filters=form.filters(), limit=100)) >= circle_seconds - 2
