@@ -206,7 +206,9 @@ def tags_named_in(query: str) -> list[TagLabel]:
 
 
 def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
-    """Set each moment's `tag` strength: the best score of a named tag overlapping it."""
+    """Set each moment's `tag` strength: over the tags the query names, the mean of each one's
+    best score overlapping the moment (0 where it is absent), so "red circle" is only fully
+    covered by a moment tagged both red and circle."""
     if not labels or not moments:
         return
     tags = AssetTag.objects.filter(label__in=labels, asset_id__in={m.asset_id for m in moments})
@@ -214,8 +216,11 @@ def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
     for tag in tags:
         by_asset[tag.asset_id].append(tag)
     for moment in moments:
-        overlapping = [t.score for t in by_asset[moment.asset_id] if moment.overlaps(t.start, t.end)]
-        moment.tag = max(overlapping, default=0.0)
+        best = {label.pk: 0.0 for label in labels}
+        for tag in by_asset[moment.asset_id]:
+            if moment.overlaps(tag.start, tag.end):
+                best[tag.label_id] = max(best[tag.label_id], tag.score)
+        moment.tag = sum(best.values()) / len(best)
 
 
 def feedback_near(*, vector: np.ndarray, model: EmbeddingModel, asset_ids: set[int], radius: float) -> list[FeedbackEvent]:
