@@ -201,3 +201,20 @@ def test_search_endpoints_need_a_login_or_token(anonymous_api, method, path):
     response = getattr(anonymous_api, method)(path)
     assert response.status_code == 401
     assert "detail" in response.json()
+
+
+def test_when_the_model_cannot_be_loaded_search_says_why_as_json(owner, owner_api, client, settings, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # an air-gapped machine: the hub can't be reached
+    settings.CLIP_MODEL, settings.CLIP_PRETRAINED = "ViT-B-32", "laion2b_s34b_b79k"
+    response = owner_api.get("/api/search", {"q": "a flood at the bridge"})
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("Search is unavailable: The CLIP model ViT-B-32")
+    client.force_login(owner)
+    page = client.get("/search/", {"q": "a flood at the bridge"})
+    assert page.status_code == 503 and "Search is unavailable" in page.content.decode()
+
+
+def test_before_anything_is_indexed_search_says_so(owner_api, settings):
+    settings.CLIP_MODEL, settings.CLIP_PRETRAINED = "ViT-B-32", "random"  # loads offline, but nothing was embedded with it
+    body = owner_api.get("/api/search", {"q": "circle"}).json()
+    assert body["results"] == [] and "No footage has been indexed with the model ViT-B-32" in body["notice"]
