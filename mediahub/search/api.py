@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -20,9 +19,6 @@ from mediahub.search.forms import SearchFiltersForm, TextSearchForm
 from mediahub.search.models import Feedback, Search
 from workers.ml.clip import ModelUnavailable
 
-WEAK_NOTICE = "No footage matches well; the closest results are below."
-
-
 class SearchUnavailable(APIException):
     status_code = 503
     default_detail = "Search is unavailable right now."
@@ -34,14 +30,13 @@ def _valid(form):
     return form
 
 
-def moment_json(request, moment, assets: dict[int, Asset], *, explain: bool) -> dict:
-    asset = assets[moment.asset_id]
-    index = int((moment.best_time + 1e-6) // settings.FRAME_INTERVAL_SECONDS)
+def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
+    moment, asset = card.moment, card.asset
     body = {
         "asset_id": moment.asset_id, "title": asset.title, "kind": asset.kind,
         "start": moment.start, "end": moment.end, "score": round(moment.score, 4),
         "best": moment.best_time,
-        "thumbnail": request.build_absolute_uri(reverse("assets:frame", args=[asset.pk, index])),
+        "thumbnail": request.build_absolute_uri(reverse("assets:frame", args=[asset.pk, card.frame_index])),
         "media": request.build_absolute_uri(asset.media_url),
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
         "feedback": "lifted" if moment.feedback > 0 else "lowered" if moment.feedback < 0 else None,
@@ -57,13 +52,12 @@ def moment_json(request, moment, assets: dict[int, Asset], *, explain: bool) -> 
 
 
 def outcome_json(request, outcome: services.SearchOutcome, *, explain: bool) -> dict:
-    assets = Asset.objects.in_bulk({m.asset_id for m in outcome.moments})
     return {
         "search_id": str(outcome.search.pk),
         "query": outcome.search.query,
-        "results": [moment_json(request, m, assets, explain=explain) for m in outcome.moments],
+        "results": [moment_json(request, card, explain=explain) for card in selectors.moment_cards(outcome.moments)],
         "weak": outcome.weak,
-        "notice": WEAK_NOTICE if outcome.weak and outcome.moments else None if outcome.moments else "Nothing matched.",
+        "notice": services.WEAK_NOTICE if outcome.weak and outcome.moments else None if outcome.moments else "Nothing matched.",
         "refined": outcome.refined,
         "feedback_applied": outcome.lifted,
     }
@@ -88,18 +82,16 @@ def _image_from_upload(upload) -> Image.Image:
 
 def run_search(request, *, form, vector_for, kind: str, query: str) -> Response:
     """Shared by text, image and more-like-this searches: encode, search, answer."""
-    spec = selectors.active_clip_spec()
     try:
-        model, calibration = selectors.search_model(spec=spec)
-        vector = vector_for(spec)
+        outcome = services.search_with_active_model(
+            user=request.user, vector_for=vector_for, kind=kind, query=query, filters=form.filters(),
+            limit=form.result_limit, session_key=_session_key(request, form.data))
     except ModelUnavailable as exc:
         raise SearchUnavailable(f"Search is unavailable: {exc}") from exc
-    if model is None:
+    if outcome is None:
+        notice = services.NOT_INDEXED_NOTICE.format(model=selectors.active_clip_spec().key)
         return Response({"search_id": None, "query": query, "results": [], "weak": True, "refined": False,
-                         "feedback_applied": False, "notice": services.NOT_INDEXED_NOTICE.format(model=spec.key)})
-    outcome = services.search_run(user=request.user, vector=vector, model=model, calibration=calibration, kind=kind,
-                                  query=query, filters=form.filters(), limit=form.result_limit,
-                                  session_key=_session_key(request, form.data))
+                         "feedback_applied": False, "notice": notice})
     return Response(outcome_json(request, outcome, explain=form.cleaned_data["explain"]))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from django.db import connection, transaction
@@ -13,8 +13,8 @@ from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, Search
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
-    SearchFilters, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores, tag_coverage,
-    tags_named_in,
+    SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
+    search_model, tag_coverage, tags_named_in,
 )
 from workers.ml.clip import Calibration, ClipSpec
 
@@ -73,6 +73,7 @@ def frame_embeddings_prune(*, keep_key: str) -> int:
 # Searching. A search is a write: the query, its vector and the moments shown
 # are stored so feedback can refer to them and tune later rankings.
 
+WEAK_NOTICE = "No footage matches well; the closest results are below."
 NOT_INDEXED_NOTICE = ("No footage has been indexed with the model {model} yet; "
                       "upload footage or run `manage.py reembed`.")
 
@@ -109,6 +110,24 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
                  for rank, m in enumerate(ranked, start=1)])
     return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined_vector is not None,
                          lifted=any(m.feedback for m in ranked))
+
+
+def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
+                             filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome | None:
+    """Encode the query with the active model (`vector_for(spec)`) and run the search.
+
+    None when nothing has been indexed with that model yet, or `vector_for` has
+    no vector to give; ModelUnavailable when the model can't be loaded.
+    """
+    spec = active_clip_spec()
+    model, calibration = search_model(spec=spec)
+    if model is None:
+        return None
+    vector = vector_for(spec)
+    if vector is None:
+        return None
+    return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
+                      filters=filters, limit=limit, session_key=session_key)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25

@@ -35,6 +35,7 @@ def search_page(request):
     moments = outcome.moments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render(request, "search/results.html", {
         **context, "outcome": outcome, "cards": selectors.moment_cards(moments), "page": page,
+        "weak_notice": services.WEAK_NOTICE,
         "has_next": len(outcome.moments) == page * PAGE_SIZE and page * PAGE_SIZE < MAX_LIMIT,
         "first_rank": (page - 1) * PAGE_SIZE + 1, "query_string": _without_page(request),
     })
@@ -52,21 +53,15 @@ def _similar_target(request) -> tuple[Asset, float] | None:
 
 
 def _run(request, form, similar, *, limit: int):
-    spec = selectors.active_clip_spec()
-    model, calibration = selectors.search_model(spec=spec)
-    if model is None:
-        return None
     if similar:
-        vector = selectors.second_vector(spec=spec, asset_id=similar[0].pk, time=similar[1])
-        if vector is None:
-            return None
-        kind, query = "moment", ""
+        asset, time = similar
+        vector_for, kind, query = (lambda spec: selectors.second_vector(spec=spec, asset_id=asset.pk, time=time)), "moment", ""
     else:
         query = form.cleaned_data["q"]
-        vector, kind = selectors.text_query_vector(spec=spec, text=query), "text"
-    return services.search_run(user=request.user, vector=vector, model=model, calibration=calibration, kind=kind,
-                               query=query, filters=form.filters(), limit=limit,
-                               session_key=request.session.session_key)
+        vector_for, kind = (lambda spec: selectors.text_query_vector(spec=spec, text=query)), "text"
+    return services.search_with_active_model(user=request.user, vector_for=vector_for, kind=kind, query=query,
+                                             filters=form.filters(), limit=limit,
+                                             session_key=request.session.session_key)
 
 
 def _page_number(request) -> int:

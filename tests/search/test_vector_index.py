@@ -45,4 +45,6 @@ def test_the_coarse_pass_returns_as_many_candidates_as_asked_not_the_index_defau
     assert len(selectors.ann_candidates(vector=vector, model=model, filters=selectors.SearchFilters(), limit=100)) == 100
     parade = library.assets["parade.mp4"]  # 42 of the library's seconds
     in_parade = selectors.ann_candidates(vector=vector, model=model, filters=selectors.SearchFilters(asset=parade.pk), limit=100)
-    assert len(in_parade) == 42 and {asset_id for asset_id, _ in in_parade} == {parade.pk}
+    # Without the iterative scan only the parade's share of the 40 nearest (~15) would survive the filter;
+    # with it the scan walks on (an approximate index may still miss a few seconds).
+    assert len(in_parade) >= 30 and {asset_id for asset_id, _ in in_parade} == {parade.pk}
