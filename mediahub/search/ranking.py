@@ -20,6 +20,10 @@ MOMENT_RELATIVE_CUT = 0.5
 # this (smaller) fraction of the peak join, so a near-miss in the next shot
 # (a square after the circle asked for) starts a moment of its own.
 MOMENT_CUT_ACROSS_SHOTS = 0.15
+# Within a shot, seconds this close to the peak (in units of the model's score
+# spread) always join: when nothing matches well, peak and background are close
+# and score noise alone would cut one shot into pieces.
+MOMENT_NOISE_TOLERANCE = 0.2
 # When nothing clears the relevance floor, this many closest moments are shown (marked weak).
 CLOSEST_WHEN_WEAK = 5
 # Seconds further apart than this many intervals are not adjacent.
@@ -79,7 +83,8 @@ class _Cuts:
 
 
 def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, background: float,
-                  min_peak: float, duration: float | None, shot_continuity: float | None = None) -> list[Moment]:
+                  min_peak: float, duration: float | None, shot_continuity: float | None = None,
+                  spread: float = 0.0) -> list[Moment]:
     """Grow a moment around each local peak, best first, over adjacent seconds that
     stay within MOMENT_RELATIVE_CUT of the peak's height above `background` (within
     MOMENT_CUT_ACROSS_SHOTS where the frames change shot, judged by `shot_continuity`).
@@ -91,7 +96,7 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
         if taken[peak] or seconds[peak].score < min_peak:
             continue
         height = max(seconds[peak].score - background, 0.0)
-        cuts = _Cuts(within_shot=seconds[peak].score - MOMENT_RELATIVE_CUT * height,
+        cuts = _Cuts(within_shot=seconds[peak].score - max(MOMENT_RELATIVE_CUT * height, MOMENT_NOISE_TOLERANCE * spread),
                      across_shots=seconds[peak].score - MOMENT_CUT_ACROSS_SHOTS * height,
                      shot_continuity=shot_continuity, interval=interval)
         first = last = peak

@@ -271,7 +271,8 @@ def moments_from_scores(gathered: MomentSearch, *, calibration: Calibration) -> 
             continue
         duration = asset.duration if asset.kind == Asset.Kind.VIDEO else None
         for moment in merge_seconds(asset_id, seconds, interval=interval, background=background, min_peak=background,
-                                    duration=duration, shot_continuity=calibration.shot_continuity):
+                                    duration=duration, shot_continuity=calibration.shot_continuity,
+                                    spread=calibration.spread):
             moment.text = gathered.text.get(asset_id, 0.0)
             moments.append(moment)
     return moments

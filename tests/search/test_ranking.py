@@ -57,6 +57,15 @@ def test_a_near_miss_in_the_next_shot_starts_a_moment_of_its_own():
     assert [(m.start, m.end) for m in one_shot] == [(0, 6.0)]
 
 
+def test_when_nothing_matches_score_noise_does_not_cut_one_shot_into_pieces():
+    noisy = [Second(t, score, continuity=0.97) for t, score in enumerate([-0.24, -0.25, -0.27, -0.25, -0.26])]
+    [whole] = merge_seconds(1, noisy, interval=1.0, background=-0.28, min_peak=-0.3, duration=5.0,
+                            shot_continuity=0.83, spread=0.5)
+    assert (whole.start, whole.end) == (0, 5.0)
+    assert len(merge_seconds(1, noisy, interval=1.0, background=-0.28, min_peak=-0.3, duration=5.0,
+                             shot_continuity=0.83)) > 1  # without the model's spread: pieces
+
+
 def test_only_moments_above_the_floor_are_answers_and_otherwise_the_closest_few_are_weak():
     good, poor = moment(1, 0.6), moment(2, 0.2)
     assert answers([good, poor], floor=0.3) == ([good], False)
