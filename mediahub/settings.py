@@ -1,72 +1,50 @@
-"""Settings, all from the environment (CONTRACT.md section 2 and the README's table).
+"""Settings, all from the environment (CONTRACT.md section 2 and the README's table), parsed by django-environ.
 
-With DATABASE_URL / REDIS_URL unset, the embedded Postgres and Redis of
-MEDIAHUB_DATA_DIR are attached (started if needed) when settings load.
+Importing settings starts nothing and writes nothing: with DATABASE_URL /
+REDIS_URL unset they point at the embedded Postgres and Redis of
+MEDIAHUB_DATA_DIR, which `manage.py` (mediahub.launch) and the test session
+attach to explicitly.
 """
 
-import os
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
+
+import environ
 
 from mediahub import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
 
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return env(name, str(default)).lower() in {"1", "true", "yes", "on"}
-
-
-DATA_DIR = Path(env("MEDIAHUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR = Path(env.str("MEDIAHUB_DATA_DIR", default="") or BASE_DIR / "var").resolve()
 
 
 def _secret_key() -> str:
-    if env("MEDIAHUB_SECRET_KEY"):
-        return env("MEDIAHUB_SECRET_KEY")
+    """MEDIAHUB_SECRET_KEY, else the data dir's key (made by `manage.py`), else one for this process only."""
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.touch(mode=0o600)
-        key_file.write_text(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+    if env.str("MEDIAHUB_SECRET_KEY", default=""):
+        return env.str("MEDIAHUB_SECRET_KEY")
+    return key_file.read_text().strip() if key_file.exists() else secrets.token_urlsafe(50)
 
 
 def database_from_url(url: str) -> dict:
-    """A Django DATABASES entry from postgresql://user:pass@host:port/name?options."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        raise ValueError(f"DATABASE_URL must start with postgresql://, not {parts.scheme}://")
-    options = dict(parse_qsl(parts.query))
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")) or "mediahub",
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": options.pop("host", parts.hostname or ""),
-        "PORT": str(parts.port or ""),
-        "OPTIONS": options,
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-        "TEST": {"NAME": options.pop("test_name", None)},
-    }
+    """A Django DATABASES entry from postgresql://user:pass@host:port/name?options (host may be a socket dir)."""
+    config = environ.Env.db_url_config(url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise environ.ImproperlyConfigured("DATABASE_URL must start with postgresql://")
+    config["HOST"] = unquote(str(config.get("HOST") or ""))
+    config.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+    return config
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("MEDIAHUB_DEBUG")
-ALLOWED_HOSTS = env("MEDIAHUB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [o for o in env("MEDIAHUB_CSRF_TRUSTED_ORIGINS").split(",") if o]
+DEBUG = env.bool("MEDIAHUB_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("MEDIAHUB_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("MEDIAHUB_CSRF_TRUSTED_ORIGINS", default=[])
 
-DATABASE_URL = env("DATABASE_URL")
-REDIS_URL = env("REDIS_URL")
-if not (DATABASE_URL and REDIS_URL):
-    _services = embedded.ensure_services(DATA_DIR, postgres=not DATABASE_URL, redis=not REDIS_URL)
-    DATABASE_URL = DATABASE_URL or _services.postgres.url
-    REDIS_URL = REDIS_URL or _services.redis.url
+DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.postgres_url(DATA_DIR)
+REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(DATA_DIR)
 
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -128,6 +106,21 @@ CSRF_COOKIE_HTTPONLY = False  # the upload page's JS reads it for XHR uploads
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Behind a TLS-terminating proxy (MEDIAHUB_HTTPS=1): secure cookies, HSTS, and the
+# proxy's X-Forwarded-Proto trusted; `manage.py check --deploy` is clean in this mode.
+HTTPS = env.bool("MEDIAHUB_HTTPS", default=False)
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^api/health$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = env.int("MEDIAHUB_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("MEDIAHUB_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("MEDIAHUB_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a promise to browser vendors that only the site's owner can make.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -135,9 +128,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "mediahub" / "static"]
-MEDIA_ROOT = Path(env("MEDIAHUB_MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIAHUB_MEDIA_ROOT", default="") or DATA_DIR / "media")
 STORAGES = {
     # Pipeline re-runs overwrite their frame files in place (same names).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": True}},
@@ -146,7 +138,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True  # serve static files without a collectstatic step
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-MAX_UPLOAD_BYTES = int(env("MEDIAHUB_MAX_UPLOAD_BYTES", str(20 * 1024**3)))
+MAX_UPLOAD_BYTES = env.int("MEDIAHUB_MAX_UPLOAD_BYTES", default=20 * 1024**3)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -177,7 +169,7 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message whose worker died unacknowledged is redelivered after this long
     # (a crashed pool process is handled at once by reject_on_worker_lost).
-    "visibility_timeout": int(env("MEDIAHUB_BROKER_VISIBILITY_TIMEOUT", "7200")),
+    "visibility_timeout": env.int("MEDIAHUB_BROKER_VISIBILITY_TIMEOUT", default=7200),
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -190,20 +182,27 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# A pipeline step that runs longer than this is stopped and the asset fails with a sentence saying so.
+TASK_TIME_LIMIT_SECONDS = env.int("MEDIAHUB_TASK_TIME_LIMIT", default=6 * 3600)
+
+# Housekeeping (Celery beat): stored searches without feedback are kept this long;
+# unfinished upload files this long.
+SEARCH_RETENTION_DAYS = env.int("MEDIAHUB_SEARCH_RETENTION_DAYS", default=90)
+STAGING_RETENTION_HOURS = env.int("MEDIAHUB_STAGING_RETENTION_HOURS", default=24)
 
 # Media understanding.
-CLIP_MODEL = env("MEDIAHUB_CLIP_MODEL", "ViT-B-32")
-CLIP_PRETRAINED = env("MEDIAHUB_CLIP_PRETRAINED", "laion2b_s34b_b79k")
-DEVICE = env("MEDIAHUB_DEVICE", "auto")
+CLIP_MODEL = env.str("MEDIAHUB_CLIP_MODEL", default="") or "ViT-B-32"
+CLIP_PRETRAINED = env.str("MEDIAHUB_CLIP_PRETRAINED", default="") or "laion2b_s34b_b79k"
+DEVICE = env.str("MEDIAHUB_DEVICE", default="") or "auto"
 MODEL_CACHE_DIR = DATA_DIR / "models"
-FRAME_INTERVAL_SECONDS = float(env("MEDIAHUB_FRAME_INTERVAL", "1.0"))
-EMBED_BATCH_SIZE = int(env("MEDIAHUB_EMBED_BATCH", "32"))
+FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
+EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("MEDIAHUB_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("MEDIAHUB_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

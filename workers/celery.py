@@ -10,7 +10,10 @@ import django.db
 import kombu.exceptions
 import redis.exceptions
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Exchange, Queue
+
+from workers.heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
 
@@ -26,9 +29,13 @@ app.conf.task_routes = {
     "workers.tasks.asset_sample_frames": {"queue": "media"},
     "workers.tasks.asset_embed_frames": {"queue": "ml"},
     "workers.tasks.asset_tag": {"queue": "ml"},
-    "workers.tasks.library_reembed": {"queue": "ml"},
 }
 app.conf.imports = ("workers.tasks",)
+app.steps["worker"].add(Heartbeat)
+# Housekeeping, run by the beat scheduler (`make run` embeds it in its worker).
+app.conf.beat_schedule = {
+    "prune-searches-and-staging": {"task": "workers.tasks.housekeeping_prune", "schedule": crontab(minute=17)},
+}
 
 
 # Errors worth a retry: the database or broker was briefly unreachable.
@@ -37,9 +44,19 @@ TRANSIENT_ERRORS = (
     redis.exceptions.ConnectionError, ConnectionError, TimeoutError,
 )
 
+
+def _time_limit() -> int:
+    from django.conf import settings
+
+    return settings.TASK_TIME_LIMIT_SECONDS
+
+
 # Heavy, idempotent pipeline steps: acknowledged only when done, so a crashed
-# worker's task runs again; retried with backoff only for transient errors.
+# worker's task runs again; retried with backoff only for transient errors;
+# stopped (the asset failed, with a sentence) when they run past the time limit.
 PIPELINE_TASK = dict(
+    soft_time_limit=_time_limit(),
+    time_limit=_time_limit() + 60,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT_ERRORS,

@@ -11,7 +11,7 @@ import logging
 import time
 
 import numpy as np
-from celery.exceptions import Ignore
+from celery.exceptions import Ignore, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -52,6 +52,12 @@ def pipeline_step(stage: str, progress: float):
                 return func(self, asset)
             except (MediaError, ModelUnavailable, StepFailed) as exc:
                 assets.asset_fail(asset_id=asset_id, run_id=run_id, message=str(exc))
+                raise Ignore() from exc
+            except SoftTimeLimitExceeded as exc:
+                limit = settings.TASK_TIME_LIMIT_SECONDS
+                assets.asset_fail(asset_id=asset_id, run_id=run_id, message=(
+                    f"The '{stage}' step ran longer than its limit of {limit / 60:g} minutes and was stopped. "
+                    "The upload is kept: reprocess it, or raise MEDIAHUB_TASK_TIME_LIMIT for files this long."))
                 raise Ignore() from exc
 
         return step
@@ -177,3 +183,11 @@ def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray
 @pipeline_task("finish", 0.99)
 def asset_finish(self, asset: Asset) -> None:
     assets.asset_finish(asset_id=asset.pk, run_id=asset.run_id)
+
+
+@app.task(name="workers.tasks.housekeeping_prune", ignore_result=True)
+def housekeeping_prune() -> None:
+    """Drop stored searches past their retention and upload files that never became an asset."""
+    searches = search.searches_prune(older_than_days=settings.SEARCH_RETENTION_DAYS)
+    files = assets.staging_prune(older_than_hours=settings.STAGING_RETENTION_HOURS)
+    logger.info("housekeeping: pruned %d stored searches and %d unfinished upload files", searches, files)

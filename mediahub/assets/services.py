@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,3 +201,18 @@ def assets_reembed() -> int:
     for asset in assets:
         asset_reprocess(asset=asset, first_step=EMBED_STEP if asset.pk in with_frames else STEPS[0])
     return len(assets)
+
+
+def staging_prune(*, older_than_hours: int) -> int:
+    """Delete upload files left behind by interrupted uploads or crashes: staging files and
+    unfinished originals (`.part`) older than the retention, and stored originals no asset owns."""
+    cutoff = time.time() - older_than_hours * 3600
+    owned = set(Asset.objects.values_list("original", flat=True))
+    candidates = [*(settings.DATA_DIR / "staging").glob("*"), *(Path(settings.MEDIA_ROOT) / "originals").glob("*")]
+    removed = 0
+    for path in candidates:
+        name = path.relative_to(settings.MEDIA_ROOT).as_posix() if path.is_relative_to(settings.MEDIA_ROOT) else None
+        if path.is_file() and path.stat().st_mtime < cutoff and name not in owned:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

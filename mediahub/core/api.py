@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from workers.celery import app as celery_app
+from workers.heartbeat import live_workers
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,9 @@ def _check_broker() -> str:
 
 
 def _count_workers() -> int:
+    """Workers whose heartbeat (workers/heartbeat.py) is fresh: one read, no broadcast to the workers."""
     try:
-        return len(celery_app.control.ping(timeout=0.5) or [])
+        return len(live_workers(celery_app))
     except Exception:  # noqa: BLE001
         return 0
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable, Sequence
 
 import numpy as np
 from django.db import connection, transaction
+from django.utils import timezone
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.search import ranking
@@ -168,3 +170,10 @@ def feedback_record(*, user, search: Search, asset_id: int, start: float, end: f
 
 class FeedbackRejected(Exception):
     pass
+
+
+def searches_prune(*, older_than_days: int) -> int:
+    """Delete stored searches older than the retention; those with feedback stay, since it tunes rankings."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = Search.objects.filter(created_at__lt=cutoff, feedback__isnull=True).delete()
+    return deleted

@@ -8,7 +8,7 @@ import pytest
 
 from mediahub.assets.models import Asset, AssetTag, Frame
 from mediahub.search.models import FrameEmbedding
-from tests.conftest import wait_for_asset
+from tests.conftest import WorkerProcess, wait_for_asset
 from tests.media_files import constant_rate_times, write_frames
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
@@ -57,3 +57,20 @@ def test_a_worker_process_killed_mid_task_is_redelivered_and_the_asset_still_get
     assert "WorkerLostError" in celery_worker.log() or "SIGKILL" in celery_worker.log()
     assert Frame.objects.filter(asset=asset).count() == 40
     assert FrameEmbedding.objects.filter(asset=asset).count() == 40
+
+
+def test_health_counts_live_workers_from_their_heartbeats_without_asking_them(celery_worker, anonymous_api,
+                                                                               monkeypatch):
+    from workers.celery import app
+
+    def no_broadcasts(*args, **kwargs):
+        raise AssertionError("health must not broadcast to the workers")
+
+    extra = WorkerProcess("extra", celery_worker.log_path.with_name("extra.log"))
+    monkeypatch.setattr(app.control, "ping", no_broadcasts)
+    monkeypatch.setattr(app.control, "inspect", no_broadcasts)
+    try:
+        assert anonymous_api.get("/api/health").json()["workers"] == 2
+    finally:
+        extra.stop()
+    assert anonymous_api.get("/api/health").json()["workers"] == 1  # a stopped worker withdraws at once

@@ -1,15 +1,20 @@
-"""Rebuild each model's HNSW index over half-precision copies of its vectors (see services.vector_index_ensure)."""
+"""Rebuild each model's HNSW index over half-precision copies of its vectors.
+
+Self-contained (no application code): the index matches search.services.vector_index_ensure.
+"""
 
 from django.db import migrations
 
 
 def rebuild(apps, schema_editor):
-    from mediahub.search.models import EmbeddingModel
-    from mediahub.search.services import vector_index_ensure
-
+    EmbeddingModel = apps.get_model("search", "EmbeddingModel")
     for model in EmbeddingModel.objects.all():
-        schema_editor.execute(f"DROP INDEX IF EXISTS search_frameemb_hnsw_{int(model.pk)}")
-        vector_index_ensure(model=model)
+        model_id, dim = int(model.pk), int(model.dim)
+        schema_editor.execute(f"DROP INDEX IF EXISTS search_frameemb_hnsw_{model_id}")
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS search_frameemb_hnswh_{model_id} ON search_frameembedding "
+            f"USING hnsw ((embedding::halfvec({dim})) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64) "
+            f"WHERE model_id = {model_id}")
 
 
 class Migration(migrations.Migration):

@@ -1,11 +1,19 @@
 """`make run`: everything in the foreground until Ctrl-C.
 
 Embedded Postgres and Redis (unless DATABASE_URL / REDIS_URL point elsewhere)
-are attached when settings load; this command migrates, starts one Celery
-worker and a gunicorn web server as child processes, and on SIGINT/SIGTERM
-stops the children, then the embedded services, so nothing outlives it.
+are attached by manage.py before this command runs; it migrates, starts one
+Celery worker (with the beat scheduler for housekeeping) and a gunicorn web
+server as child processes, and on SIGINT/SIGTERM stops the children, then the
+embedded services, so nothing outlives it.
+
+The children run in sessions of their own, so Ctrl-C in the terminal reaches
+only this process, which then stops each child once and waits out its grace
+period (a gunicorn worker signalled by both the terminal and its master could
+deadlock in its shutdown). If this process dies, the kernel stops the
+children (PR_SET_PDEATHSIG).
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -18,10 +26,18 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from mediahub.assets.services import assets_resume_incomplete
+from mediahub.launch import instance_register
 from workers.celery import QUEUES
 from workers.pipeline import pipeline_purge
 
-STOP_GRACE_SECONDS = 10
+WEB_GRACE_SECONDS = 10  # gunicorn's graceful timeout for requests in flight
+STOP_GRACE_SECONDS = WEB_GRACE_SECONDS + 10  # ours covers theirs
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM when `serve` dies, however it dies."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Command(BaseCommand):
@@ -51,6 +67,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         self._greet(host, port)
+        registration = instance_register(data_dir=settings.DATA_DIR, url=f"http://{host}:{port}/")
         exit_code = 0
         while stopping["signal"] is None:
             dead = [name for name, child in children.items() if child.poll() is not None]
@@ -60,7 +77,9 @@ class Command(BaseCommand):
                 break
             time.sleep(0.5)
         self.stdout.write("Stopping mediahub…")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
         self._stop_children(children)
+        registration.unlink(missing_ok=True)
         self.stdout.write("Stopped.")
         if exit_code:
             sys.exit(exit_code)
@@ -73,16 +92,18 @@ class Command(BaseCommand):
 
     def _start_children(self, *, port: int, host: str, web_workers: int, concurrency: int) -> dict:
         env = self._child_env()
+        own_session = {"env": env, "start_new_session": True, "preexec_fn": _stop_with_parent}
         worker = subprocess.Popen([
             sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", ",".join(QUEUES),
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", f"mediahub-{os.getpid()}@%h",
-        ], env=env)
+            "--beat", "--schedule", str(settings.DATA_DIR / "run" / "celerybeat-schedule"),
+        ], **own_session)
         web = subprocess.Popen([
             sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "--bind", f"{host}:{port}",
             "--workers", str(web_workers), "--threads", "4", "--worker-class", "gthread",
-            "--timeout", "300", "--graceful-timeout", str(STOP_GRACE_SECONDS), "--access-logfile", "-",
+            "--timeout", "300", "--graceful-timeout", str(WEB_GRACE_SECONDS), "--access-logfile", "-",
             "--no-control-socket",  # its default path is per user, shared by every data dir
-        ], env=env)
+        ], **own_session)
         return {"celery worker": worker, "web server": web}
 
     def _stop_children(self, children: dict) -> None:

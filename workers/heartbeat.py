@@ -1,0 +1,64 @@
+"""Live workers announce themselves in the broker (a key per worker with a short expiry), so health
+and operations pages count them with one cheap read instead of a broadcast to every worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from celery import bootsteps
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 10
+KEY_PREFIX = "mediahub:worker:"
+
+
+def _redis(app):
+    """The broker's redis client (kombu's redis transport exposes it on its channel)."""
+    connection = app.connection_for_write()
+    return connection, connection.default_channel.client
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """A worker bootstep: write this worker's key now and every INTERVAL_SECONDS; delete it on stop."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        self.beat(worker)
+        self.timer_ref = worker.timer.call_repeatedly(INTERVAL_SECONDS, self.beat, (worker,), priority=10)
+
+    def stop(self, worker):
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+        try:
+            connection, client = _redis(worker.app)
+            with connection:
+                client.delete(KEY_PREFIX + worker.hostname)
+        except Exception as exc:  # noqa: BLE001 - a broker gone at shutdown must not block it
+            logger.warning("could not withdraw the worker heartbeat: %s", exc)
+
+    def beat(self, worker):
+        state = {"hostname": worker.hostname, "queues": sorted(q.name for q in worker.app.amqp.queues.consume_from.values())
+                 if worker.app.amqp.queues.consume_from else [], "seen_at": time.time()}
+        try:
+            connection, client = _redis(worker.app)
+            with connection:
+                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=3 * INTERVAL_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - the next beat tries again
+            logger.warning("could not write the worker heartbeat: %s", exc)
+
+
+def live_workers(app) -> list[dict]:
+    """The workers whose heartbeat has not expired."""
+    connection, client = _redis(app)
+    with connection:
+        keys = list(client.scan_iter(match=KEY_PREFIX + "*", count=100))
+        values = client.mget(keys) if keys else []
+    return [json.loads(value) for value in values if value]
