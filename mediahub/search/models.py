@@ -30,7 +30,7 @@ class FrameEmbedding(TimeStampedModel):
 
     The vector column has no fixed dimension so that models of different sizes
     can live side by side; each model gets its own partial HNSW index over
-    `embedding::vector(dim)` (created by search.services.vector_index_ensure).
+    `embedding::halfvec(dim)` (created by search.services.vector_index_ensure).
     `asset` and `time` repeat the frame's so a search needs no join.
     """
 

@@ -58,7 +58,7 @@ def wait_healthy(base: str, server: subprocess.Popen, timeout: float = 120) -> d
             body = requests.get(f"{base}/api/health", timeout=2).json()
             if body["status"] == "ok" and body["workers"] >= 1:
                 return body
-        except (requests.ConnectionError, ValueError):
+        except (requests.RequestException, ValueError):  # not up yet, or still loading
             pass
         time.sleep(0.5)
     raise AssertionError("mediahub did not become healthy with a worker")

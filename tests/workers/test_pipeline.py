@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
@@ -159,6 +160,22 @@ def test_an_unexpected_error_fails_the_asset_with_a_sentence_and_keeps_the_uploa
     assert asset.status == "failed"
     assert "'frames' step" in asset.error and "Reprocess" in asset.error
     assert default_storage.exists(asset.original.name)
+
+
+@pytest.mark.django_db
+def test_a_step_past_its_time_limit_fails_the_asset_with_a_sentence(two_scene_video, monkeypatch):
+    asset = create(two_scene_video)
+
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded()  # what the worker raises inside a step at its soft time limit
+
+    monkeypatch.setattr(tasks, "sample_video", too_slow)
+    run_pipeline(asset)
+    asset.refresh_from_db()
+    assert asset.status == "failed"
+    assert "'frames' step ran longer than its limit" in asset.error and "MEDIAHUB_TASK_TIME_LIMIT" in asset.error
+    assert default_storage.exists(asset.original.name)
+    assert tasks.asset_sample_frames.soft_time_limit < tasks.asset_sample_frames.time_limit
 
 
 @pytest.mark.django_db
