@@ -87,6 +87,9 @@ def main() -> None:
     args = parse_args()
     import django
 
+    from mediahub import launch
+
+    launch.services_attach(launch.data_dir_from_environment())  # explicit: settings start nothing
     django.setup()
     from django.core.management import call_command
 
