@@ -22,10 +22,9 @@ ROLES = (VIEWER, EDITOR, ADMIN)  # each role may do everything the one before it
 # What each role adds to the one before it. `0002_roles` holds a copy (migrations don't import
 # application code); a test keeps the two equal.
 ROLE_ADDS = {
-    VIEWER: ("assets.view_asset", "assets.view_taglabel", "search.add_search", "search.view_search",
-             "search.add_feedback"),
+    VIEWER: ("assets.view_asset", "search.add_search", "search.add_feedback"),
     EDITOR: ("assets.add_asset", "assets.change_asset", "assets.delete_asset"),
-    ADMIN: ("assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
+    ADMIN: ("assets.view_taglabel", "assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
             "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
             "core.view_apitoken", "core.delete_apitoken"),
 }

@@ -273,3 +273,11 @@ def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
         assert granted == roles.role_permissions(role)
     assert [roles.role_of(users.get(pk=u.pk)) for u in (chief, uploader, reader)] == ["admin", "editor", "viewer"]
     assert users.get(pk=chief.pk).is_staff
+
+
+def test_the_tag_vocabulary_admin_is_for_admins_even_if_an_editor_is_made_staff(client, editor, admin, tag_labels):
+    get_user_model().objects.filter(pk=editor.pk).update(is_staff=True)
+    client.force_login(editor)
+    assert client.get("/admin/assets/taglabel/").status_code == 403
+    client.force_login(admin)
+    assert "circle" in client.get("/admin/assets/taglabel/").content.decode()

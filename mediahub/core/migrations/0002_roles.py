@@ -10,10 +10,9 @@ from django.db import migrations
 
 ROLES = ("viewer", "editor", "admin")
 ROLE_ADDS = {
-    "viewer": ("assets.view_asset", "assets.view_taglabel", "search.add_search", "search.view_search",
-               "search.add_feedback"),
+    "viewer": ("assets.view_asset", "search.add_search", "search.add_feedback"),
     "editor": ("assets.add_asset", "assets.change_asset", "assets.delete_asset"),
-    "admin": ("assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
+    "admin": ("assets.view_taglabel", "assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
               "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
               "core.view_apitoken", "core.delete_apitoken"),
 }
