@@ -111,7 +111,7 @@ def give_new_user_a_role(sender, instance, created: bool, raw: bool = False, **k
         role_set(user=instance, role=ADMIN if instance.is_superuser else VIEWER)
 
 
-def can(user, permission: str) -> bool:
+def user_can(*, user, permission: str) -> bool:
     return user.is_authenticated and user.is_active and user.has_perm(permission)
 
 
@@ -129,7 +129,7 @@ class RolePermission(BasePermission):
             return False
         table = view.required_permissions
         permission = table.get(request.method, table["GET"])
-        if can(request.user, permission):
+        if user_can(user=request.user, permission=permission):
             return True
         self.message = refusal(user=request.user, permission=permission)
         return False
@@ -141,7 +141,7 @@ def page_requires(permission: str):
     def decorate(view):
         @functools.wraps(view)
         def guarded(request, *args, **kwargs):
-            if not can(request.user, permission):
+            if not user_can(user=request.user, permission=permission):
                 raise PermissionDenied(refusal(user=request.user, permission=permission))
             return view(request, *args, **kwargs)
 

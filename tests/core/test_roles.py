@@ -281,3 +281,12 @@ def test_the_tag_vocabulary_admin_is_for_admins_even_if_an_editor_is_made_staff(
     assert client.get("/admin/assets/taglabel/").status_code == 403
     client.force_login(admin)
     assert "circle" in client.get("/admin/assets/taglabel/").content.decode()
+
+
+def test_an_admin_gives_roles_with_the_user_admin_actions(client, admin, viewer, editor):
+    client.force_login(admin)
+    response = client.post("/admin/auth/user/", {"action": "make_editor", "_selected_action": [viewer.pk]}, follow=True)
+    assert "1 user(s) are now editors." in response.content.decode()
+    client.post("/admin/auth/user/", {"action": "make_viewer", "_selected_action": [editor.pk]})
+    users = get_user_model().objects
+    assert (roles.role_of(users.get(pk=viewer.pk)), roles.role_of(users.get(pk=editor.pk))) == ("editor", "viewer")
