@@ -65,11 +65,16 @@ def role_of(user) -> str | None:
 def refusal(*, user, permission: str) -> str:
     """A sentence saying which role `permission` needs and what the user is."""
     needed = role_needed(permission)
-    allowed = " and ".join(f"{role}s" for role in ROLES[ROLES.index(needed):])
+    *others, last = [f"{role}s" for role in ROLES[ROLES.index(needed):]]
+    allowed = f"{', '.join(others)} and {last}" if others else last
     doing = _DOINGS.get(permission, "do this")
     current = role_of(user)
-    you_are = f"you are a {current}" if current else "you have no role yet"
+    you_are = f"you are {with_article(current)}" if current else "you have no role yet"
     return f"Only {allowed} can {doing}; {you_are}. Ask an admin to give you the {needed} role."
+
+
+def with_article(role: str) -> str:
+    return f"an {role}" if role[0] in "aeiou" else f"a {role}"
 
 
 def _role_group(role: str) -> Group:

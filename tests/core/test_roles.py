@@ -135,7 +135,7 @@ def test_every_api_endpoint_for_each_role(world, tag_labels, role, action, djang
     assert response.status_code == (401 if role == ANONYMOUS else 403)
     if role != ANONYMOUS:
         detail = response.json()["detail"]
-        assert f"you are a {role}" in detail and f"the {action.lowest_role} role" in detail
+        assert f"you are a {role}" in detail and f"the {action.lowest_role} role" in detail  # only viewers are refused here
     assert library_state() == before
 
 
@@ -172,6 +172,15 @@ def test_the_refusal_names_the_role_and_what_it_allows(viewer_api, world):
     response = viewer_api.delete(f"/api/assets/{world['asset'].pk}")
     assert response.json() == {"detail": "Only editors and admins can delete assets; you are a viewer. "
                                          "Ask an admin to give you the editor role."}
+
+
+def test_a_refusal_reads_well_whatever_the_role(editor, viewer):
+    assert roles.refusal(user=editor, permission="assets.change_taglabel") == (
+        "Only admins can do this; you are an editor. Ask an admin to give you the admin role.")
+    viewer.groups.clear()  # a user whose role an admin removed by hand
+    assert roles.refusal(user=viewer, permission="search.add_search") == (
+        "Only viewers, editors and admins can search the library; you have no role yet. "
+        "Ask an admin to give you the viewer role.")
 
 
 def test_pages_show_a_viewer_no_buttons_for_changes(client, viewer, world):

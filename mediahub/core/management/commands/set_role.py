@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from mediahub.core.roles import ROLES, role_set
+from mediahub.core.roles import ROLES, role_set, with_article
 
 
 class Command(BaseCommand):
@@ -18,4 +18,4 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"There is no user named {username!r}; check the spelling or create the user first.")
         role_set(user=user, role=role)
-        self.stdout.write(f"{username} is now an {role}." if role[0] in "aeiou" else f"{username} is now a {role}.")
+        self.stdout.write(f"{username} is now {with_article(role)}.")
