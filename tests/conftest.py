@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from mediahub.core.roles import ADMIN, EDITOR, role_set
 from mediahub.core.services import api_token_create
 from tests import factories
 from workers.ml.demo.video import write_world_video
@@ -33,8 +33,9 @@ def _fresh_media_root():
     yield
 
 
-# Roles: the owner uploaded the asset, an editor may manage anyone's assets,
-# a viewer is another signed-in newsroom user, an outsider is not signed in.
+# Roles (CONTRACT.md section 6): the owner is the editor who uploads the test's assets, an editor
+# is another editor, a viewer is any new user, an admin manages users and the vocabulary;
+# anonymous clients are not signed in.
 
 @pytest.fixture
 def tag_vocabulary(transactional_db):
@@ -43,21 +44,31 @@ def tag_vocabulary(transactional_db):
     seeded.add_labels(django_apps, None)
 
 
-@pytest.fixture
-def owner(db):
-    return factories.user("owner")
-
-
-@pytest.fixture
-def editor(db):
-    user = factories.user("editor")
-    user.user_permissions.add(*Permission.objects.filter(codename__in=["change_asset", "delete_asset"]))
+def user_with_role(prefix: str, role: str | None):
+    user = factories.user(prefix)
+    if role is not None:
+        role_set(user=user, role=role)
     return user
 
 
 @pytest.fixture
+def owner(db):
+    return user_with_role("owner", EDITOR)
+
+
+@pytest.fixture
+def editor(db):
+    return user_with_role("editor", EDITOR)
+
+
+@pytest.fixture
 def viewer(db):
-    return factories.user("viewer")
+    return user_with_role("viewer", None)  # every new user is a viewer
+
+
+@pytest.fixture
+def admin(db):
+    return user_with_role("admin", ADMIN)
 
 
 def api_client_for(user) -> APIClient:
@@ -80,6 +91,11 @@ def viewer_api(viewer):
 @pytest.fixture
 def editor_api(editor):
     return api_client_for(editor)
+
+
+@pytest.fixture
+def admin_api(admin):
+    return api_client_for(admin)
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets import selectors, services
 from mediahub.assets.models import Asset
+from mediahub.core import roles
 
 PAGE_SIZE = 50
 
@@ -73,12 +74,31 @@ def get_asset_or_404(pk: int) -> Asset:
     return asset
 
 
-def _require_manager(request, asset: Asset, action: str) -> None:
-    if not selectors.user_can_manage(request.user, asset):
-        raise PermissionDenied(f"Only the asset's owner or an editor can {action} it.")
+class AssetApi(APIView):
+    """Base of every asset endpoint, holding their one access check (CONTRACT.md section 6)."""
+
+    permission_classes = [roles.RolePermission]
+    required_permissions = {"GET": "assets.view_asset", "POST": "assets.add_asset",
+                            "PATCH": "assets.change_asset", "DELETE": "assets.delete_asset"}
 
 
-class AssetListApi(APIView):
+class AssetEditSerializer(serializers.Serializer):
+    """The fields PATCH accepts today; the contract's other fields arrive with a later issue."""
+
+    title = serializers.CharField(max_length=300, required=False)
+    description = serializers.CharField(allow_blank=True, required=False)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise ValidationError({"detail": "Send a JSON object with the fields to change, such as {\"title\": \"...\"}."})
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise ValidationError({"detail": f"{', '.join(unknown)}: cannot be changed here; "
+                                             f"send only {' or '.join(self.fields)}."})
+        return super().to_internal_value(data)
+
+
+class AssetListApi(AssetApi):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -119,23 +139,34 @@ class AssetListApi(APIView):
         return Response(body, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
 
 
-class AssetDetailApi(APIView):
+class AssetDetailApi(AssetApi):
+    parser_classes = [JSONParser]
+
     @extend_schema(summary="One asset with its processing state and tags", responses=AssetSerializer)
     def get(self, request, pk: int):
         return Response(AssetSerializer(get_asset_or_404(pk), context={"request": request}).data)
 
+    @extend_schema(summary="Change the asset's title or description (editors and admins)",
+                   request=AssetEditSerializer, responses=AssetSerializer)
+    def patch(self, request, pk: int):
+        asset = get_asset_or_404(pk)
+        changes = AssetEditSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        asset = services.asset_update(asset=asset, **changes.validated_data)
+        return Response(AssetSerializer(asset, context={"request": request}).data)
+
     @extend_schema(summary="Delete the asset, its files and everything derived from it", responses={204: None})
     def delete(self, request, pk: int):
         asset = get_asset_or_404(pk)
-        _require_manager(request, asset, "delete")
         services.asset_delete(asset=asset)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AssetReprocessApi(APIView):
+class AssetReprocessApi(AssetApi):
+    required_permissions = {"GET": "assets.view_asset", "POST": "assets.change_asset"}
+
     @extend_schema(summary="Run the whole pipeline again", request=None, responses={202: AssetSerializer})
     def post(self, request, pk: int):
         asset = get_asset_or_404(pk)
-        _require_manager(request, asset, "reprocess")
         asset = services.asset_reprocess(asset=asset)
         return Response(AssetSerializer(asset, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

@@ -25,8 +25,3 @@ def asset_frames(*, asset: Asset) -> QuerySet[Frame]:
 
 def asset_frame(*, asset_id: int, index: int) -> Frame | None:
     return Frame.objects.filter(asset_id=asset_id, index=index).first()
-
-
-def user_can_manage(user, asset: Asset) -> bool:
-    """Owners manage their assets; editors (change permission) manage everyone's."""
-    return user.is_authenticated and (asset.owner_id == user.pk or user.has_perm("assets.change_asset"))

@@ -105,6 +105,17 @@ def _asset_insert(*, staged: Path, sha256: str, size: int, info: MediaInfo, file
     return AssetCreateResult(asset, duplicate=False)
 
 
+def asset_update(*, asset: Asset, title: str | None = None, description: str | None = None) -> Asset:
+    """Change the asset's title and/or description (None leaves a field as it is)."""
+    changes = {field: value for field, value in (("title", title), ("description", description)) if value is not None}
+    if changes:
+        with transaction.atomic():
+            for field, value in changes.items():
+                setattr(asset, field, value)
+            asset.save(update_fields=[*changes, "updated_at"])
+    return asset
+
+
 def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
     """Start a new pipeline run (from `first_step`); the previous run, if still going, stops at its next step."""
     with transaction.atomic():

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.library, name="library"),
     path("upload/", views.upload, name="upload"),
     path("assets/<int:pk>/", views.detail, name="detail"),
+    path("assets/<int:pk>/edit", views.edit, name="edit"),
     path("assets/<int:pk>/reprocess", views.reprocess, name="reprocess"),
     path("assets/<int:pk>/delete", views.delete, name="delete"),
     path("assets/<int:pk>/media", views.media, name="media"),

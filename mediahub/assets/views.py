@@ -7,13 +7,15 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from mediahub.assets import selectors, services
+from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset
+from mediahub.core.roles import page_requires
 
 LIBRARY_PAGE_SIZE = 48
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -37,6 +39,7 @@ def library(request):
 
 
 @require_GET
+@page_requires("assets.add_asset")
 def upload(request):
     return render(request, "assets/upload.html")
 
@@ -48,7 +51,7 @@ def detail(request, pk: int):
         "asset": asset,
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
-        "can_manage": selectors.user_can_manage(request.user, asset),
+        "edit_form": AssetEditForm(initial={"title": asset.title, "description": asset.description}),
     })
 
 
@@ -65,20 +68,31 @@ def _timeline_rows(asset: Asset) -> list[dict]:
 
 
 @require_POST
+@page_requires("assets.change_asset")
+def edit(request, pk: int):
+    asset = _get_asset_for_user(request, pk)
+    form = AssetEditForm(request.POST)
+    if form.is_valid():
+        services.asset_update(asset=asset, **form.cleaned_data)
+        messages.success(request, "Title and description saved.")
+    else:
+        messages.error(request, f"Nothing was saved. {form.first_error()}")
+    return redirect(asset.get_absolute_url())
+
+
+@require_POST
+@page_requires("assets.change_asset")
 def reprocess(request, pk: int):
     asset = _get_asset_for_user(request, pk)
-    if not selectors.user_can_manage(request.user, asset):
-        return HttpResponseForbidden("Only the asset's owner or an editor can reprocess it.")
     services.asset_reprocess(asset=asset)
     messages.success(request, f"“{asset.title}” is queued for processing again.")
     return redirect(asset.get_absolute_url())
 
 
 @require_POST
+@page_requires("assets.delete_asset")
 def delete(request, pk: int):
     asset = _get_asset_for_user(request, pk)
-    if not selectors.user_can_manage(request.user, asset):
-        return HttpResponseForbidden("Only the asset's owner or an editor can delete it.")
     title = asset.title
     services.asset_delete(asset=asset)
     messages.success(request, f"“{title}” was deleted.")

@@ -14,10 +14,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets.models import Asset
+from mediahub.core import roles
 from mediahub.search import selectors, services
 from mediahub.search.forms import SearchFiltersForm, TextSearchForm
 from mediahub.search.models import Feedback, Search
 from workers.ml.clip import ModelUnavailable
+
+class SearchApiView(APIView):
+    """Base of every search endpoint, holding their one access check: every role searches and gives feedback."""
+
+    permission_classes = [roles.RolePermission]
+    required_permissions = {"GET": "search.add_search", "POST": "search.add_search"}
+
 
 class SearchUnavailable(APIException):
     status_code = 503
@@ -107,7 +115,7 @@ FILTERS = [OpenApiParameter("limit", int), OpenApiParameter("kind", str, enum=As
            OpenApiParameter("explain", bool, description="add each result's score parts")]
 
 
-class SearchApi(APIView):
+class SearchApi(SearchApiView):
     @extend_schema(summary="Find moments matching a sentence (English or Chinese)",
                    parameters=[OpenApiParameter("q", str, required=True), *FILTERS], responses=SEARCH_RESULT)
     def get(self, request):
@@ -117,7 +125,7 @@ class SearchApi(APIView):
                           kind=Search.Kind.TEXT, query=query)
 
 
-class ImageSearchApi(APIView):
+class ImageSearchApi(SearchApiView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Find moments that look like an uploaded image", parameters=FILTERS,
@@ -134,7 +142,7 @@ class ImageSearchApi(APIView):
                           kind=Search.Kind.IMAGE, query="")
 
 
-class MoreLikeThisApi(APIView):
+class MoreLikeThisApi(SearchApiView):
     @extend_schema(summary="Find moments that look like one second of an asset",
                    parameters=[OpenApiParameter("t", float, description="seconds into the asset"), *FILTERS],
                    responses=SEARCH_RESULT)
@@ -164,7 +172,8 @@ class FeedbackSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=Feedback.Action.values)
 
 
-class FeedbackApi(APIView):
+class FeedbackApi(SearchApiView):
+    required_permissions = {"GET": "search.add_feedback", "POST": "search.add_feedback"}
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(summary="Record a click or a relevance judgement on a search result", request=FeedbackSerializer,

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from mediahub.assets.models import Asset, TagLabel
+from mediahub.core.roles import page_requires
 from mediahub.search import selectors, services
 from mediahub.search.forms import MAX_LIMIT, SearchFiltersForm, TextSearchForm
 from workers.ml.clip import ModelUnavailable
@@ -12,6 +13,7 @@ PAGE_SIZE = 20
 
 
 @require_GET
+@page_requires("search.add_search")  # every role searches
 def search_page(request):
     """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
     context = {"tags": TagLabel.objects.filter(enabled=True).order_by("group", "name"), "kinds": Asset.Kind.values}

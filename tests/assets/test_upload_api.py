@@ -44,10 +44,10 @@ def test_the_title_defaults_to_the_file_name(owner_api, two_scene_video):
     assert upload(owner_api, two_scene_video).json()["title"] == "clip"
 
 
-def test_identical_bytes_return_the_existing_asset_and_create_nothing(owner_api, viewer_api, two_scene_video):
+def test_identical_bytes_return_the_existing_asset_and_create_nothing(owner_api, editor_api, two_scene_video):
     first = upload(owner_api, two_scene_video).json()
     files = stored_originals()
-    again = upload(viewer_api, two_scene_video, title="another name")
+    again = upload(editor_api, two_scene_video, title="another name")
     assert again.status_code == 200
     assert again.json()["id"] == first["id"] and again.json()["duplicate"] is True
     assert Asset.objects.count() == 1
@@ -118,13 +118,13 @@ def test_get_one_asset_and_404_for_unknown(owner_api):
     assert missing.status_code == 404 and "999999" in missing.json()["detail"]
 
 
-def test_delete_removes_the_row_and_files_but_only_for_owner_or_editor(owner_api, viewer_api, editor_api,
+def test_delete_removes_the_row_and_files_but_only_for_editors(owner_api, viewer_api, editor_api,
                                                                         django_capture_on_commit_callbacks):
     first = upload(owner_api, "a.png", factories.png_bytes(colour=(1, 2, 3))).json()
     second = upload(owner_api, "b.png", factories.png_bytes(colour=(4, 5, 6))).json()
     stored = Asset.objects.get(pk=first["id"]).original.name
     refused = viewer_api.delete(f"/api/assets/{first['id']}")
-    assert refused.status_code == 403 and "owner or an editor" in refused.json()["detail"]
+    assert refused.status_code == 403 and "editors and admins" in refused.json()["detail"]
     with django_capture_on_commit_callbacks(execute=True):
         assert owner_api.delete(f"/api/assets/{first['id']}").status_code == 204
     assert not Asset.objects.filter(pk=first["id"]).exists()

@@ -1,0 +1,61 @@
+"""PATCH /api/assets/{id} and the asset page's edit form: title and description (editors and admins)."""
+
+import pytest
+
+from mediahub.assets.models import Asset
+from tests.assets.test_pages import make_asset
+
+
+@pytest.fixture
+def asset(owner):
+    return make_asset(owner, title="Flood at the bridge", description="River at dawn")
+
+
+def test_patch_changes_title_and_description_and_answers_the_asset(editor_api, asset):
+    response = editor_api.patch(f"/api/assets/{asset.pk}", {"title": "  Bridge flood, day 2 ", "description": "洪水"},
+                                format="json")
+    assert response.status_code == 200
+    assert (response.json()["title"], response.json()["description"]) == ("Bridge flood, day 2", "洪水")
+    asset.refresh_from_db()
+    assert (asset.title, asset.description) == ("Bridge flood, day 2", "洪水")
+
+
+def test_patch_of_one_field_leaves_the_other(editor_api, asset):
+    editor_api.patch(f"/api/assets/{asset.pk}", {"description": ""}, format="json")
+    asset.refresh_from_db()
+    assert (asset.title, asset.description) == ("Flood at the bridge", "")
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"title": ""}, "title: This field may not be blank."),
+    ({"title": None}, "title: This field may not be null."),
+    ({"title": "x" * 301}, "title: Ensure this field has no more than 300 characters."),
+    ({"description": ["a", "list"]}, "description: Not a valid string."),
+    ({"keywords": ["flood"], "title": "ok"}, "keywords: cannot be changed here"),
+    ({"rights": {}, "credit": "AP"}, "credit, rights: cannot be changed here"),
+])
+def test_a_bad_patch_is_a_400_naming_the_field_and_changes_nothing(editor_api, asset, body, words):
+    response = editor_api.patch(f"/api/assets/{asset.pk}", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(words)
+    assert Asset.objects.filter(pk=asset.pk, title="Flood at the bridge", description="River at dawn").exists()
+
+
+def test_patch_of_a_missing_asset_is_a_404(editor_api, db):
+    assert editor_api.patch("/api/assets/999999", {"title": "x"}, format="json").status_code == 404
+
+
+def test_the_edit_form_saves_and_says_so(client, editor, asset):
+    client.force_login(editor)
+    response = client.post(f"/assets/{asset.pk}/edit", {"title": "Bridge", "description": "Day 2"}, follow=True)
+    assert "Title and description saved." in response.content.decode()
+    asset.refresh_from_db()
+    assert (asset.title, asset.description) == ("Bridge", "Day 2")
+
+
+def test_the_edit_form_refuses_an_empty_title_with_a_sentence(client, editor, asset):
+    client.force_login(editor)
+    response = client.post(f"/assets/{asset.pk}/edit", {"title": " ", "description": "Day 2"}, follow=True)
+    assert "Nothing was saved. Title: This field is required." in response.content.decode()
+    asset.refresh_from_db()
+    assert (asset.title, asset.description) == ("Flood at the bridge", "River at dawn")
