@@ -2,7 +2,7 @@
 and the regression corpus of footage as newsrooms get it."""
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -85,6 +85,7 @@ class Footage:
     hdr: str | None = None  # "pq" | "hlg": 10-bit BT.2020
     still: bool = False  # one picture lasting the whole scene
     audio: bool = False
+    browser_plays: bool = False  # Chromium plays the original as it is: no proxy
     options: tuple[tuple[str, str], ...] = ()
     damage: tuple[float, float] | None = None  # stretch of the file (fractions of its bytes) overwritten with zeros
     render_scale: int = 1  # draw the world this many times smaller and let swscale enlarge it (4K)
@@ -232,21 +233,20 @@ CORPUS = [
             options=(QUIET_X265,)),
     Footage("broadcast_offset.ts", "libx264", start=10.0, audio=True, options=(("preset", "ultrafast"),)),
     Footage("mpeg2.mxf", "mpeg2video", fps=25),
-    Footage("prores.mxf", "prores_ks", pix_fmt="yuv422p10le", fps=25),
+    Footage("prores.mxf", "prores_ks", pix_fmt="yuv422p10le", fps=25,  # MXF takes broadcast rates only
+            scenes=(replace(FIRST, duration=2.0), replace(RED_CIRCLE, duration=2.0))),
     Footage("mpeg2.mov", "mpeg2video", fps=25),
-    Footage("prores.mov", "prores_ks", pix_fmt="yuv422p10le", fps=25),
+    Footage("prores.mov", "prores_ks", pix_fmt="yuv422p10le", fps=10),
     Footage("interlaced_50i.mp4", "libx264", fps=25, interlaced=True,
             options=(("preset", "ultrafast"), ("flags", "+ilme+ildct"), ("x264-params", "interlaced=1:tff=1"))),
-    Footage("edit_list_trim_bframes.mp4", "libx264", trim=1.0, options=(("preset", "fast"), ("bf", "3"))),
+    Footage("edit_list_trim_bframes.mp4", "libx264", trim=1.0, browser_plays=True, options=(("preset", "fast"), ("bf", "3"))),
     Footage("hdr_pq.mp4", "libx265", pix_fmt="yuv420p10le", hdr="pq", options=(
         ("x265-params", "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc"),)),
     Footage("hdr_hlg.mp4", "libx265", pix_fmt="yuv420p10le", hdr="hlg", options=(
         ("x265-params", "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc"),)),
-    Footage("uhd_50p.mp4", "libx264", fps=50, width=3840, height=2160, render_scale=12,
-            scenes=(FIRST.__class__(**{**FIRST.__dict__, "duration": 1.0}), RED_CIRCLE.__class__(**{**RED_CIRCLE.__dict__, "duration": 2.0})),
-            options=(("preset", "ultrafast"),)),
-    Footage("damaged_middle.ts", "libx264", scenes=(RED_CIRCLE, FIRST.__class__(**{**FIRST.__dict__, "duration": 9.0})),
+    Footage("uhd_50p.mp4", "libx264", fps=50, width=3840, height=2160, render_scale=12, browser_plays=True,
+            scenes=(replace(FIRST, duration=1.0), replace(RED_CIRCLE, duration=1.0)), options=(("preset", "ultrafast"),)),
+    Footage("damaged_middle.ts", "libx264", scenes=(RED_CIRCLE, replace(FIRST, duration=9.0)),
             damage=(0.45, 0.6), options=(("preset", "ultrafast"), ("g", "10"))),
-    Footage("still_as_video.mov", "png", pix_fmt="rgb24", still=True,
-            scenes=(RED_CIRCLE.__class__(**{**RED_CIRCLE.__dict__, "duration": 5.0}),)),
+    Footage("still_as_video.mov", "png", pix_fmt="rgb24", still=True, scenes=(replace(RED_CIRCLE, duration=5.0),)),
 ]

@@ -53,7 +53,7 @@ class SamplingReport:
     decoded_until: float = 0.0  # seconds from the first shown frame to the end of the last decoded one
     damaged: str | None = None  # FFmpeg's words for the first decoding error
     frames: int = 0
-    lost: list[tuple[float, float]] = field(default_factory=list)  # (start, end) seconds that could not be decoded
+    lost: list[tuple[float, float]] = field(default_factory=list)  # (start, end) seconds lost inside the file
     start_time: float = 0.0  # the first shown frame's time in the file (MPEG-TS often starts far from 0)
     proxy: bool = False  # a browser-playable proxy was written
     deinterlaced: bool = False
@@ -181,6 +181,10 @@ class _DecodePass:
         if frame.is_corrupt:  # concealed by the decoder: not what the camera saw
             self._note_error(None)
             return
+        if self.error_pending:
+            if not frame.key_frame:
+                return  # decoded from damaged references: garbage until the next keyframe
+            self._damage_ends(frame.time)
         if not self.seen_picture and frame.interlaced_frame:
             self.deinterlacer = _deinterlacer(self.stream)
             self.report.deinterlaced = True
@@ -209,11 +213,6 @@ class _DecodePass:
             return  # out of order after damage
         duration = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
         end = time + (duration or self.frame_step)
-        if self.error_pending and time - self.last_good_end > 0.5 * self.frame_step:
-            self.report.lost.append((round(self.last_good_end, 3), round(time, 3)))
-            self.error_pending = False
-            self.held = None  # the picture on screen before the damage isn't the one during it
-            self.next_index = max(self.next_index, math.floor(time / self.interval + 1e-6))
         yield from self._hold_until(time)
         self.last_good_end = max(self.last_good_end, end)
         self.report.decoded_until = max(self.report.decoded_until, end)
@@ -225,6 +224,17 @@ class _DecodePass:
         else:
             self.held = (time, end, _LazyImage(frame, proxy_rgb, self.report.tone_mapped))
 
+    def _damage_ends(self, file_time: float) -> None:
+        """A keyframe after damage: record the seconds between the last good frame and this one as lost."""
+        self.error_pending = False
+        if self.first_time is None:
+            return
+        time = file_time - self.first_time
+        if time - self.last_good_end > 0.5 * self.frame_step:
+            self.report.lost.append((round(self.last_good_end, 3), round(time, 3)))
+            self.held = None  # the picture on screen before the damage isn't the one during it
+            self.next_index = max(self.next_index, math.floor(time / self.interval + 1e-6))
+
     def _hold_until(self, time: float) -> Iterator[SampledFrame]:
         """Slots without a frame of their own before `time` show the frame still on screen."""
         if self.held is None:
@@ -235,10 +245,7 @@ class _DecodePass:
             yield self._sample(self.next_index, self.next_index * self.interval, _materialise(image))
 
     def _end(self) -> Iterator[SampledFrame]:
-        if self.error_pending and self.first_time is not None:
-            declared_end = _declared_duration(self.container, self.stream)
-            if declared_end is not None and declared_end - self.first_time > self.last_good_end + self.frame_step:
-                self.report.lost.append((round(self.last_good_end, 3), round(declared_end - self.first_time, 3)))
+        # Damage that runs to the end of the file is a truncation: `decoded_until` tells how far it got.
         yield from self._hold_until(math.inf)
         if self.audio_backlog and self.proxy:
             self._flush_audio()
@@ -301,15 +308,6 @@ class _LazyImage:
 
 def _materialise(image) -> Image.Image:
     return image.get() if isinstance(image, _LazyImage) else image
-
-
-def _declared_duration(container, stream) -> float | None:
-    """Where the container says the video ends, in the stream's own clock."""
-    if stream.duration is not None and stream.time_base is not None:
-        return float((stream.start_time or 0) * stream.time_base + stream.duration * stream.time_base)
-    if container.duration is not None:
-        return (container.start_time or 0) / av.time_base + container.duration / av.time_base
-    return None
 
 
 def _deinterlacer(stream) -> av.filter.Graph:
