@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from mediahub.assets.models import Asset, Frame
+from mediahub.assets.services import asset_delete
 from mediahub.search.evaluation import Span, temporal_iou
 from tests.library import ingest
 from tests.media_files import CORPUS, Footage, write_footage
@@ -128,3 +129,25 @@ def assert_plays_in_a_browser(asset: Asset, footage: Footage) -> None:
             if frame.time <= middle:
                 shown = frame
     assert_shows(shown.to_ndarray(format="rgb24"), footage, middle, "proxy")
+
+
+def test_the_media_url_serves_the_proxy_the_original_stays_downloadable_and_delete_removes_both(
+        corpus_dir, client, viewer, django_capture_on_commit_callbacks):
+    footage = next(f for f in CORPUS if f.name == "mpeg2.mxf")
+    path = write_footage(corpus_dir, footage)
+    asset = ingest(path, footage.name)
+    client.force_login(viewer)
+
+    played = client.get(asset.media_url, HTTP_RANGE="bytes=0-99")
+    assert (played.status_code, played["Content-Type"]) == (206, "video/mp4")
+    assert b"".join(played.streaming_content)[4:8] == b"ftyp"
+    page = client.get(asset.get_absolute_url()).content.decode()
+    assert f'src="{asset.media_url}"' in page and f'href="{asset.original_url}"' in page
+    original = client.get(asset.original_url)
+    assert b"".join(original.streaming_content) == path.read_bytes()
+    assert "mpeg2.mxf" in original["Content-Disposition"]
+
+    proxy, original_name = asset.proxy, asset.original.name
+    with django_capture_on_commit_callbacks(execute=True):
+        asset_delete(asset=asset)
+    assert not default_storage.exists(proxy) and not default_storage.exists(original_name)

@@ -414,15 +414,21 @@ class _Proxy:
             self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=PROXY_AUDIO_RATE, frame_size=1024)
             self.audio_samples = None
 
-    def write(self, frame: av.VideoFrame, time: float) -> np.ndarray:
-        """Encode the frame shown at `time`; return its RGB picture (rotated) for the sampler to reuse."""
-        rgb = _rotated(_rgb(frame, *self.size, self.tone_map), self.rotation)
+    def write(self, frame: av.VideoFrame, time: float) -> np.ndarray | None:
+        """Encode the frame shown at `time`. Returns its RGB picture (rotated) when one had to be made,
+        for the sampler to reuse; upright SDR frames go from YUV to YUV without one."""
         pts = round(time * 90000)
-        if pts > self.last_pts:
+        if pts <= self.last_pts:
+            return None
+        rgb = None
+        if self.rotation or self.tone_map:
+            rgb = _rotated(_rgb(frame, *self.size, self.tone_map), self.rotation)
             picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            picture.pts, picture.time_base = pts, Fraction(1, 90000)
-            self.container.mux(self.video.encode(picture))
-            self.last_pts = pts
+        else:
+            picture = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
+        picture.pts, picture.time_base = pts, Fraction(1, 90000)
+        self.container.mux(self.video.encode(picture))
+        self.last_pts = pts
         return rgb
 
     def write_audio(self, frame: av.AudioFrame, first_time: float) -> None:
