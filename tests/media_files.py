@@ -109,7 +109,10 @@ class Footage:
 
     def render(self, time: float) -> np.ndarray:
         """The picture a viewer should see at `time` (display orientation, SDR)."""
-        return _render(self, round(time * 10) / 10)  # static scenes: a tenth of a second's noise is enough
+        scene, _ = self.shown_at(time)
+        if scene.vx or scene.vy or scene.omega:
+            return _render(self, time)
+        return _render(self, round(time * 10) / 10)  # a still scene: a new noise pattern each tenth of a second is enough
 
 
 @functools.lru_cache(maxsize=256)
