@@ -170,3 +170,14 @@ def test_interlaced_footage_is_deinterlaced_before_sampling(tmp_path):
 def test_lost_seconds_read_as_ranges():
     report = SamplingReport(lost=[(12.3, 17.0), (30.0, 30.4)])
     assert report.lost_text() == "12–17 s and 30–31 s"
+
+
+def test_a_recording_that_starts_mid_gop_counts_from_its_first_whole_picture_without_a_warning(tmp_path):
+    whole = write_frames(tmp_path / "whole.ts", constant_rate_times(6, fps=10), options={"g": "30"})
+    data = whole.read_bytes()
+    cut = tmp_path / "joined_late.ts"
+    cut.write_bytes(data[(len(data) // 3) // 188 * 188:])  # a capture switched on mid-GOP, on a TS packet boundary
+    report = SamplingReport()
+    frames = list(sample_video(cut, report=report))
+    assert (report.damaged, report.lost) == (None, [])
+    assert frames[0].time == 0.0 and 2 <= len(frames) <= 4

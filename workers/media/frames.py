@@ -31,6 +31,7 @@ PROXY_SHORT_SIDE = 720
 PROXY_CRF = "23"
 PROXY_AUDIO_RATE = 48000
 MAX_DEMUX_RETRIES = 10_000
+MAX_AUDIO_BACKLOG = 5_000  # audio frames kept while waiting for the first picture (~2 min of AAC)
 HIGH_FRAME_RATE = 40.0  # from here on, skipping non-reference frames moves a sample by hundredths of a second
 
 BROWSER_CODECS = {"h264", "vp8", "vp9", "av1"}
@@ -227,7 +228,8 @@ class _DecodePass:
     def _damage_ends(self, file_time: float) -> None:
         """A keyframe after damage: record the seconds between the last good frame and this one as lost."""
         self.error_pending = False
-        if self.first_time is None:
+        if self.first_time is None:  # a recording that starts mid-GOP: nothing shown was lost
+            self.report.damaged = None
             return
         time = file_time - self.first_time
         if time - self.last_good_end > 0.5 * self.frame_step:
@@ -270,6 +272,8 @@ class _DecodePass:
             codec.skip_frame = "NONREF"  # 4K 50p: half the decoding, samples at most a frame or two later
 
     def _audio_packet(self, packet) -> None:
+        if self.proxy is None and (self.first_time is not None or len(self.audio_backlog) > MAX_AUDIO_BACKLOG):
+            return  # no proxy to put it in
         try:
             frames = packet.decode()
         except av.error.FFmpegError:
