@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.media_files import Footage, constant_rate_times, truncated_copy, write_audio_only, write_footage, write_frames
-from workers.media.frames import FRAME_SHORT_SIDE, SamplingReport, sample_image, sample_video
+from workers.media.frames import FRAME_SHORT_SIDE, SamplingReport, browser_playable, sample_image, sample_video
 from workers.media.probe import MediaError, probe
 from workers.ml.demo.video import write_world_image, write_world_video
 from workers.ml.demo.world import COLOURS, Scene
@@ -181,3 +181,18 @@ def test_a_recording_that_starts_mid_gop_counts_from_its_first_whole_picture_wit
     frames = list(sample_video(cut, report=report))
     assert (report.damaged, report.lost) == (None, [])
     assert frames[0].time == 0.0 and 2 <= len(frames) <= 4
+
+
+@pytest.mark.parametrize("original, playable", [
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p", start_time=0.0, audio_codec="aac"), True),
+    (dict(container="matroska,webm", codec="vp9", pixel_format="yuv420p", start_time=0.0, audio_codec="opus"), True),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="hevc", pixel_format="yuv420p", start_time=0.0), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p10le", start_time=0.0), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv422p", start_time=0.0), False),
+    (dict(container="mpegts", codec="h264", pixel_format="yuv420p", start_time=0.0), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p", start_time=0.08), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p", start_time=0.0, audio_codec="ac3"), False),
+    (dict(container="matroska,webm", codec="h264", pixel_format="yuv420p", start_time=0.0), False),
+])
+def test_which_originals_a_browser_plays_as_they_are(original, playable):
+    assert browser_playable(**original) is playable

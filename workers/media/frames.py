@@ -36,6 +36,7 @@ HIGH_FRAME_RATE = 40.0  # from here on, skipping non-reference frames moves a sa
 
 BROWSER_CODECS = {"h264", "vp8", "vp9", "av1"}
 BROWSER_PIXEL_FORMATS = {"yuv420p", "yuvj420p"}
+BROWSER_AUDIO_CODECS = {"aac", "mp3", "opus", "vorbis", "flac"}
 MP4_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
 TRANSFER_PQ, TRANSFER_HLG = 16, 18  # AVColorTransferCharacteristic: SMPTE ST 2084, ARIB STD-B67
 
@@ -71,10 +72,13 @@ def scaled_size(width: int, height: int, short_side: int = FRAME_SHORT_SIDE) -> 
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def browser_playable(*, container: str, codec: str, pixel_format: str, start_time: float) -> bool:
+def browser_playable(*, container: str, codec: str, pixel_format: str, start_time: float,
+                     audio_codec: str | None = None) -> bool:
     """Whether Chromium-family browsers play the original as it is, from 0 = its first shown frame."""
     if codec not in BROWSER_CODECS or pixel_format not in BROWSER_PIXEL_FORMATS or abs(start_time) > 0.001:
         return False
+    if audio_codec is not None and audio_codec not in BROWSER_AUDIO_CODECS:
+        return False  # e.g. AC-3 or PCM: the picture would play in silence
     return container == MP4_FAMILY or (container == "matroska,webm" and codec != "h264")
 
 
@@ -262,8 +266,10 @@ class _DecodePass:
         self.report.start_time = round(frame.time, 3)
         self.report.tone_mapped = {TRANSFER_PQ: "pq", TRANSFER_HLG: "hlg"}.get(frame.color_trc)
         codec = self.stream.codec_context
+        sound = self.container.streams.audio
         playable = browser_playable(container=self.container.format.name, codec=codec.name,
-                                    pixel_format=frame.format.name, start_time=frame.time) and not self.deinterlacer
+                                    pixel_format=frame.format.name, start_time=frame.time,
+                                    audio_codec=sound[0].codec_context.name if sound else None) and not self.deinterlacer
         if self.proxy_path is not None and not playable:
             self.proxy = _Proxy(self.proxy_path, frame=frame, audio=self.audio, tone_map=self.report.tone_mapped)
             self.report.proxy = True
