@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from celery.exceptions import Ignore, SoftTimeLimitExceeded
@@ -95,11 +97,16 @@ def asset_probe(self, asset: Asset) -> None:
 
 @pipeline_task("frames", 0.05)
 def asset_sample_frames(self, asset: Asset) -> None:
+    """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one."""
     interval = settings.FRAME_INTERVAL_SECONDS
     report = SamplingReport()
     records, last_progress = [], time.monotonic()
-    with local_copy(asset.original.name) as path:
-        sampled = [sample_image(path)] if asset.kind == Asset.Kind.IMAGE else sample_video(path, interval=interval, report=report)
+    scratch_root = settings.DATA_DIR / "staging"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with local_copy(asset.original.name) as path, tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
+        proxy = Path(scratch) / "proxy.mp4"
+        sampled = ([sample_image(path)] if asset.kind == Asset.Kind.IMAGE
+                   else sample_video(path, interval=interval, report=report, proxy_path=proxy))
         for frame in sampled:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
             records.append(assets.FrameRecord(index=frame.index, time=frame.time))
@@ -107,18 +114,24 @@ def asset_sample_frames(self, asset: Asset) -> None:
                 assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
                                           progress=0.05 + 0.45 * min(frame.time / asset.duration, 1.0))
                 last_progress = time.monotonic()
+        assets.asset_proxy_save(asset=asset, source=proxy if report.proxy else None)
     assets.frames_replace(asset=asset, frames=records, poster_index=_poster_index(records))
-    if asset.kind == Asset.Kind.VIDEO and asset.duration and _stops_short(report, asset.duration, interval):
+    warning = _damage_warning(report, asset.duration, interval) if asset.kind == Asset.Kind.VIDEO else None
+    if warning:
+        assets.asset_warning_set(asset=asset, message=warning)
+
+
+def _damage_warning(report: SamplingReport, duration: float | None, interval: float) -> str | None:
+    """Which seconds were lost inside the file, or how far a broken-off file could be decoded.
+    (FFmpeg ends a cut-off streamable MP4 quietly, without an error, hence the comparison with the duration.)"""
+    if report.lost:
+        return (f"{report.lost_text()} could not be decoded ({report.damaged}); the file is damaged there. "
+                "The rest is searchable.")
+    if duration and (report.damaged or report.decoded_until < duration - max(2 * interval, 0.1 * duration)):
         cause = f" ({report.damaged})" if report.damaged else ""
-        assets.asset_warning_set(asset=asset, message=(
-            f"Only the first {report.decoded_until:.1f} s of {asset.duration:.1f} s could be decoded{cause}; "
-            "the file is truncated or damaged. The decoded part is searchable."))
-
-
-def _stops_short(report: SamplingReport, duration: float, interval: float) -> bool:
-    """Decoding broke off, or ended well before the duration the container declares
-    (FFmpeg ends a cut-off streamable MP4 quietly, without an error)."""
-    return bool(report.damaged) or report.decoded_until < duration - max(2 * interval, 0.1 * duration)
+        return (f"Only the first {report.decoded_until:.1f} s of {duration:.1f} s could be decoded{cause}; "
+                "the file is truncated or damaged. The decoded part is searchable.")
+    return None
 
 
 def _poster_index(records: list) -> int | None:

@@ -26,5 +26,5 @@ class AssetAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "original_filename", "sha256"]
     readonly_fields = ["original", "original_filename", "size_bytes", "sha256", "kind", "mime_type", "duration",
                        "width", "height", "fps", "codec", "rotation", "bitrate", "container", "status", "stage",
-                       "progress", "error", "run_id", "poster_index", "processed_at", "created_at", "updated_at"]
+                       "progress", "error", "run_id", "poster_index", "proxy", "processed_at", "created_at", "updated_at"]
     inlines = [AssetTagInline]

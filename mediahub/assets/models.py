@@ -54,6 +54,8 @@ class Asset(TimeStampedModel):
     run_id = models.UUIDField(default=uuid.uuid4, help_text="The current pipeline run; older runs stop.")
     poster_index = models.PositiveIntegerField(null=True, blank=True, help_text="The frame used as thumbnail.")
     processed_at = models.DateTimeField(null=True, blank=True)
+    proxy = models.CharField(max_length=300, null=True, blank=True,
+                             help_text="Storage name of the browser-playable rendition, when the original isn't one.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -77,8 +79,16 @@ class Asset(TimeStampedModel):
         return reverse("assets:media", args=[self.pk])
 
     @property
+    def original_url(self) -> str:
+        return f"{self.media_url}?original=1"
+
+    @property
     def thumbnail_url(self) -> str | None:
         return reverse("assets:thumbnail", args=[self.pk]) if self.poster_index is not None else None
+
+
+def proxy_path(asset_id: int) -> str:
+    return f"proxies/{asset_id}.mp4"
 
 
 def frames_folder(asset_id: int) -> str:

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path, frames_folder
+from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path, frames_folder, proxy_path
 from mediahub.assets.storage import storage_folder_delete
 from workers.media.probe import MediaError, MediaInfo, probe
 from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
@@ -132,10 +132,11 @@ def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
 
 def asset_delete(*, asset: Asset) -> None:
     """Delete the asset, every derived row (by cascade) and, once committed, its files."""
-    original, frames_dir = asset.original.name, frames_folder(asset.pk)
+    original, frames_dir, proxy = asset.original.name, frames_folder(asset.pk), asset.proxy
     with transaction.atomic():
         asset.delete()
-        transaction.on_commit(lambda: (default_storage.delete(original), storage_folder_delete(frames_dir)))
+        transaction.on_commit(lambda: (default_storage.delete(original), storage_folder_delete(frames_dir),
+                                       proxy and default_storage.delete(proxy)))
 
 
 # The pipeline's bookkeeping. Every write is conditional on the run id, so a
@@ -158,6 +159,16 @@ def asset_progress_set(*, asset_id: int, run_id: str, progress: float) -> None:
 
 def asset_metadata_save(*, asset: Asset, info: MediaInfo) -> None:
     _current(asset.pk, asset.run_id).update(**_metadata_fields(info))
+
+
+def asset_proxy_save(*, asset: Asset, source: Path | None) -> None:
+    """Store `source` as the asset's browser-playable proxy, or remove the proxy when None."""
+    name = proxy_path(asset.pk)
+    default_storage.delete(name)  # storage would otherwise save a re-run's proxy under another name
+    if source is not None:
+        with open(source, "rb") as handle:
+            name = default_storage.save(name, File(handle))
+    _current(asset.pk, asset.run_id).update(proxy=name if source is not None else None)
 
 
 def asset_warning_set(*, asset: Asset, message: str) -> None:

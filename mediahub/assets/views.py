@@ -101,8 +101,12 @@ def delete(request, pk: int):
 
 @require_GET
 def media(request, pk: int):
-    """The original file, with HTTP Range support so players can seek."""
+    """What a browser can play (the proxy when the original needs one; `?original=1` for the original),
+    with HTTP Range support so players can seek."""
     asset = _get_asset_for_user(request, pk)
+    if asset.proxy and not request.GET.get("original"):
+        return ranged_file_response(request, asset.proxy, "video/mp4",
+                                    download_name=f"{Path(asset.original_filename).stem or 'video'}.mp4")
     content_type = asset.mime_type or mimetypes.guess_type(asset.original_filename)[0] or "application/octet-stream"
     return ranged_file_response(request, asset.original.name, content_type, download_name=asset.original_filename)
 
@@ -128,7 +132,7 @@ def frame_image(request, pk: int, index: int):
 def ranged_file_response(request, name: str, content_type: str, *, download_name: str) -> HttpResponse:
     """Serve a stored file whole (200) or a byte range of it (206), as RFC 9110 describes."""
     if not default_storage.exists(name):
-        raise Http404("The original file is missing from storage.")
+        raise Http404("The file is missing from storage; reprocess the asset to make it again.")
     size = default_storage.size(name)
     byte_range = _parse_range(request.headers.get("Range", ""), size)
     handle = default_storage.open(name, "rb")

@@ -32,7 +32,7 @@ def test_ingest_reports_duplicates_and_bad_files_and_keeps_going(tmp_path, capsy
         call_command("ingest", str(tmp_path / "broken.mp4"), str(two_scene_video))
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].endswith("neither a video nor an image that mediahub can read (supported: MP4, MOV, MKV, "
-                             "WebM, AVI, MPEG-TS, JPEG, PNG, WebP, GIF, TIFF); if it is one, it may be truncated or damaged.")
+                             "WebM, AVI, MPEG-TS, MXF, JPEG, PNG, WebP, GIF, TIFF); if it is one, it may be truncated or damaged.")
     assert "\tskipped\t" in lines[0]
     assert lines[1].endswith("\tduplicate")
     assert Asset.objects.count() == 1

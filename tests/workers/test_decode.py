@@ -3,11 +3,12 @@
 import importlib.util
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
-from tests.media_files import constant_rate_times, truncated_copy, write_audio_only, write_frames
-from workers.media.frames import FRAME_SHORT_SIDE, SamplingReport, sample_image, sample_video
+from tests.media_files import Footage, constant_rate_times, truncated_copy, write_audio_only, write_footage, write_frames
+from workers.media.frames import FRAME_SHORT_SIDE, SamplingReport, browser_playable, sample_image, sample_video
 from workers.media.probe import MediaError, probe
 from workers.ml.demo.video import write_world_image, write_world_video
 from workers.ml.demo.world import COLOURS, Scene
@@ -73,8 +74,9 @@ def test_variable_frame_rate_samples_by_timestamp_not_frame_count(tmp_path):
     times = [i / 30 for i in range(60)] + [4.5 + i / 5 for i in range(10)]
     path = write_frames(tmp_path / "vfr.mp4", times)
     frames = list(sample_video(path))
-    assert [f.index for f in frames] == [0, 1, 4, 5, 6]
-    assert [f.time for f in frames] == pytest.approx([0, 1, 4.5, 5.1, 6.1], abs=0.02)
+    # Seconds 2 and 3 have no frame of their own: the frame at 1.97 s stays on screen until 4.5 s.
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4, 5, 6]
+    assert [f.time for f in frames] == pytest.approx([0, 1, 2, 3, 4.5, 5.1, 6.1], abs=0.02)
 
 
 def test_a_clip_shorter_than_a_second_gives_one_frame(tmp_path):
@@ -134,3 +136,63 @@ def test_a_truncated_jpeg_is_refused(tmp_path):
     write_world_image(whole, RED_ON_BLUE, width=640, height=480)
     with pytest.raises(MediaError, match="truncated or damaged"):
         probe(truncated_copy(whole, tmp_path / "cut.jpg", 0.4))
+
+
+def _combing(rgb: np.ndarray) -> float:
+    """How far the left edge of a white shape jumps from line to line (the comb of two woven fields), in pixels."""
+    white = rgb.astype(float).mean(axis=2) > 128
+    rows = white.any(axis=1)
+    left = white[rows].argmax(axis=1)
+    return float(np.abs(np.diff(left[2:-2])).mean())
+
+
+def sampled_at(path, time: float):
+    return next(frame for frame in sample_video(path, interval=time) if frame.index == 1)
+
+
+def test_interlaced_footage_is_deinterlaced_before_sampling(tmp_path):
+    # A shape racing sideways: its two fields, 1/50 s apart, land in different places.
+    racing = Footage("racing_50i.mp4", "libx264", fps=25, interlaced=True,
+                     scenes=(Scene(shape="square", colour="white", background="black", duration=2.0, seed=7,
+                                   x0=-0.6, vx=3.0, size=0.5),),
+                     options=(("preset", "ultrafast"), ("flags", "+ilme+ildct"), ("x264-params", "interlaced=1:tff=1")))
+    path = write_footage(tmp_path, racing)
+    report = SamplingReport()
+    sampled = list(sample_video(path, report=report))
+    assert report.deinterlaced
+    with av.open(str(path)) as container:  # the same moment as the decoder gives it, fields woven
+        woven = next(f for f in container.decode(video=0) if f.time >= 0.4)
+    raw = woven.reformat(width=sampled[0].image.size[0], height=sampled[0].image.size[1], format="rgb24").to_ndarray()
+    assert _combing(raw) > 5  # the fields are 3 frame heights/s × 1/50 s ≈ 14 px apart
+    assert _combing(np.asarray(sampled_at(path, 0.4).image)) < 0.3 * _combing(raw)
+
+
+def test_lost_seconds_read_as_ranges():
+    report = SamplingReport(lost=[(12.3, 17.0), (30.0, 30.4)])
+    assert report.lost_text() == "12–17 s and 30–31 s"
+
+
+def test_a_recording_that_starts_mid_gop_counts_from_its_first_whole_picture_without_a_warning(tmp_path):
+    whole = write_frames(tmp_path / "whole.ts", constant_rate_times(6, fps=10), options={"g": "30"})
+    data = whole.read_bytes()
+    cut = tmp_path / "joined_late.ts"
+    cut.write_bytes(data[(len(data) // 3) // 188 * 188:])  # a capture switched on mid-GOP, on a TS packet boundary
+    report = SamplingReport()
+    frames = list(sample_video(cut, report=report))
+    assert (report.damaged, report.lost) == (None, [])
+    assert frames[0].time == 0.0 and 2 <= len(frames) <= 4
+
+
+@pytest.mark.parametrize("original, playable", [
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p", start_time=0.0, audio_codec="aac"), True),
+    (dict(container="matroska,webm", codec="vp9", pixel_format="yuv420p", start_time=0.0, audio_codec="opus"), True),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="hevc", pixel_format="yuv420p", start_time=0.0), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p10le", start_time=0.0), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv422p", start_time=0.0), False),
+    (dict(container="mpegts", codec="h264", pixel_format="yuv420p", start_time=0.0), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p", start_time=0.08), False),
+    (dict(container="mov,mp4,m4a,3gp,3g2,mj2", codec="h264", pixel_format="yuv420p", start_time=0.0, audio_codec="ac3"), False),
+    (dict(container="matroska,webm", codec="h264", pixel_format="yuv420p", start_time=0.0), False),
+])
+def test_which_originals_a_browser_plays_as_they_are(original, playable):
+    assert browser_playable(**original) is playable

@@ -40,7 +40,7 @@ class MediaInfo:
 IMAGE_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp",
               "TIFF": "image/tiff", "BMP": "image/bmp"}
 VIDEO_MIME = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "matroska,webm": "video/x-matroska",
-              "mpegts": "video/mp2t", "avi": "video/x-msvideo", "mpeg": "video/mpeg"}
+              "mpegts": "video/mp2t", "avi": "video/x-msvideo", "mpeg": "video/mpeg", "mxf": "application/mxf"}
 
 
 def probe(path: Path | str) -> MediaInfo:
@@ -82,7 +82,7 @@ def _probe_video(path: Path) -> MediaInfo:
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise MediaError(
             "The file is neither a video nor an image that mediahub can read "
-            "(supported: MP4, MOV, MKV, WebM, AVI, MPEG-TS, JPEG, PNG, WebP, GIF, TIFF); "
+            "(supported: MP4, MOV, MKV, WebM, AVI, MPEG-TS, MXF, JPEG, PNG, WebP, GIF, TIFF); "
             "if it is one, it may be truncated or damaged."
         ) from exc
     with container:
