@@ -1,6 +1,5 @@
 """JSON API for assets (CONTRACT.md section 3)."""
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from mediahub.assets import selectors, services
 from mediahub.assets.models import Asset
+from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
 
 PAGE_SIZE = 50
 
@@ -104,19 +104,33 @@ class AssetListApi(APIView):
     )
     def post(self, request):
         upload = request.FILES.get("file")
-        if upload is None:
+        if not isinstance(upload, StoredUpload):
             raise ValidationError({"detail": "Attach the video or image to upload as the multipart field 'file'."})
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            return Response({"detail": "The file is larger than the upload limit."}, status=413)
         try:
-            result = services.asset_create(source=upload, filename=upload.name or "upload", owner=request.user,
-                                           title=request.data.get("title", ""),
-                                           description=request.data.get("description", ""))
+            result = services.asset_create_from_original(
+                original=upload.writer, filename=upload.name or "upload", owner=request.user,
+                title=request.data.get("title", ""), description=request.data.get("description", ""))
         except services.UploadRejected as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         body = AssetSerializer(result.asset, context={"request": request}).data
         body["duplicate"] = result.duplicate
         return Response(body, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (SessionAuthentication's CSRF check reads request.POST),
+        # so a POST's file is streamed once to its final place instead of Django's temp file.
+        if request.method == "POST":
+            upload_handlers_install(request)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # A refused, duplicate or interrupted upload (client gone, limit hit) leaves nothing behind.
+            for handler in getattr(request, "_upload_handlers", ()):
+                if isinstance(handler, OriginalUploadHandler):
+                    handler.discard()
 
 
 class AssetDetailApi(APIView):
