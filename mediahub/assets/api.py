@@ -5,14 +5,14 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from mediahub.assets import selectors, services
+from mediahub.assets.filters import AssetFilter, AssetPagination, SentenceFilterBackend
 from mediahub.assets.models import Asset
+from mediahub.core.throttling import UserScopedRateThrottle
 from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
-
-PAGE_SIZE = 50
-
 
 class TagSerializer(serializers.Serializer):
     label = serializers.CharField(source="label.name")
@@ -52,20 +52,6 @@ class AssetSerializer(serializers.ModelSerializer):
         return self._absolute(asset.get_absolute_url())
 
 
-def _choice(request, name: str, choices) -> str | None:
-    value = request.query_params.get(name) or None
-    if value is not None and value not in choices.values:
-        raise ValidationError({"detail": f"{name} must be one of {', '.join(choices.values)}, not {value!r}."})
-    return value
-
-
-def _page_number(request) -> int:
-    raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({"detail": f"page must be a whole number from 1, not {raw!r}."})
-    return int(raw)
-
-
 def get_asset_or_404(pk: int) -> Asset:
     asset = selectors.asset_get(pk=pk)
     if asset is None:
@@ -78,23 +64,24 @@ def _require_manager(request, asset: Asset, action: str) -> None:
         raise PermissionDenied(f"Only the asset's owner or an editor can {action} it.")
 
 
-class AssetListApi(APIView):
+class AssetListApi(GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = AssetSerializer
+    filter_backends = [SentenceFilterBackend]
+    filterset_class = AssetFilter
+    pagination_class = AssetPagination
+    throttle_scope = "upload"
 
-    @extend_schema(
-        summary="List assets, newest first", operation_id="assets_list",
-        parameters=[OpenApiParameter("status", str, enum=Asset.Status.values),
-                    OpenApiParameter("kind", str, enum=Asset.Kind.values), OpenApiParameter("page", int)],
-        responses=inline_serializer("AssetPage", {"count": serializers.IntegerField(),
-                                                  "results": AssetSerializer(many=True)}),
-    )
+    def get_queryset(self):
+        return selectors.asset_list()
+
+    def get_throttles(self):
+        return [UserScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(summary="List assets, newest first", operation_id="assets_list")
     def get(self, request):
-        assets = selectors.asset_list(status=_choice(request, "status", Asset.Status),
-                                      kind=_choice(request, "kind", Asset.Kind))
-        page = _page_number(request)
-        results = assets[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        data = AssetSerializer(results, many=True, context={"request": request}).data
-        return Response({"count": assets.count(), "page": page, "page_size": PAGE_SIZE, "results": data})
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="Upload a video or image; processing starts when it is stored",

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets.models import Asset
+from mediahub.core.throttling import UserScopedRateThrottle
 from mediahub.search import selectors, services
 from mediahub.search.forms import SearchFiltersForm, TextSearchForm
 from mediahub.search.models import Feedback, Search
@@ -108,6 +109,8 @@ FILTERS = [OpenApiParameter("limit", int), OpenApiParameter("kind", str, enum=As
 
 
 class SearchApi(APIView):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "search"
     @extend_schema(summary="Find moments matching a sentence (English or Chinese)",
                    parameters=[OpenApiParameter("q", str, required=True), *FILTERS], responses=SEARCH_RESULT)
     def get(self, request):
@@ -118,6 +121,8 @@ class SearchApi(APIView):
 
 
 class ImageSearchApi(APIView):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "search"
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Find moments that look like an uploaded image", parameters=FILTERS,
@@ -135,6 +140,8 @@ class ImageSearchApi(APIView):
 
 
 class MoreLikeThisApi(APIView):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "search"
     @extend_schema(summary="Find moments that look like one second of an asset",
                    parameters=[OpenApiParameter("t", float, description="seconds into the asset"), *FILTERS],
                    responses=SEARCH_RESULT)
