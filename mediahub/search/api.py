@@ -90,10 +90,11 @@ def run_search(request, *, form, vector_for, kind: str, query: str) -> Response:
     except ModelUnavailable as exc:
         raise SearchUnavailable(f"Search is unavailable: {exc}") from exc
     if outcome is None:
-        notice = services.NOT_INDEXED_NOTICE.format(model=selectors.active_clip_spec().key)
-        return Response({"search_id": None, "query": query, "results": [], "weak": True, "refined": False,
-                         "feedback_applied": False, "notice": notice})
-    return Response(outcome_json(request, outcome, explain=form.cleaned_data["explain"]))
+        raise NotFound("There is nothing to search with; wait until the asset is ready.")
+    body = outcome_json(request, outcome, explain=form.cleaned_data["explain"])
+    if not outcome.indexed:
+        body["notice"] = services.NOT_INDEXED_NOTICE.format(model=selectors.active_clip_spec().key)
+    return Response(body)
 
 
 MOMENT = inline_serializer("Moment", {
