@@ -165,13 +165,13 @@ def query_vectors(count: int) -> np.ndarray:
 def ann_ids(vector: np.ndarray, model, *, ef: int, k: int, halfvec: bool) -> list[int]:
     from django.db import connection
 
-    from mediahub.search.selectors import _vector_literal
+    from mediahub.search.selectors import query_vector
 
     kind = "halfvec" if halfvec else "vector"
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef)])
         cursor.execute(f"SELECT id FROM search_frameembedding WHERE model_id = {model.pk} "
-                       f"ORDER BY embedding::{kind}({DIM}) <=> %s::{kind}({DIM}) LIMIT %s", [_vector_literal(vector), k])
+                       f"ORDER BY embedding::{kind}({DIM}) <=> %s::{kind}({DIM}) LIMIT %s", [query_vector(vector, half=halfvec), k])
         return [row[0] for row in cursor.fetchall()]
 
 
