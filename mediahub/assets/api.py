@@ -1,18 +1,20 @@
 """JSON API for assets (CONTRACT.md section 3)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from mediahub.assets import selectors, services
 from mediahub.assets.filters import AssetFilter, AssetPagination, SentenceFilterBackend
 from mediahub.assets.models import Asset
-from mediahub.core.throttling import UserScopedRateThrottle
 from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
+from mediahub.core.throttling import UserScopedRateThrottle
+
 
 class TagSerializer(serializers.Serializer):
     label = serializers.CharField(source="label.name")
@@ -64,7 +66,7 @@ def _require_manager(request, asset: Asset, action: str) -> None:
         raise PermissionDenied(f"Only the asset's owner or an editor can {action} it.")
 
 
-class AssetListApi(GenericAPIView):
+class AssetListApi(ListModelMixin, GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = AssetSerializer
     filter_backends = [SentenceFilterBackend]
@@ -80,8 +82,7 @@ class AssetListApi(GenericAPIView):
 
     @extend_schema(summary="List assets, newest first", operation_id="assets_list")
     def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.list(request)
 
     @extend_schema(
         summary="Upload a video or image; processing starts when it is stored",

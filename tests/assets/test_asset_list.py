@@ -1,7 +1,6 @@
 """GET /api/assets: DRF pagination and django-filter, errors as sentences."""
 
 from mediahub.assets.models import Asset
-from tests import factories
 
 
 def test_pages_of_fifty_newest_first_and_past_the_end_is_empty(owner_api, owner):
