@@ -16,6 +16,7 @@ from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
 from mediahub.assets.models import Asset
+from mediahub.assets.uploads import UploadTooLarge
 
 LIBRARY_PAGE_SIZE = 48
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -40,7 +41,8 @@ def library(request):
 
 @require_GET
 def upload(request):
-    return render(request, "assets/upload.html")
+    return render(request, "assets/upload.html", {"max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+                                                  "too_large": str(UploadTooLarge(settings.MAX_UPLOAD_BYTES))})
 
 
 @require_GET
