@@ -222,7 +222,7 @@ SENDFILE_BACKENDS = {"nginx": "django_sendfile.backends.nginx"}
 if SENDFILE and SENDFILE not in SENDFILE_BACKENDS:
     raise ValueError(f"MEDIAHUB_SENDFILE must be one of {', '.join(SENDFILE_BACKENDS)} or unset, not {SENDFILE!r}.")
 SENDFILE_BACKEND = SENDFILE_BACKENDS.get(SENDFILE)
-SENDFILE_ROOT = str(MEDIA_ROOT)
+SENDFILE_ROOT = os.path.abspath(MEDIA_ROOT)  # the same base FileSystemStorage.path() uses
 SENDFILE_URL = env("MEDIAHUB_SENDFILE_URL", "/protected-media")
 RANGE_CHUNK_BYTES = int(float(env("MEDIAHUB_RANGE_CHUNK_MIB", "8")) * 1024 * 1024)
 
