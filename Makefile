@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test browser clean-test
+.PHONY: run test browser frontserver clean-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,11 @@ browser:
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); } || \
 		echo "chromium is not installed: the browser tests will be skipped"
 
-test: $(VENV)/.installed-test browser
+# A media test puts a real nginx in front of the app (X-Accel-Redirect); install it when missing and we may.
+frontserver:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		(apt-get install -y -q nginx-light >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q nginx-light >/dev/null)); } || \
+		echo "nginx is not installed: the front-server media test will be skipped"
+
+test: $(VENV)/.installed-test browser frontserver
 	$(PY) -m pytest tests

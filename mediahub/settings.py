@@ -206,3 +206,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("MEDIAHUB_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Under /api/ every error is JSON {"detail"}, whatever produced it (outermost, so it sees all).
+MIDDLEWARE = ["mediahub.core.middleware.ApiJsonErrorsMiddleware", *MIDDLEWARE]
+INSTALLED_APPS += ["django_filters"]
+
+# Media playback. With MEDIAHUB_SENDFILE=nginx the media and frame views answer with an empty
+# response carrying X-Accel-Redirect (django-sendfile2) and the front server sends the bytes
+# (README, "Serving media behind nginx"); unset, Django answers ranges of at most
+# MEDIAHUB_RANGE_CHUNK_MIB, a 206 the player continues from.
+SENDFILE = env.str("MEDIAHUB_SENDFILE", default="").lower()
+SENDFILE_BACKENDS = {"nginx": "django_sendfile.backends.nginx"}
+if SENDFILE and SENDFILE not in SENDFILE_BACKENDS:
+    raise environ.ImproperlyConfigured(
+        f"MEDIAHUB_SENDFILE must be one of {', '.join(SENDFILE_BACKENDS)} or unset, not {SENDFILE!r}.")
+SENDFILE_BACKEND = SENDFILE_BACKENDS.get(SENDFILE)
+SENDFILE_ROOT = str(Path(MEDIA_ROOT).resolve())  # the same base FileSystemStorage.path() uses
+SENDFILE_URL = env.str("MEDIAHUB_SENDFILE_URL", default="/protected-media")
+RANGE_CHUNK_BYTES = int(env.float("MEDIAHUB_RANGE_CHUNK_MIB", default=8) * 1024 * 1024)
+
+# Per-user throttles (DRF scoped throttles), counted in Redis so every web worker shares them.
+THROTTLE_RATES = {
+    "search": env.str("MEDIAHUB_SEARCH_RATE", default="120/minute"),
+    "upload": env.str("MEDIAHUB_UPLOAD_RATE", default="600/hour"),
+}
+# redis-py spells kombu's unix-socket URL (redis+socket://PATH) as unix://PATH.
+THROTTLE_REDIS_URL = ("unix://" + REDIS_URL.removeprefix("redis+socket://") if REDIS_URL.startswith("redis+socket://")
+                      else REDIS_URL)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": THROTTLE_REDIS_URL,
+                 "KEY_PREFIX": "mediahub-throttle"},
+}

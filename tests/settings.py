@@ -17,3 +17,7 @@ launch.services_attach(launch.data_dir_from_environment())
 from mediahub.settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+
+# Throttle counts live in Redis for their window; a key of this session's own keeps a new session's
+# users (whose ids restart at 1) from inheriting an earlier session's counts.
+CACHES["throttle"]["KEY_PREFIX"] = f"mediahub-throttle-test-{os.getpid()}"  # noqa: F405

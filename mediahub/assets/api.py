@@ -1,18 +1,20 @@
 """JSON API for assets (CONTRACT.md section 3)."""
 
-from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets import selectors, services
+from mediahub.assets.filters import AssetFilter, AssetPagination, SentenceFilterBackend
 from mediahub.assets.models import Asset
+from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
 from mediahub.core import roles
-
-PAGE_SIZE = 50
+from mediahub.core.throttling import UserScopedRateThrottle
 
 
 class TagSerializer(serializers.Serializer):
@@ -53,20 +55,6 @@ class AssetSerializer(serializers.ModelSerializer):
         return self._absolute(asset.get_absolute_url())
 
 
-def _choice(request, name: str, choices) -> str | None:
-    value = request.query_params.get(name) or None
-    if value is not None and value not in choices.values:
-        raise ValidationError({"detail": f"{name} must be one of {', '.join(choices.values)}, not {value!r}."})
-    return value
-
-
-def _page_number(request) -> int:
-    raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({"detail": f"page must be a whole number from 1, not {raw!r}."})
-    return int(raw)
-
-
 def get_asset_or_404(pk: int) -> Asset:
     asset = selectors.asset_get(pk=pk)
     if asset is None:
@@ -98,23 +86,23 @@ class AssetEditSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class AssetListApi(AssetApi):
+class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = AssetSerializer
+    filter_backends = [SentenceFilterBackend]
+    filterset_class = AssetFilter
+    pagination_class = AssetPagination
+    throttle_scope = "upload"
 
-    @extend_schema(
-        summary="List assets, newest first", operation_id="assets_list",
-        parameters=[OpenApiParameter("status", str, enum=Asset.Status.values),
-                    OpenApiParameter("kind", str, enum=Asset.Kind.values), OpenApiParameter("page", int)],
-        responses=inline_serializer("AssetPage", {"count": serializers.IntegerField(),
-                                                  "results": AssetSerializer(many=True)}),
-    )
+    def get_queryset(self):
+        return selectors.asset_list()
+
+    def get_throttles(self):
+        return [UserScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(summary="List assets, newest first", operation_id="assets_list")
     def get(self, request):
-        assets = selectors.asset_list(status=_choice(request, "status", Asset.Status),
-                                      kind=_choice(request, "kind", Asset.Kind))
-        page = _page_number(request)
-        results = assets[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        data = AssetSerializer(results, many=True, context={"request": request}).data
-        return Response({"count": assets.count(), "page": page, "page_size": PAGE_SIZE, "results": data})
+        return self.list(request)
 
     @extend_schema(
         summary="Upload a video or image; processing starts when it is stored",
@@ -124,19 +112,33 @@ class AssetListApi(AssetApi):
     )
     def post(self, request):
         upload = request.FILES.get("file")
-        if upload is None:
+        if not isinstance(upload, StoredUpload):
             raise ValidationError({"detail": "Attach the video or image to upload as the multipart field 'file'."})
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            return Response({"detail": "The file is larger than the upload limit."}, status=413)
         try:
-            result = services.asset_create(source=upload, filename=upload.name or "upload", owner=request.user,
-                                           title=request.data.get("title", ""),
-                                           description=request.data.get("description", ""))
+            result = services.asset_create_from_original(
+                original=upload.writer, filename=upload.name or "upload", owner=request.user,
+                title=request.data.get("title", ""), description=request.data.get("description", ""))
         except services.UploadRejected as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         body = AssetSerializer(result.asset, context={"request": request}).data
         body["duplicate"] = result.duplicate
         return Response(body, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (SessionAuthentication's CSRF check reads request.POST),
+        # so a POST's file is streamed once to its final place instead of Django's temp file.
+        if request.method == "POST":
+            upload_handlers_install(request)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # A refused, duplicate or interrupted upload (client gone, limit hit) leaves nothing behind.
+            for handler in getattr(request, "_upload_handlers", ()):
+                if isinstance(handler, OriginalUploadHandler):
+                    handler.discard()
 
 
 class AssetDetailApi(AssetApi):

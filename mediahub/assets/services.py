@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path, frames_folder, proxy_path
 from mediahub.assets.storage import storage_folder_delete
+from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from workers.media.probe import MediaError, MediaInfo, probe
 from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
 
@@ -41,42 +38,41 @@ class AssetCreateResult:
     duplicate: bool
 
 
-def _stage_upload(source: BinaryIO) -> tuple[Path, str, int]:
-    """Copy an upload to a local staging file; return (path, sha256, size)."""
-    staging = settings.DATA_DIR / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with tempfile.NamedTemporaryFile(dir=staging, delete=False) as target:
-        for chunk in iter(lambda: source.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-            if size > settings.MAX_UPLOAD_BYTES:
-                target.close()
-                Path(target.name).unlink(missing_ok=True)
-                raise UploadRejected(f"The file is larger than the limit of {settings.MAX_UPLOAD_BYTES // 1024**3} GB.", status=413)
-            target.write(chunk)
-    return Path(target.name), digest.hexdigest(), size
-
-
 def asset_create(*, source: BinaryIO, filename: str, owner, title: str = "", description: str = "") -> AssetCreateResult:
-    """Store an upload and queue its processing, or return the existing asset with identical bytes.
+    """Store a file read from `source` (written once, to its final place) and queue its processing,
+    or return the existing asset with identical bytes (manage.py ingest, tests and benches).
 
-    Raises UploadRejected for empty files and files that are not a readable video or image.
+    Raises UploadRejected for empty files, files over the limit and files that are not a
+    readable video or image.
     """
-    staged, sha256, size = _stage_upload(source)
     try:
-        existing = Asset.objects.filter(sha256=sha256).first()
+        original = OriginalWriter.copy_from(source, filename=filename)
+    except UploadTooLarge as exc:
+        raise UploadRejected(str(exc), status=413) from exc
+    return asset_create_from_original(original=original, filename=filename, owner=owner, title=title,
+                                      description=description)
+
+
+def asset_create_from_original(*, original: OriginalWriter, filename: str, owner, title: str = "",
+                               description: str = "") -> AssetCreateResult:
+    """Make an asset of an original already written in place, or return the existing asset with
+    identical bytes. The file is kept only when it became the new asset's original.
+
+    Only the cheap probe that refuses undecodable files runs here; everything else is the pipeline's.
+    """
+    try:
+        existing = Asset.objects.filter(sha256=original.sha256).first()
         if existing is not None:
             return AssetCreateResult(existing, duplicate=True)
         try:
-            info = probe(staged)
+            info = probe(original.path)
         except MediaError as exc:
-            status = 400 if size == 0 else 415
+            status = 400 if original.size == 0 else 415
             raise UploadRejected(f"{filename}: {exc}", status=status) from exc
-        return _asset_insert(staged=staged, sha256=sha256, size=size, info=info, filename=filename,
-                             owner=owner, title=title, description=description)
+        return _asset_insert(original=original, info=info, filename=filename, owner=owner, title=title,
+                             description=description)
     finally:
-        staged.unlink(missing_ok=True)
+        original.discard()  # a no-op once the file is an asset's original
 
 
 def _metadata_fields(info: MediaInfo) -> dict:
@@ -85,23 +81,22 @@ def _metadata_fields(info: MediaInfo) -> dict:
             "bitrate": info.bitrate, "container": info.container}
 
 
-def _asset_insert(*, staged: Path, sha256: str, size: int, info: MediaInfo, filename: str, owner,
-                  title: str, description: str) -> AssetCreateResult:
+def _asset_insert(*, original: OriginalWriter, info: MediaInfo, filename: str, owner, title: str,
+                  description: str) -> AssetCreateResult:
     asset = Asset(
         owner=owner, title=(title or Path(filename).stem or "Untitled")[:300], description=description,
-        original_filename=Path(filename).name[:300], size_bytes=size, sha256=sha256, **_metadata_fields(info),
+        original=original.name, original_filename=Path(filename).name[:300], size_bytes=original.size,
+        sha256=original.sha256, **_metadata_fields(info),
     )
-    with open(staged, "rb") as handle:
-        asset.original.save(Path(filename).name or "upload", File(handle), save=False)
     try:
         with transaction.atomic():
             asset.save()
             transaction.on_commit(lambda: pipeline_start(asset_id=asset.pk, run_id=asset.run_id))
     except IntegrityError:
-        # The same bytes were uploaded concurrently and won the race.
-        default_storage.delete(asset.original.name)
-        return AssetCreateResult(Asset.objects.get(sha256=sha256), duplicate=True)
-    logger.info("asset %s created from %s (%s, %d bytes)", asset.pk, filename, info.kind, size)
+        # The same bytes were uploaded concurrently and won the race (the caller discards our copy).
+        return AssetCreateResult(Asset.objects.get(sha256=original.sha256), duplicate=True)
+    original.keep()
+    logger.info("asset %s created from %s (%s, %d bytes)", asset.pk, filename, info.kind, original.size)
     return AssetCreateResult(asset, duplicate=False)
 
 

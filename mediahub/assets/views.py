@@ -4,6 +4,7 @@ import mimetypes
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -11,10 +12,12 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
+from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
 from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset
+from mediahub.assets.uploads import UploadTooLarge
 from mediahub.core.roles import page_requires
 
 LIBRARY_PAGE_SIZE = 48
@@ -41,7 +44,8 @@ def library(request):
 @require_GET
 @page_requires("assets.add_asset")
 def upload(request):
-    return render(request, "assets/upload.html")
+    return render(request, "assets/upload.html", {"max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+                                                  "too_large": str(UploadTooLarge(settings.MAX_UPLOAD_BYTES))})
 
 
 @require_GET
@@ -124,17 +128,35 @@ def frame_image(request, pk: int, index: int):
     frame = selectors.asset_frame(asset_id=pk, index=index)
     if frame is None or not default_storage.exists(frame.image):
         raise Http404("There is no such frame.")
-    response = FileResponse(default_storage.open(frame.image, "rb"), content_type="image/jpeg")
+    if settings.SENDFILE_BACKEND:
+        response = _front_server_response(request, frame.image, "image/jpeg", download_name=f"{index:06d}.jpg")
+    else:
+        response = FileResponse(default_storage.open(frame.image, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
+def _front_server_response(request, name: str, content_type: str, *, download_name: str) -> HttpResponse:
+    """An empty answer telling the front server (nginx: X-Accel-Redirect) to send the file itself,
+    Range requests included, so no web worker is held for the transfer (django-sendfile2)."""
+    response = sendfile(request, default_storage.path(name), mimetype=content_type,
+                        attachment_filename=Path(download_name).name, content_length=0)
+    response["Content-Disposition"] = content_disposition_header(False, Path(download_name).name)
+    return response
+
+
 def ranged_file_response(request, name: str, content_type: str, *, download_name: str) -> HttpResponse:
-    """Serve a stored file whole (200) or a byte range of it (206), as RFC 9110 describes."""
+    """Serve a stored file through the front server when one is configured (MEDIAHUB_SENDFILE);
+    otherwise whole (200) or a byte range of it (206), as RFC 9110 describes, a range being at
+    most settings.RANGE_CHUNK_BYTES long (the player asks again from where it ends)."""
     if not default_storage.exists(name):
         raise Http404("The file is missing from storage; reprocess the asset to make it again.")
+    if settings.SENDFILE_BACKEND:
+        response = _front_server_response(request, name, content_type, download_name=download_name)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
     size = default_storage.size(name)
-    byte_range = _parse_range(request.headers.get("Range", ""), size)
+    byte_range = _parse_range(request.headers.get("Range", ""), size, limit=settings.RANGE_CHUNK_BYTES)
     handle = default_storage.open(name, "rb")
     if byte_range is None:
         response = FileResponse(handle, content_type=content_type)
@@ -154,8 +176,9 @@ def ranged_file_response(request, name: str, content_type: str, *, download_name
     return response
 
 
-def _parse_range(header: str, size: int):
-    """(start, end) inclusive for a single satisfiable range, "unsatisfiable", or None for the whole file."""
+def _parse_range(header: str, size: int, *, limit: int):
+    """(start, end) inclusive for a single satisfiable range, at most `limit` bytes long,
+    "unsatisfiable", or None for the whole file."""
     match = _RANGE.match(header.strip())
     if not match or not (match.group(1) or match.group(2)):
         return None  # absent, multi-range or malformed: send the whole file
@@ -166,7 +189,7 @@ def _parse_range(header: str, size: int):
         start, end = max(size - int(last), 0), size - 1
     if start >= size or start > end:
         return "unsatisfiable"
-    return start, end
+    return start, min(end, start + limit - 1)
 
 
 def _limited(handle, length: int, chunk: int = 1 << 16):

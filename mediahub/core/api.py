@@ -1,6 +1,7 @@
 """API plumbing shared by every app: errors as JSON sentences, and health."""
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.db import connection
@@ -38,6 +39,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or "You do not have permission to do this.")
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(" ".join(exc.messages))
+    elif isinstance(exc, exceptions.MethodNotAllowed) and context.get("view") is not None:
+        allowed = ", ".join(m for m in context["view"].allowed_methods if m not in ("OPTIONS", "HEAD"))
+        exc = exceptions.MethodNotAllowed(context["request"].method,
+                                          detail=f"{context['request'].method} is not accepted here; use {allowed}.")
+    elif isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        exc = exceptions.Throttled(exc.wait, detail=f"Too many requests; try again in {math.ceil(exc.wait)} seconds.")
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = {"detail": _sentence(response.data)}
@@ -49,10 +56,8 @@ def json_error_or(page_handler, status_code: int, default_detail: str):
 
     def handler(request, exception=None, **kwargs):
         if request.path.startswith("/api/"):
-            detail = default_detail
-            if status_code == 404 and exception is not None and "resolved" not in str(exception):
-                detail = str(exception) or default_detail
-            return JsonResponse({"detail": detail}, status=status_code)
+            # A fixed sentence: the exception's text can hold the URL resolver's patterns and file paths.
+            return JsonResponse({"detail": default_detail}, status=status_code)
         args = (request,) if exception is None and status_code == 500 else (request, exception)
         return page_handler(*args, **kwargs)
 

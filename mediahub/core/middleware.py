@@ -1,4 +1,5 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.http import JsonResponse
 
 from mediahub.core.selectors import token_from_header, user_from_api_token
 
@@ -19,3 +20,38 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
             if user is not None:
                 request.user = user
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+API_ERROR_SENTENCES = {
+    400: "The request could not be understood; check its parameters and body.",
+    401: "Sign in, or send the header Authorization: Token <token>.",
+    403: "You do not have permission to do this.",
+    404: "There is nothing at this address; check the URL.",
+    405: "This address does not accept that method; see /api/schema for what it accepts.",
+    413: "The request is larger than this server accepts.",
+    500: "Something went wrong on the server; try again later.",
+}
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/, an error answer is always JSON {"detail": <sentence>}.
+
+    Whatever did not come from the API's own handlers (a URL that resolves to
+    nothing, Django's debug pages, a method refused outside DRF) is replaced by
+    a fixed sentence, so no internals (URL patterns, file paths) can leak.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.path.startswith("/api/") and response.status_code >= 400
+                and not response.get("Content-Type", "").startswith("application/json")):
+            status = response.status_code
+            detail = API_ERROR_SENTENCES.get(status) or API_ERROR_SENTENCES[500 if status >= 500 else 400]
+            replacement = JsonResponse({"detail": detail}, status=status)
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from mediahub.assets.models import Asset
 from mediahub.core import roles
+from mediahub.core.throttling import UserScopedRateThrottle
 from mediahub.search import selectors, services
 from mediahub.search.forms import SearchFiltersForm, TextSearchForm
 from mediahub.search.models import Feedback, Search
@@ -97,10 +98,11 @@ def run_search(request, *, form, vector_for, kind: str, query: str) -> Response:
     except ModelUnavailable as exc:
         raise SearchUnavailable(f"Search is unavailable: {exc}") from exc
     if outcome is None:
-        notice = services.NOT_INDEXED_NOTICE.format(model=selectors.active_clip_spec().key)
-        return Response({"search_id": None, "query": query, "results": [], "weak": True, "refined": False,
-                         "feedback_applied": False, "notice": notice})
-    return Response(outcome_json(request, outcome, explain=form.cleaned_data["explain"]))
+        raise NotFound("There is nothing to search with; wait until the asset is ready.")
+    body = outcome_json(request, outcome, explain=form.cleaned_data["explain"])
+    if not outcome.indexed:
+        body["notice"] = services.NOT_INDEXED_NOTICE.format(model=selectors.active_clip_spec().key)
+    return Response(body)
 
 
 MOMENT = inline_serializer("Moment", {
@@ -116,6 +118,8 @@ FILTERS = [OpenApiParameter("limit", int), OpenApiParameter("kind", str, enum=As
 
 
 class SearchApi(SearchApiView):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "search"
     @extend_schema(summary="Find moments matching a sentence (English or Chinese)",
                    parameters=[OpenApiParameter("q", str, required=True), *FILTERS], responses=SEARCH_RESULT)
     def get(self, request):
@@ -126,6 +130,8 @@ class SearchApi(SearchApiView):
 
 
 class ImageSearchApi(SearchApiView):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "search"
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Find moments that look like an uploaded image", parameters=FILTERS,
@@ -143,6 +149,8 @@ class ImageSearchApi(SearchApiView):
 
 
 class MoreLikeThisApi(SearchApiView):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "search"
     @extend_schema(summary="Find moments that look like one second of an asset",
                    parameters=[OpenApiParameter("t", float, description="seconds into the asset"), *FILTERS],
                    responses=SEARCH_RESULT)

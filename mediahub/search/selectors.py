@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,8 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Func
+from pgvector import HalfVector, Vector
+from pgvector.psycopg import register_vector
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding
@@ -82,13 +85,29 @@ def _second_conditions(filters: SearchFilters, params: dict) -> str:
     return "".join(f" AND {condition}" for condition in conditions)
 
 
-def _vector_literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{v:.7g}" for v in np.asarray(vector, dtype=np.float32)) + "]"
+_VECTOR_READY_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def vector_binding_ensure() -> None:
+    """Register pgvector's psycopg adapters (Vector, HalfVector) on this thread's database
+    connection, once per connection, so query vectors are bound as typed values."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw not in _VECTOR_READY_CONNECTIONS:
+        register_vector(raw)
+        _VECTOR_READY_CONNECTIONS.add(raw)
+
+
+def query_vector(vector: np.ndarray, *, half: bool = False) -> Vector | HalfVector:
+    """A query vector as a bound parameter (half precision for the HNSW graph's halfvec copies)."""
+    vector_binding_ensure()
+    values = np.asarray(vector, dtype=np.float32)
+    return HalfVector(values) if half else Vector(values)
 
 
 def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, limit: int) -> tuple[str, dict]:
     """The SQL of the coarse pass; it must match the model's partial HNSW index (services.vector_index_ensure)."""
-    params = {"q": _vector_literal(vector), "limit": limit}
+    params = {"q": query_vector(vector, half=True), "limit": limit}
     dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
     sql = (
         f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
@@ -123,7 +142,7 @@ def exact_window_scores(*, vector: np.ndarray, model: EmbeddingModel, candidates
     windows = _windows(candidates) + [(asset_id, -1.0, 1e12) for asset_id in extra_assets]
     if not windows:
         return {}
-    params = {"q": _vector_literal(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
+    params = {"q": query_vector(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
               "t1": [w[2] for w in windows]}
     dim = int(model.dim)
     sql = (
@@ -164,6 +183,29 @@ def _windows(candidates: list[tuple[int, float]]) -> list[tuple[int, float, floa
     return windows
 
 
+# The same expression as the GIN index of assets migration 0006_fulltext_index: Postgres uses
+# an expression index only for a query written with the identical expression.
+TEXT_VECTOR = "to_tsvector('simple'::regconfig, a.title || ' ' || a.description)"
+
+
+def text_match_query(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_ASSETS) -> tuple[str, dict]:
+    """The SQL of text matching; every arm of its condition has an index (full text, trigrams)."""
+    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit}
+    asset_conditions = _asset_conditions(filters, params)
+    where = f" AND {asset_conditions}" if asset_conditions else ""
+    sql = (
+        "SELECT a.id, GREATEST("
+        f" ts_rank_cd({TEXT_VECTOR}, plainto_tsquery('simple', %(q)s), 1) * 2,"
+        " similarity(a.title, %(q)s),"
+        " CASE WHEN a.title ILIKE %(like)s OR a.description ILIKE %(like)s THEN 1.0 ELSE 0 END) AS strength "
+        f"FROM {Asset._meta.db_table} a WHERE ("
+        f" {TEXT_VECTOR} @@ plainto_tsquery('simple', %(q)s)"
+        " OR a.title %% %(q)s OR a.title ILIKE %(like)s OR a.description ILIKE %(like)s)"
+        f"{where} ORDER BY strength DESC LIMIT %(limit)s"
+    )
+    return sql, params
+
+
 def text_matches(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_ASSETS) -> dict[int, float]:
     """Assets whose title or description match the query text, with a 0..1 strength:
     full-text search (any language's words, 'simple' configuration), fuzzy title
@@ -171,19 +213,7 @@ def text_matches(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_
     query = query.strip()
     if not query:
         return {}
-    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit}
-    asset_conditions = _asset_conditions(filters, params)
-    where = f" AND {asset_conditions}" if asset_conditions else ""
-    sql = (
-        "SELECT a.id, GREATEST("
-        " ts_rank_cd(to_tsvector('simple', a.title || ' ' || a.description), plainto_tsquery('simple', %(q)s), 1) * 2,"
-        " similarity(a.title, %(q)s),"
-        " CASE WHEN a.title ILIKE %(like)s OR a.description ILIKE %(like)s THEN 1.0 ELSE 0 END) AS strength "
-        f"FROM {Asset._meta.db_table} a WHERE ("
-        " to_tsvector('simple', a.title || ' ' || a.description) @@ plainto_tsquery('simple', %(q)s)"
-        " OR a.title %% %(q)s OR a.title ILIKE %(like)s OR a.description ILIKE %(like)s)"
-        f"{where} ORDER BY strength DESC LIMIT %(limit)s"
-    )
+    sql, params = text_match_query(query=query, filters=filters, limit=limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {asset_id: min(float(strength), 1.0) for asset_id, strength in cursor.fetchall()}
@@ -235,7 +265,7 @@ def feedback_near(*, vector: np.ndarray, model: EmbeddingModel, asset_ids: set[i
         f"WHERE s.model_id = %(model)s AND f.asset_id = ANY(%(assets)s) "
         f"AND 1 - (s.vector::vector({dim}) <=> %(q)s::vector({dim})) > %(radius)s"
     )
-    params = {"q": _vector_literal(vector), "model": model.pk, "assets": list(asset_ids), "radius": radius}
+    params = {"q": query_vector(vector), "model": model.pk, "assets": list(asset_ids), "radius": radius}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [FeedbackEvent(asset_id=a, start=s, end=e, action=act, age_days=float(age), query_similarity=float(sim))

@@ -87,6 +87,7 @@ class SearchOutcome:
     weak: bool  # nothing matched well: the results are the closest, not good answers
     refined: bool  # the query vector was moved by feedback earlier in the session
     lifted: bool  # feedback changed this ranking
+    indexed: bool = True  # False: nothing was indexed with the active model yet (no results, stored all the same)
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
@@ -118,16 +119,22 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
                              filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome | None:
     """Encode the query with the active model (`vector_for(spec)`) and run the search.
 
-    None when nothing has been indexed with that model yet, or `vector_for` has
-    no vector to give; ModelUnavailable when the model can't be loaded.
+    None when `vector_for` has no vector to give; ModelUnavailable when the model can't be
+    loaded. When nothing has been indexed with the model yet the search is stored with no
+    results and the outcome says `indexed=False`.
     """
     spec = active_clip_spec()
     model, calibration = search_model(spec=spec)
-    if model is None:
-        return None
     vector = vector_for(spec)
     if vector is None:
         return None
+    if model is None:
+        # Stored all the same, so every answer has a search_id that feedback and logs can refer to.
+        search = Search.objects.create(
+            user=user if user and user.is_authenticated else None, kind=kind, query=query,
+            model=embedding_model_ensure(spec=spec), vector=vector, session_key=session_key[:64],
+            filters=filters.as_json(), results=[])
+        return SearchOutcome(search=search, moments=[], weak=True, refined=False, lifted=False, indexed=False)
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
                       filters=filters, limit=limit, session_key=session_key)
 

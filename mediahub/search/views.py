@@ -31,7 +31,7 @@ def search_page(request):
         outcome = _run(request, form, similar, limit=min(page * PAGE_SIZE, MAX_LIMIT))
     except ModelUnavailable as exc:
         return render(request, "search/results.html", {**context, "error": f"Search is unavailable: {exc}"}, status=503)
-    if outcome is None:
+    if outcome is None or not outcome.indexed:
         return render(request, "search/results.html", {**context, "notice": services.NOT_INDEXED_NOTICE.format(
             model=selectors.active_clip_spec().key)})
     moments = outcome.moments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from mediahub.assets.models import Asset
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True),
@@ -57,3 +58,16 @@ def test_a_bad_file_shows_the_reason_in_the_upload_list(page, live_server, owner
     page.locator("#upload-files").set_input_files(str(bogus))
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-list li.failed")).to_contain_text("neither a video nor an image")
+
+
+def test_a_file_over_the_limit_is_refused_on_the_page_with_the_servers_sentence(page, live_server, owner, tmp_path,
+                                                                                settings):
+    settings.MAX_UPLOAD_BYTES = 2048
+    sign_in(page, live_server, owner)
+    big = tmp_path / "big.png"
+    big.write_bytes(factories.png_bytes(size=(400, 300)) + bytes(4096))
+    page.goto(f"{live_server.url}/upload/")
+    page.locator("#upload-files").set_input_files(str(big))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload-list li.failed")).to_contain_text("larger than the upload limit of 2 KB")
+    assert not Asset.objects.exists()

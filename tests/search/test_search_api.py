@@ -218,3 +218,5 @@ def test_before_anything_is_indexed_search_says_so(owner_api, settings):
     settings.CLIP_MODEL, settings.CLIP_PRETRAINED = "ViT-B-32", "random"  # loads offline, but nothing was embedded with it
     body = owner_api.get("/api/search", {"q": "circle"}).json()
     assert body["results"] == [] and "No footage has been indexed with the model ViT-B-32" in body["notice"]
+    assert isinstance(body["search_id"], str)  # stored all the same (CONTRACT section 3: always a string)
+    assert Search.objects.filter(pk=body["search_id"], query="circle").exists()

@@ -48,3 +48,24 @@ def test_an_unknown_model_name_is_reported():
 def test_the_device_is_chosen_in_one_place():
     assert choose_device("cpu") == "cpu"
     assert choose_device("auto") in ("cpu", "cuda")
+
+
+def _bytes_read_by_this_process() -> int:
+    for line in open("/proc/self/io").read().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def test_a_checkpoint_file_is_hashed_once_per_process_not_per_key(tmp_path):
+    import os
+
+    checkpoint = tmp_path / "weights.pt"
+    checkpoint.write_bytes(os.urandom(4 * 1024 * 1024))
+    spec = ClipSpec(name="ViT-B-32", pretrained=str(checkpoint))
+    before = _bytes_read_by_this_process()
+    keys = {spec.key for _ in range(50)}
+    assert _bytes_read_by_this_process() - before < 2 * checkpoint.stat().st_size
+    assert len(keys) == 1
+    checkpoint.write_bytes(os.urandom(4 * 1024 * 1024 + 1))  # new weights, new identity
+    assert spec.key != keys.pop()

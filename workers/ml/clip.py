@@ -8,6 +8,7 @@ and every vector comes back L2-normalised as float32 numpy.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import threading
@@ -55,6 +56,14 @@ def choose_device(requested: str = "auto") -> str:
 
 
 def _file_digest(path: Path) -> str:
+    """The checkpoint's content digest, computed once per process (per file version: a replaced
+    file has another size or modification time and is hashed again)."""
+    stat = path.stat()
+    return _file_digest_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _file_digest_of(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -90,7 +90,8 @@ function setupUpload(form) {
     event.preventDefault();
     const input = form.querySelector("input[type=file]");
     const description = form.querySelector("textarea[name=description]").value;
-    [...input.files].forEach((file) => uploadOne(form.dataset.api, file, description, list));
+    const limit = { bytes: Number(form.dataset.maxBytes || 0), sentence: form.dataset.tooLarge };
+    [...input.files].forEach((file) => uploadOne(form.dataset.api, file, description, list, limit));
     form.reset();
   });
 }
@@ -104,8 +105,12 @@ function uploadRow(list, name) {
   return { row, bar, state, title };
 }
 
-function uploadOne(url, file, description, list) {
+function uploadOne(url, file, description, list, limit) {
   const { row, bar, state, title } = uploadRow(list, file.name);
+  // The server refuses it too (413 while streaming), but a browser may only see the connection close.
+  if (limit && limit.bytes && file.size > limit.bytes) {
+    row.classList.add("failed"); state.textContent = limit.sentence; bar.hidden = true; return;
+  }
   const body = new FormData(); body.append("file", file); body.append("description", description);
   const xhr = new XMLHttpRequest();
   xhr.open("POST", url);

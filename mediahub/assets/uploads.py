@@ -1,0 +1,216 @@
+"""Uploads written once, straight to their final place in MEDIA_ROOT/originals.
+
+Django's default handlers spool a large upload to a temporary file, which the
+service then copied to staging and again into storage: three copies of every
+byte. `OriginalWriter` writes the bytes once, under their final generated name
+(with `.part` until complete), hashing and counting as they pass, and refuses a
+file over MAX_UPLOAD_BYTES while it streams. `OriginalUploadHandler` feeds the
+multipart `file` part of a request into one; `manage.py ingest` feeds a file.
+
+Originals therefore need storage on a local disk (FileSystemStorage); that is
+what MEDIA_ROOT is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+from rest_framework.exceptions import APIException
+
+from mediahub.assets.models import original_upload_path
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20
+
+
+class UploadTooLarge(Exception):
+    def __init__(self, limit: int):
+        super().__init__(f"The file is larger than the upload limit of {_human_size(limit)}; "
+                         "trim or compress it, or ask an administrator to raise MEDIAHUB_MAX_UPLOAD_BYTES.")
+
+
+def _human_size(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:g} {unit}"
+    return f"{size} bytes"
+
+
+class OriginalWriter:
+    """One original being written: `write` chunks, then `finish`; `discard` removes whatever exists
+    unless `keep` was called (an asset row now points at the file)."""
+
+    def __init__(self, *, filename: str, limit: int | None = None):
+        self.name = original_upload_path(None, filename)  # storage name, e.g. originals/<hex>.mp4
+        self.path = Path(settings.MEDIA_ROOT) / self.name
+        self._part = self.path.with_name(self.path.name + ".part")
+        self.limit = settings.MAX_UPLOAD_BYTES if limit is None else limit
+        self.size = 0
+        self.finished = False
+        self._kept = False
+        self._digest = hashlib.sha256()
+        self._part.parent.mkdir(parents=True, exist_ok=True)
+        self._handle: BinaryIO | None = open(self._part, "xb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.discard()
+            raise UploadTooLarge(self.limit)
+        self._digest.update(chunk)
+        self._handle.write(chunk)
+
+    def finish(self) -> None:
+        """Flush to disk and give the file its final name."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        self._handle = None
+        os.replace(self._part, self.path)
+        self.finished = True
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def keep(self) -> None:
+        self._kept = True
+
+    def discard(self) -> None:
+        if self._kept:
+            return
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._part.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+    @classmethod
+    def copy_from(cls, source: BinaryIO, *, filename: str) -> OriginalWriter:
+        """Read `source` once and write it once (manage.py ingest)."""
+        writer = cls(filename=filename)
+        try:
+            for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+                writer.write(chunk)
+            writer.finish()
+        except BaseException:
+            writer.discard()
+            raise
+        return writer
+
+
+class StoredUpload(UploadedFile):
+    """What request.FILES["file"] holds after OriginalUploadHandler: the original, already in place."""
+
+    def __init__(self, writer: OriginalWriter, *, name: str, content_type: str | None):
+        super().__init__(file=None, name=name, content_type=content_type, size=writer.size)
+        self.writer = writer
+
+    def open(self, mode=None):
+        return open(self.writer.path, mode or "rb")
+
+    def close(self):
+        pass
+
+
+class PayloadTooLarge(APIException):
+    status_code = 413
+    default_code = "too_large"
+
+
+class OriginalUploadHandler(FileUploadHandler):
+    """Streams the multipart field `file` into an OriginalWriter; other file fields are ignored."""
+
+    field_name_for_original = "file"
+    chunk_size = CHUNK_SIZE
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.writer: OriginalWriter | None = None
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        # Form fields besides the file are at most DATA_UPLOAD_MAX_MEMORY_SIZE, so a body longer
+        # than the limit plus that certainly carries a file over the limit: refuse before reading.
+        allowance = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        if content_length and content_length > settings.MAX_UPLOAD_BYTES + allowance:
+            raise PayloadTooLarge(str(UploadTooLarge(settings.MAX_UPLOAD_BYTES)))
+        return None
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        if field_name != self.field_name_for_original or self.writer is not None:
+            raise StopFutureHandlers()  # nothing else of the body is kept
+        self.writer = OriginalWriter(filename=file_name or "upload")
+        raise StopFutureHandlers()
+
+    def receive_data_chunk(self, raw_data, start):
+        if self.writer is not None and not self.writer.finished and self.field_name == self.field_name_for_original:
+            try:
+                self.writer.write(raw_data)
+            except UploadTooLarge as exc:
+                raise PayloadTooLarge(str(exc)) from exc
+        return None
+
+    def file_complete(self, file_size):
+        if self.writer is None or self.writer.finished or self.field_name != self.field_name_for_original:
+            return None
+        self.writer.finish()
+        return StoredUpload(self.writer, name=self.file_name, content_type=self.content_type)
+
+    def upload_interrupted(self):
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the file unless it became an asset's original (safe to call more than once)."""
+        if self.writer is not None:
+            self.writer.discard()
+
+
+class UploadInterrupted(APIException):
+    status_code = 400
+    default_code = "interrupted"
+    default_detail = "The upload was cut off before the whole file arrived; send it again."
+
+
+class CompleteBodyStream:
+    """Wraps a request body of known length: reaching its end early means the client went away.
+
+    Django's multipart parser would otherwise take a cut-off body for a shorter file.
+    """
+
+    def __init__(self, stream, length: int):
+        self._stream = stream
+        self._remaining = length
+
+    def read(self, size=-1, /):
+        data = self._stream.read(size)
+        self._remaining -= len(data)
+        if not data and self._remaining > 0 and size != 0:
+            raise UploadInterrupted()
+        return data
+
+    def readline(self, size=-1, /):
+        line = self._stream.readline(size)
+        self._remaining -= len(line)
+        return line
+
+
+def upload_handlers_install(request) -> OriginalUploadHandler:
+    """Make `request` stream its `file` part to its final place, and notice a cut-off body."""
+    handler = OriginalUploadHandler(request)
+    request.upload_handlers = [handler]
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length and hasattr(request, "_stream"):
+        request._stream = CompleteBodyStream(request._stream, length)
+    return handler
