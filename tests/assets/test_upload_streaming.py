@@ -135,13 +135,13 @@ def test_the_original_is_written_to_disk_once(owner_api):
     assert (Path(settings.MEDIA_ROOT) / asset.original.name).read_bytes() == content
 
 
-def test_a_duplicate_upload_deletes_its_new_copy(owner_api, viewer_api):
+def test_a_duplicate_upload_deletes_its_new_copy(owner_api, editor_api):
     content = factories.png_bytes(size=(90, 70))
     before = leftovers()
     first, _ = post_body(owner_api, multipart("a.png", content),
                          HTTP_AUTHORIZATION=owner_api._credentials["HTTP_AUTHORIZATION"])
-    again, _ = post_body(viewer_api, multipart("b.png", content),
-                         HTTP_AUTHORIZATION=viewer_api._credentials["HTTP_AUTHORIZATION"])
+    again, _ = post_body(editor_api, multipart("b.png", content),
+                         HTTP_AUTHORIZATION=editor_api._credentials["HTTP_AUTHORIZATION"])
     assert (again.status_code, again.json()["id"], again.json()["duplicate"]) == (200, first.json()["id"], True)
     assert leftovers() - before == {str(Path(settings.MEDIA_ROOT) / Asset.objects.get().original.name)}
 
