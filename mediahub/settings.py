@@ -33,7 +33,8 @@ def database_from_url(url: str) -> dict:
     config = environ.Env.db_url_config(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise environ.ImproperlyConfigured("DATABASE_URL must start with postgresql://")
-    config["HOST"] = unquote(str(config.get("HOST") or ""))
+    options = config.setdefault("OPTIONS", {})
+    config["HOST"] = options.pop("host", None) or unquote(str(config.get("HOST") or ""))
     config.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
     return config
 

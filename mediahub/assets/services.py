@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
