@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); } || \
-		echo "chromium is not installed: the browser tests will be skipped"
+		echo "chromium is not installed and cannot be: the browser tests will fail"
 
 # A media test puts a real nginx in front of the app (X-Accel-Redirect); install it when missing and we may.
 frontserver:
