@@ -18,11 +18,11 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from mediahub.assets import services as assets
-from mediahub.assets.models import Asset, AssetTag, Frame, TagLabel, frame_image_path
+from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
 from mediahub.assets.storage import local_copy
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
-from mediahub.search.selectors import active_clip_spec
+from mediahub.search.selectors import active_clip_spec, tag_labels_active
 from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
@@ -147,7 +147,7 @@ def asset_tag(self, asset: Asset) -> None:
     spec = active_clip_spec()
     model = load_clip(spec)
     embedding_model = search.embedding_model_ensure(spec=spec)
-    labels = list(TagLabel.objects.filter(enabled=True))
+    labels = list(tag_labels_active(spec))
     rows = list(FrameEmbedding.objects.filter(asset=asset, model=embedding_model).order_by("time").values_list("time", "embedding"))
     if not labels or not rows:
         assets.asset_tags_replace(asset=asset, tags=[])

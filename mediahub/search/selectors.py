@@ -30,6 +30,17 @@ def active_clip_spec() -> ClipSpec:
                     cache_dir=str(settings.MODEL_CACHE_DIR))
 
 
+def active_vocabulary(spec: ClipSpec | None = None) -> str:
+    """The tag vocabulary of the active model: the test-pattern world for the demo model, the newsroom's otherwise."""
+    spec = spec or active_clip_spec()
+    return TagLabel.Vocabulary.DEMO if spec.is_demo else TagLabel.Vocabulary.NEWSROOM
+
+
+def tag_labels_active(spec: ClipSpec | None = None):
+    """The enabled labels of the active model's vocabulary (what tagging and search use)."""
+    return TagLabel.objects.filter(enabled=True, vocabulary=active_vocabulary(spec))
+
+
 def embedding_model_get(*, spec: ClipSpec) -> EmbeddingModel | None:
     return EmbeddingModel.objects.filter(key=spec.key).first()
 
@@ -197,7 +208,7 @@ def tags_named_in(query: str) -> list[TagLabel]:
     """Vocabulary labels the query names, in English (as words) or Chinese (as a substring)."""
     lowered = query.lower()
     labels = []
-    for label in TagLabel.objects.filter(enabled=True):
+    for label in tag_labels_active():
         english = re.search(rf"(?<![\w]){re.escape(label.name.lower())}(?![\w])", lowered)
         chinese = label.name_zh and label.name_zh in query
         if english or chinese:
