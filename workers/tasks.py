@@ -22,7 +22,7 @@ from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
 from mediahub.assets.storage import local_copy
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
-from mediahub.search.selectors import active_clip_spec, tag_labels_active
+from mediahub.search.selectors import active_clip_spec, calibration_for, tag_labels_active
 from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
@@ -156,7 +156,8 @@ def asset_tag(self, asset: Asset) -> None:
     times = [row[0] for row in rows]
     frame_vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
     ranges = tag_ranges(frame_vectors, times, label_vectors, [label.group for label in labels],
-                        logit_scale=model.logit_scale, min_similarity=model.calibration.tag_floor,
+                        logit_scale=model.logit_scale,
+                        min_similarity=calibration_for(spec=spec, model=embedding_model).tag_floor,
                         interval=settings.FRAME_INTERVAL_SECONDS, duration=asset.duration)
     assets.asset_tags_replace(asset=asset, tags=[
         AssetTag(asset=asset, label=labels[r.label], start=r.start, end=r.end, score=r.score) for r in ranges])
@@ -177,3 +178,19 @@ def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray
 @pipeline_task("finish", 0.99)
 def asset_finish(self, asset: Asset) -> None:
     assets.asset_finish(asset_id=asset.pk, run_id=asset.run_id)
+    search.calibration_schedule_if_due(spec=active_clip_spec())
+
+
+@app.task(name="workers.tasks.model_calibrate", acks_late=True)
+def model_calibrate(model_key: str) -> None:
+    """Measure the active model's calibration on the library (enqueued once the library is large enough)."""
+    spec = active_clip_spec()
+    if spec.key != model_key:
+        logger.info("calibration of %s skipped: the active model is now %s", model_key, spec.key)
+        return
+    try:
+        row = search.calibration_measure(spec=spec)
+    except (search.CalibrationFailed, ModelUnavailable) as exc:
+        logger.warning("calibration of %s skipped: %s", model_key, exc)
+        return
+    logger.info("calibrated %s on %d frames: %s", model_key, row.frames, row.details)

@@ -11,10 +11,10 @@ from datetime import date
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Func
+from django.db.models import Count, F, Func
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
-from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration
 from mediahub.search.ranking import FeedbackEvent, Moment, Second, background_level, merge_seconds
 from workers.ml.clip import Calibration, ClipSpec, load_clip
 
@@ -304,7 +304,78 @@ def moment_vectors_mean(*, model: EmbeddingModel, ranges: list[tuple[int, float,
 
 def search_model(*, spec: ClipSpec) -> tuple[EmbeddingModel | None, Calibration]:
     """The stored model row for `spec` (None if nothing was embedded with it yet) and its calibration."""
-    return embedding_model_get(spec=spec), load_clip(spec).calibration
+    model = embedding_model_get(spec=spec)
+    return model, calibration_for(spec=spec, model=model)
+
+
+def calibration_for(*, spec: ClipSpec, model: EmbeddingModel | None = None) -> Calibration:
+    """The figures measured on this library for the model (`manage.py calibrate`), else the model's defaults."""
+    model = model or embedding_model_get(spec=spec)
+    measured = ModelCalibration.objects.filter(model=model).first() if model is not None else None
+    if measured is None:
+        return load_clip(spec).calibration
+    return Calibration(match_floor=measured.match_floor, spread=measured.spread, feedback_radius=measured.feedback_radius,
+                       tag_floor=measured.tag_floor, shot_continuity=measured.shot_continuity, measured=True)
+
+
+def model_frame_count(*, model: EmbeddingModel) -> int:
+    return FrameEmbedding.objects.filter(model=model).count()
+
+
+@dataclass(frozen=True)
+class CalibrationFrame:
+    asset_id: int
+    time: float
+    image: str  # storage name of the frame's JPEG
+    vector: np.ndarray
+
+
+def calibration_frames(*, model: EmbeddingModel, max_frames: int, seed: int = 0) -> list[CalibrationFrame]:
+    """Whole assets picked at random (reproducibly) until about `max_frames` frames, each in time order,
+    so consecutive frames of one asset can be compared."""
+    counts = list(FrameEmbedding.objects.filter(model=model).values_list("asset_id").annotate(n=Count("id")).order_by("asset_id"))
+    order = np.random.default_rng(seed).permutation(len(counts))
+    chosen, total = [], 0
+    for i in order:
+        if total >= max_frames:
+            break
+        chosen.append(counts[i][0])
+        total += counts[i][1]
+    rows = (FrameEmbedding.objects.filter(model=model, asset_id__in=chosen).order_by("asset_id", "time")
+            .values_list("asset_id", "time", "frame__image", "embedding"))
+    return [CalibrationFrame(asset_id=a, time=t, image=image, vector=np.asarray(v, dtype=np.float32))
+            for a, t, image, v in rows]
+
+
+# A sample of this many frames (or the whole library when smaller) tells a query's typical score.
+BACKGROUND_SAMPLE_FRAMES = 2000
+
+
+def query_background(*, vector: np.ndarray, model: EmbeddingModel) -> float | None:
+    """The query's median similarity over a random (but fixed) sample of the model's frames: what
+    a frame that doesn't match it scores. Reads a few pages (TABLESAMPLE), not the whole table."""
+    dim, table = int(model.dim), FrameEmbedding._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        row = cursor.fetchone()
+        rows = max(float(row[0]) if row else 0.0, 1.0)
+        percent = 100.0 if rows <= 4 * BACKGROUND_SAMPLE_FRAMES else min(100.0, 100.0 * 4 * BACKGROUND_SAMPLE_FRAMES / rows)
+        cursor.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY 1 - (fe.embedding::vector(%s) <=> %s::vector(%s))) "
+            f"FROM {table} fe TABLESAMPLE SYSTEM (%s) REPEATABLE (7) WHERE fe.model_id = %s",
+            [dim, _vector_literal(vector), dim, percent, model.pk])
+        median = cursor.fetchone()[0]
+    return None if median is None else float(median)
+
+
+# Texts with no content: a query the model can't tell from these says nothing it understands.
+EMPTY_QUERIES = ("", ".")
+
+
+def query_emptiness(*, spec: ClipSpec, vector: np.ndarray) -> float:
+    """Cosine between the query and the nearest content-free text, by the active model."""
+    empty = np.stack([np.asarray(_encoded_text(spec, text), dtype=np.float32) for text in EMPTY_QUERIES])
+    return float(np.max(empty @ np.asarray(vector, dtype=np.float32)))
 
 
 @functools.lru_cache(maxsize=2048)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -10,11 +11,11 @@ from django.db import connection, transaction
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.search import ranking
-from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, Search
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, Search
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
     SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
-    search_model, tag_coverage, tags_named_in,
+    query_background, query_emptiness, search_model, tag_coverage, tags_named_in,
 )
 from workers.ml.clip import Calibration, ClipSpec
 
@@ -85,11 +86,16 @@ class SearchOutcome:
     weak: bool  # nothing matched well: the results are the closest, not good answers
     refined: bool  # the query vector was moved by feedback earlier in the session
     lifted: bool  # feedback changed this ranking
+    calibration: str = "default"  # "measured" on this library, or the model's "default" figures
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
-               query: str, filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome:
-    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search."""
+               query: str, filters: SearchFilters, limit: int, session_key: str = "",
+               spec: ClipSpec | None = None) -> SearchOutcome:
+    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search.
+
+    `spec` (the model that encoded a text query) lets a query the model can't tell from an empty
+    text be answered as weak."""
     refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
     if refined_vector is not None:
         vector = refined_vector
@@ -101,7 +107,9 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
                            radius=calibration.feedback_radius)
     ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
                            spread=calibration.spread)
-    ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor)
+    understood = query_understood(vector=vector, model=model, calibration=calibration, moments=moments,
+                                  query=query if kind == Search.Kind.TEXT else "", spec=spec)
+    ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
     ranked = ranked[:limit]
     search = Search.objects.create(
         user=user if user and user.is_authenticated else None, kind=kind, query=query, model=model,
@@ -109,7 +117,19 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
         results=[{"asset_id": m.asset_id, "start": m.start, "end": m.end, "score": round(m.score, 4), "rank": rank}
                  for rank, m in enumerate(ranked, start=1)])
     return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined_vector is not None,
-                         lifted=any(m.feedback for m in ranked))
+                         lifted=any(m.feedback for m in ranked), calibration="measured" if calibration.measured else "default")
+
+
+def query_understood(*, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, moments: list[Moment],
+                     query: str, spec: ClipSpec | None) -> bool:
+    """False for a query the model doesn't understand, whatever its best score:
+    - a text the model can't tell from an empty one (closer to it than paraphrases are to each
+      other: the measured feedback radius), or
+    - one whose best moment doesn't stand out from its own median frame over a library sample
+      (ranking.stands_out, in units of the measured spread)."""
+    if query and spec is not None and query_emptiness(spec=spec, vector=vector) >= calibration.feedback_radius:
+        return False
+    return ranking.stands_out(moments, background=query_background(vector=vector, model=model), spread=calibration.spread)
 
 
 def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
@@ -127,7 +147,7 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     if vector is None:
         return None
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
-                      filters=filters, limit=limit, session_key=session_key)
+                      filters=filters, limit=limit, session_key=session_key, spec=spec)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25
@@ -168,3 +188,80 @@ def feedback_record(*, user, search: Search, asset_id: int, start: float, end: f
 
 class FeedbackRejected(Exception):
     pass
+
+
+# Calibration: measured per model on this library (workers/ml/calibration.py).
+
+CALIBRATION_MAX_FRAMES = 20_000  # frames measured on; more adds time, not precision
+AUTO_CALIBRATION_FRAMES = 2_000  # a library this large is calibrated automatically...
+AUTO_RECALIBRATION_GROWTH = 2.0  # ...and again once it has grown this many times since
+
+
+class CalibrationFailed(Exception):
+    """The library can't be calibrated yet; the message says why."""
+
+
+def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRAMES) -> ModelCalibration:
+    """Measure the active model's figures on the library and store them for its model row."""
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+    from PIL import Image
+
+    from mediahub.search.selectors import calibration_frames, embedding_model_get, model_frame_count, tag_labels_active
+    from workers.ml import calibration
+    from workers.ml.clip import load_clip
+
+    model = embedding_model_get(spec=spec)
+    if model is None:
+        raise CalibrationFailed(f"Nothing is indexed with {spec.key} yet; ingest footage first.")
+    frames = calibration_frames(model=model, max_frames=max_frames)
+    labels = list(tag_labels_active(spec))
+    if len(frames) < 2 or len(labels) < 2:
+        raise CalibrationFailed(f"Calibration needs indexed frames and a tag vocabulary; there are {len(frames)} "
+                                f"frames and {len(labels)} enabled labels for {spec.key}.")
+    clip = load_clip(spec)
+    prompts = [label.prompt_list() for label in labels]
+    prompt_vectors = clip.embed_texts([p for group in prompts for p in group])
+    split = np.cumsum([len(group) for group in prompts])[:-1]
+    per_label = np.split(prompt_vectors, split)
+    label_vectors = np.stack([v.mean(axis=0) / np.linalg.norm(v.mean(axis=0)) for v in per_label])
+
+    def histogram(name: str) -> np.ndarray:
+        with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
+            image.draft("RGB", (160, 120))
+            return calibration.colour_histogram(image)
+
+    measured = calibration.calibrate(
+        frame_vectors=np.stack([f.vector for f in frames]), sequence_ids=[f.asset_id for f in frames],
+        histograms=np.stack([histogram(f.image) for f in frames]), label_vectors=label_vectors,
+        label_groups=[label.group for label in labels], prompt_vectors=per_label, defaults=clip.calibration)
+    figures = dataclasses.asdict(measured.calibration)
+    figures.pop("measured")
+    row, _ = ModelCalibration.objects.update_or_create(model=model, defaults={
+        **figures, "frames": measured.frames, "library_frames": model_frame_count(model=model),
+        "measured_at": timezone.now(), "details": measured.details | {"labels": len(labels)}})
+    return row
+
+
+def calibration_due(*, model: EmbeddingModel) -> bool:
+    """Large enough to measure and never measured, or grown a lot since the last measurement."""
+    from mediahub.search.selectors import model_frame_count
+
+    frames = model_frame_count(model=model)
+    if frames < AUTO_CALIBRATION_FRAMES:
+        return False
+    measured = ModelCalibration.objects.filter(model=model).first()
+    return measured is None or frames >= AUTO_RECALIBRATION_GROWTH * measured.library_frames
+
+
+def calibration_schedule_if_due(*, spec: ClipSpec) -> bool:
+    """Enqueue a calibration of the active model (after commit) when the library calls for one."""
+    from mediahub.search.selectors import embedding_model_get
+
+    model = embedding_model_get(spec=spec)
+    if model is None or not calibration_due(model=model):
+        return False
+    from workers.tasks import model_calibrate
+
+    transaction.on_commit(lambda: model_calibrate.delay(spec.key))
+    return True

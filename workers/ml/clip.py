@@ -33,6 +33,7 @@ class Calibration:
     feedback_radius: float  # queries whose vectors are closer than this (cosine) share feedback
     tag_floor: float  # a frame needs this similarity to a label to be tagged with it
     shot_continuity: float  # consecutive seconds whose frames are at least this similar are one shot
+    measured: bool = False  # measured on this library (manage.py calibrate), not a default
 
 
 # Published CLIP models put matching image-text pairs around 0.25-0.35 cosine and
