@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,7 +43,7 @@ def tag_labels_active(spec: ClipSpec | None = None):
 
 
 def embedding_model_get(*, spec: ClipSpec) -> EmbeddingModel | None:
-    return EmbeddingModel.objects.filter(key=spec.key).first()
+    return EmbeddingModel.objects.filter(key=spec.key).select_related("calibration").first()
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,10 @@ def search_model(*, spec: ClipSpec) -> tuple[EmbeddingModel | None, Calibration]
 def calibration_for(*, spec: ClipSpec, model: EmbeddingModel | None = None) -> Calibration:
     """The figures measured on this library for the model (`manage.py calibrate`), else the model's defaults."""
     model = model or embedding_model_get(spec=spec)
-    measured = ModelCalibration.objects.filter(model=model).first() if model is not None else None
+    try:
+        measured = model.calibration if model is not None else None
+    except ModelCalibration.DoesNotExist:
+        measured = None
     if measured is None:
         return load_clip(spec).calibration
     return Calibration(match_floor=measured.match_floor, spread=measured.spread, feedback_radius=measured.feedback_radius,
@@ -355,17 +359,31 @@ def query_background(*, vector: np.ndarray, model: EmbeddingModel) -> float | No
     """The query's median similarity over a random (but fixed) sample of the model's frames: what
     a frame that doesn't match it scores. Reads a few pages (TABLESAMPLE), not the whole table."""
     dim, table = int(model.dim), FrameEmbedding._meta.db_table
+    rows = _table_rows(table)
+    percent = 100.0 if rows <= 4 * BACKGROUND_SAMPLE_FRAMES else 100.0 * 4 * BACKGROUND_SAMPLE_FRAMES / rows
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
-        row = cursor.fetchone()
-        rows = max(float(row[0]) if row else 0.0, 1.0)
-        percent = 100.0 if rows <= 4 * BACKGROUND_SAMPLE_FRAMES else min(100.0, 100.0 * 4 * BACKGROUND_SAMPLE_FRAMES / rows)
         cursor.execute(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY 1 - (fe.embedding::vector(%s) <=> %s::vector(%s))) "
             f"FROM {table} fe TABLESAMPLE SYSTEM (%s) REPEATABLE (7) WHERE fe.model_id = %s",
             [dim, _vector_literal(vector), dim, percent, model.pk])
         median = cursor.fetchone()[0]
     return None if median is None else float(median)
+
+
+_TABLE_ROWS_TTL = 300.0
+_table_rows_seen: dict[str, tuple[float, float]] = {}
+
+
+def _table_rows(table: str) -> float:
+    """Postgres's estimate of the table's rows, re-read every few minutes (it only sizes the sample)."""
+    seen = _table_rows_seen.get(table)
+    if seen is None or time.monotonic() - seen[0] > _TABLE_ROWS_TTL:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            row = cursor.fetchone()
+        seen = (time.monotonic(), max(float(row[0]) if row else 0.0, 1.0))
+        _table_rows_seen[table] = seen
+    return seen[1]
 
 
 # Texts with no content: a query the model can't tell from these says nothing it understands.
