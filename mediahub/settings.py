@@ -192,10 +192,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
 
 # Media understanding.
-CLIP_MODEL = env("MEDIAHUB_CLIP_MODEL", "ViT-B-32")
-CLIP_PRETRAINED = env("MEDIAHUB_CLIP_PRETRAINED", "laion2b_s34b_b79k")
+# The default real model reads English and Chinese (README, "The default model").
+DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED = "xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"
+CLIP_MODEL = env("MEDIAHUB_CLIP_MODEL", DEFAULT_CLIP_MODEL)
+CLIP_PRETRAINED = env("MEDIAHUB_CLIP_PRETRAINED",
+                      DEFAULT_CLIP_PRETRAINED if CLIP_MODEL == DEFAULT_CLIP_MODEL else "laion2b_s34b_b79k")
 DEVICE = env("MEDIAHUB_DEVICE", "auto")
 MODEL_CACHE_DIR = DATA_DIR / "models"
+# Hugging Face files (the multilingual text tower's tokenizer and config) are cached in the data dir too.
+os.environ.setdefault("HF_HOME", str(MODEL_CACHE_DIR / "huggingface"))
 FRAME_INTERVAL_SECONDS = float(env("MEDIAHUB_FRAME_INTERVAL", "1.0"))
 EMBED_BATCH_SIZE = int(env("MEDIAHUB_EMBED_BATCH", "32"))
 
