@@ -386,15 +386,6 @@ def _table_rows(table: str) -> float:
     return seen[1]
 
 
-# Texts with no content: a query the model can't tell from these says nothing it understands.
-EMPTY_QUERIES = ("", ".")
-
-
-def query_emptiness(*, spec: ClipSpec, vector: np.ndarray) -> float:
-    """Cosine between the query and the nearest content-free text, by the active model."""
-    empty = np.stack([np.asarray(_encoded_text(spec, text), dtype=np.float32) for text in EMPTY_QUERIES])
-    return float(np.max(empty @ np.asarray(vector, dtype=np.float32)))
-
 
 @functools.lru_cache(maxsize=2048)
 def _encoded_text(spec: ClipSpec, text: str) -> tuple[float, ...]:

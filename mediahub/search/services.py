@@ -15,7 +15,7 @@ from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, Mod
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
     SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
-    query_background, query_emptiness, search_model, tag_coverage, tags_named_in,
+    query_background, search_model, tag_coverage, tags_named_in,
 )
 from workers.ml.clip import Calibration, ClipSpec
 
@@ -90,12 +90,8 @@ class SearchOutcome:
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
-               query: str, filters: SearchFilters, limit: int, session_key: str = "",
-               spec: ClipSpec | None = None) -> SearchOutcome:
-    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search.
-
-    `spec` (the model that encoded a text query) lets a query the model can't tell from an empty
-    text be answered as weak."""
+               query: str, filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome:
+    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search."""
     refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
     if refined_vector is not None:
         vector = refined_vector
@@ -107,8 +103,8 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
                            radius=calibration.feedback_radius)
     ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
                            spread=calibration.spread)
-    understood = query_understood(vector=vector, model=model, calibration=calibration, moments=moments,
-                                  query=query if kind == Search.Kind.TEXT else "", spec=spec)
+    understood = ranking.stands_out(moments, background=query_background(vector=vector, model=model),
+                                    spread=calibration.spread)
     ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
     ranked = ranked[:limit]
     search = Search.objects.create(
@@ -119,17 +115,6 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
     return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined_vector is not None,
                          lifted=any(m.feedback for m in ranked), calibration="measured" if calibration.measured else "default")
 
-
-def query_understood(*, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, moments: list[Moment],
-                     query: str, spec: ClipSpec | None) -> bool:
-    """False for a query the model doesn't understand, whatever its best score:
-    - a text the model can't tell from an empty one (closer to it than paraphrases are to each
-      other: the measured feedback radius), or
-    - one whose best moment doesn't stand out from its own median frame over a library sample
-      (ranking.stands_out, in units of the measured spread)."""
-    if query and spec is not None and query_emptiness(spec=spec, vector=vector) >= calibration.feedback_radius:
-        return False
-    return ranking.stands_out(moments, background=query_background(vector=vector, model=model), spread=calibration.spread)
 
 
 def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
@@ -147,7 +132,7 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     if vector is None:
         return None
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
-                      filters=filters, limit=limit, session_key=session_key, spec=spec)
+                      filters=filters, limit=limit, session_key=session_key)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25

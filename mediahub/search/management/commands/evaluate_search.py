@@ -128,8 +128,7 @@ class _Runner(_Evaluator):
     def search(self, query: str) -> list[Span]:
         vector = selectors.text_query_vector(spec=self.spec, text=query)
         outcome = services.search_run(user=None, vector=vector, model=self.model, calibration=self.calibration,
-                                      kind="text", query=query, filters=selectors.SearchFilters(), limit=self.limit,
-                                      spec=self.spec)
+                                      kind="text", query=query, filters=selectors.SearchFilters(), limit=self.limit)
         self.last_outcomes[query] = outcome
         return [Span(self.names.get(m.asset_id, ""), m.start, m.end) for m in outcome.moments]
 
