@@ -166,8 +166,10 @@ def asset_tag(self, asset: Asset) -> None:
 @functools.lru_cache(maxsize=4)
 def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray:
     """One vector per label: the normalised mean of its prompts' text vectors.
-    Cached per worker process until the vocabulary (or the model) changes."""
-    prompt_vectors = load_clip(spec).embed_texts([prompt for group in prompts for prompt in group])
+    Cached per worker process until the vocabulary (or the model) changes; prompt vectors
+    are also kept in the database, so only new or edited prompts are encoded."""
+    prompt_vectors = search.prompt_vectors(spec=spec, model=search.embedding_model_ensure(spec=spec),
+                                           texts=[prompt for group in prompts for prompt in group])
     owners = np.repeat(np.arange(len(prompts)), [len(group) for group in prompts])
     means = np.stack([prompt_vectors[owners == i].mean(axis=0) for i in range(len(prompts))])
     vectors = (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
@@ -181,7 +183,7 @@ def asset_finish(self, asset: Asset) -> None:
     search.calibration_schedule_if_due(spec=active_clip_spec())
 
 
-@app.task(name="workers.tasks.model_calibrate", acks_late=True)
+@app.task(name="workers.tasks.model_calibrate", acks_late=True, queue="ml")  # it runs the model's text tower
 def model_calibrate(model_key: str) -> None:
     """Measure the active model's calibration on the library (enqueued once the library is large enough)."""
     spec = active_clip_spec()

@@ -44,6 +44,21 @@ class ModelCalibration(TimeStampedModel):
         return f"calibration of {self.model} ({self.frames} frames)"
 
 
+class PromptVector(TimeStampedModel):
+    """A tag prompt's text vector by one model, kept so a new worker process doesn't encode the
+    whole vocabulary again (minutes on a CPU for a multilingual text tower)."""
+
+    model = models.ForeignKey(EmbeddingModel, on_delete=models.CASCADE, related_name="prompt_vectors")
+    text = models.TextField()
+    vector = VectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "text"], name="promptvector_unique_model_text")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class FrameEmbedding(TimeStampedModel):
     """The CLIP image vector of one frame, by one model.
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.search import ranking
-from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, Search
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
     SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
@@ -175,6 +175,21 @@ class FeedbackRejected(Exception):
     pass
 
 
+def prompt_vectors(*, spec: ClipSpec, model: EmbeddingModel, texts: Sequence[str]) -> np.ndarray:
+    """Text vectors of vocabulary prompts: stored ones from the database, the rest encoded and stored."""
+    from workers.ml.clip import load_clip
+
+    known = {text: np.asarray(vector, dtype=np.float32) for text, vector in
+             PromptVector.objects.filter(model=model, text__in=set(texts)).values_list("text", "vector")}
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    if missing:
+        vectors = load_clip(spec).embed_texts(missing)
+        PromptVector.objects.bulk_create([PromptVector(model=model, text=text, vector=vector)
+                                          for text, vector in zip(missing, vectors)], ignore_conflicts=True)
+        known.update(zip(missing, vectors))
+    return np.stack([known[text] for text in texts]) if texts else np.zeros((0, model.dim), np.float32)
+
+
 # Calibration: measured per model on this library (workers/ml/calibration.py).
 
 CALIBRATION_MAX_FRAMES = 20_000  # frames measured on; more adds time, not precision
@@ -206,9 +221,8 @@ def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRA
                                 f"frames and {len(labels)} enabled labels for {spec.key}.")
     clip = load_clip(spec)
     prompts = [label.prompt_list() for label in labels]
-    prompt_vectors = clip.embed_texts([p for group in prompts for p in group])
-    split = np.cumsum([len(group) for group in prompts])[:-1]
-    per_label = np.split(prompt_vectors, split)
+    vectors = prompt_vectors(spec=spec, model=model, texts=[p for group in prompts for p in group])
+    per_label = np.split(vectors, np.cumsum([len(group) for group in prompts])[:-1])
     label_vectors = np.stack([v.mean(axis=0) / np.linalg.norm(v.mean(axis=0)) for v in per_label])
 
     def histogram(name: str) -> np.ndarray:

@@ -35,3 +35,25 @@ def test_an_admin_edit_of_a_label_reaches_the_active_set(settings):
     TagLabel.objects.create(vocabulary="newsroom", name="inundation", name_zh="淹没", group="event", prompts="a flooded town")
     names = {label.name for label in tag_labels_active()}
     assert "flood" not in names and "inundation" in names
+
+
+def test_prompt_vectors_are_kept_so_a_new_worker_process_encodes_only_new_prompts(monkeypatch):
+    from mediahub.search.models import PromptVector
+    from mediahub.search.selectors import active_clip_spec
+    from workers import tasks
+    from workers.ml.clip import ClipModel
+
+    spec = active_clip_spec()
+    prompts = tuple(tuple(label.prompt_list()) for label in tag_labels_active(spec))
+    tasks.vocabulary_vectors.cache_clear()
+    first = tasks.vocabulary_vectors(spec, prompts)
+    assert PromptVector.objects.count() == len({p for group in prompts for p in group})
+
+    encoded = []
+    original = ClipModel.embed_texts
+    monkeypatch.setattr(ClipModel, "embed_texts", lambda self, texts, **kw: encoded.extend(texts) or original(self, texts, **kw))
+    tasks.vocabulary_vectors.cache_clear()  # as in a freshly started worker
+    again = tasks.vocabulary_vectors(spec, prompts + (("a pink shape",),))
+    assert encoded == ["a pink shape"]
+    assert abs(again[:len(first)] - first).max() < 1e-6
+    tasks.vocabulary_vectors.cache_clear()

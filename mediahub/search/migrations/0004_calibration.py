@@ -1,5 +1,6 @@
 from django.db import migrations, models
 import django.db.models.deletion
+import pgvector.django
 
 
 class Migration(migrations.Migration):
@@ -24,5 +25,18 @@ class Migration(migrations.Migration):
                                                to="search.embeddingmodel")),
             ],
             options={"abstract": False},
+        ),
+        migrations.CreateModel(
+            name="PromptVector",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("text", models.TextField()),
+                ("vector", pgvector.django.VectorField()),
+                ("model", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="prompt_vectors",
+                                            to="search.embeddingmodel")),
+            ],
+            options={"constraints": [models.UniqueConstraint(fields=("model", "text"), name="promptvector_unique_model_text")]},
         ),
     ]
