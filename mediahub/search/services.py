@@ -230,10 +230,13 @@ def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRA
             image.draft("RGB", (160, 120))
             return calibration.colour_histogram(image)
 
-    measured = calibration.calibrate(
-        frame_vectors=np.stack([f.vector for f in frames]), sequence_ids=[f.asset_id for f in frames],
-        histograms=np.stack([histogram(f.image) for f in frames]), label_vectors=label_vectors,
-        label_groups=[label.group for label in labels], prompt_vectors=per_label, defaults=clip.calibration)
+    try:
+        measured = calibration.calibrate(
+            frame_vectors=np.stack([f.vector for f in frames]), sequence_ids=[f.asset_id for f in frames],
+            histograms=np.stack([histogram(f.image) for f in frames]), label_vectors=label_vectors,
+            label_groups=[label.group for label in labels], prompt_vectors=per_label, defaults=clip.calibration)
+    except ValueError as exc:  # the vocabulary can't serve as a yardstick (admins may have pruned it)
+        raise CalibrationFailed(f"{exc} Enable more labels in Django admin (Assets › Tag labels).") from exc
     figures = dataclasses.asdict(measured.calibration)
     figures.pop("measured")
     row, _ = ModelCalibration.objects.update_or_create(model=model, defaults={

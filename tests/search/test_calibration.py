@@ -101,3 +101,13 @@ def test_contract_queries_stay_strong_after_calibration(owner_api, library, quer
     calibrate_json()
     body = owner_api.get("/api/search", {"q": query}).json()
     assert body["weak"] is False, body
+
+
+def test_calibrate_says_what_is_missing_instead_of_a_traceback(library):
+    from django.core.management.base import CommandError
+
+    from mediahub.assets.models import TagLabel
+
+    TagLabel.objects.filter(vocabulary="demo").exclude(name__in=["red", "circle"]).update(enabled=False)
+    with pytest.raises(CommandError, match="Enable more labels in Django admin"):
+        call_command("calibrate", stdout=StringIO())

@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from mediahub.search import selectors, services
+from workers.ml.clip import ModelUnavailable
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         spec = selectors.active_clip_spec()
         try:
             row = services.calibration_measure(spec=spec, max_frames=max_frames)
-        except services.CalibrationFailed as exc:
+        except (services.CalibrationFailed, ModelUnavailable) as exc:
             raise CommandError(str(exc)) from exc
         figures = {name: getattr(row, name) for name in ("match_floor", "spread", "feedback_radius", "tag_floor",
                                                           "shot_continuity")}
