@@ -183,7 +183,7 @@ def asset_finish(self, asset: Asset) -> None:
     search.calibration_schedule_if_due(spec=active_clip_spec())
 
 
-@app.task(name="workers.tasks.model_calibrate", acks_late=True, queue="ml")  # it runs the model's text tower
+@app.task(name="workers.tasks.model_calibrate", acks_late=True)
 def model_calibrate(model_key: str) -> None:
     """Measure the active model's calibration on the library (enqueued once the library is large enough)."""
     spec = active_clip_spec()

@@ -265,5 +265,6 @@ def calibration_schedule_if_due(*, spec: ClipSpec) -> bool:
         return False
     from workers.tasks import model_calibrate
 
-    transaction.on_commit(lambda: model_calibrate.delay(spec.key))
+    # The ml queue: it runs the model's text tower over the vocabulary.
+    transaction.on_commit(lambda: model_calibrate.apply_async(args=[spec.key], queue="ml"))
     return True

@@ -72,10 +72,10 @@ def test_a_large_library_schedules_a_calibration_after_an_asset_finishes(library
     monkeypatch.setattr(services, "AUTO_CALIBRATION_FRAMES", 100)
     assert services.calibration_due(model=model)
     sent = []
-    monkeypatch.setattr("workers.tasks.model_calibrate.delay", sent.append)
+    monkeypatch.setattr("workers.tasks.model_calibrate.apply_async", lambda args, queue: sent.append((args[0], queue)))
     with django_capture_on_commit_callbacks(execute=True):
         assert services.calibration_schedule_if_due(spec=spec)
-    assert sent == [spec.key]
+    assert sent == [(spec.key, "ml")]
     from workers.tasks import model_calibrate
 
     model_calibrate(spec.key)  # what the worker runs
