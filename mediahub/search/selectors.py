@@ -360,7 +360,7 @@ def query_background(*, vector: np.ndarray, model: EmbeddingModel) -> float | No
     a frame that doesn't match it scores. Reads a few pages (TABLESAMPLE), not the whole table."""
     dim, table = int(model.dim), FrameEmbedding._meta.db_table
     rows = _table_rows(table)
-    percent = 100.0 if rows <= 4 * BACKGROUND_SAMPLE_FRAMES else 100.0 * 4 * BACKGROUND_SAMPLE_FRAMES / rows
+    percent = min(100.0, 100.0 * BACKGROUND_SAMPLE_FRAMES / rows)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY 1 - (fe.embedding::vector(%s) <=> %s::vector(%s))) "
