@@ -353,21 +353,39 @@ def calibration_frames(*, model: EmbeddingModel, max_frames: int, seed: int = 0)
 
 # A sample of this many frames (or the whole library when smaller) tells a query's typical score.
 BACKGROUND_SAMPLE_FRAMES = 2000
+BACKGROUND_SAMPLE_TTL = 600.0  # seconds a process keeps its sample before drawing it again
+_background_samples: dict[int, tuple[float, np.ndarray]] = {}
 
 
 def query_background(*, vector: np.ndarray, model: EmbeddingModel) -> float | None:
     """The query's median similarity over a random (but fixed) sample of the model's frames: what
-    a frame that doesn't match it scores. Reads a few pages (TABLESAMPLE), not the whole table."""
-    dim, table = int(model.dim), FrameEmbedding._meta.db_table
-    rows = _table_rows(table)
-    percent = min(100.0, 100.0 * BACKGROUND_SAMPLE_FRAMES / rows)
+    a frame that doesn't match it scores. The sample is read once per process every few minutes
+    (vectors are stored out of line, so reading them per search would cost more than the search)."""
+    sample = _background_sample(model)
+    if not len(sample):
+        return None
+    return float(np.median(sample @ np.asarray(vector, dtype=np.float32)))
+
+
+def _background_sample(model: EmbeddingModel) -> np.ndarray:
+    cached = _background_samples.get(model.pk)
+    if cached is not None and time.monotonic() - cached[0] < BACKGROUND_SAMPLE_TTL:
+        return cached[1]
+    table = FrameEmbedding._meta.db_table
+    percent = min(100.0, 100.0 * BACKGROUND_SAMPLE_FRAMES / _table_rows(table))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY 1 - (fe.embedding::vector(%s) <=> %s::vector(%s))) "
-            f"FROM {table} fe TABLESAMPLE SYSTEM (%s) REPEATABLE (7) WHERE fe.model_id = %s",
-            [dim, _vector_literal(vector), dim, percent, model.pk])
-        median = cursor.fetchone()[0]
-    return None if median is None else float(median)
+        cursor.execute(f"SELECT fe.id FROM {table} fe TABLESAMPLE SYSTEM (%s) REPEATABLE (7) "
+                       "WHERE fe.model_id = %s LIMIT %s", [percent, model.pk, 2 * BACKGROUND_SAMPLE_FRAMES])
+        ids = [row[0] for row in cursor.fetchall()]
+    vectors = FrameEmbedding.objects.filter(pk__in=ids).values_list("embedding", flat=True)
+    sample = np.asarray(list(vectors), dtype=np.float32).reshape(-1, model.dim)
+    _background_samples[model.pk] = (time.monotonic(), sample)
+    return sample
+
+
+def background_sample_forget(*, model: EmbeddingModel) -> None:
+    """Draw the sample again at the next search (the library changed in this process)."""
+    _background_samples.pop(model.pk, None)
 
 
 _TABLE_ROWS_TTL = 300.0
@@ -384,7 +402,6 @@ def _table_rows(table: str) -> float:
         seen = (time.monotonic(), max(float(row[0]) if row else 0.0, 1.0))
         _table_rows_seen[table] = seen
     return seen[1]
-
 
 
 @functools.lru_cache(maxsize=2048)

@@ -15,7 +15,7 @@ from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, Mod
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
     SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
-    query_background, search_model, tag_coverage, tags_named_in,
+    background_sample_forget, query_background, search_model, tag_coverage, tags_named_in,
 )
 from workers.ml.clip import Calibration, ClipSpec
 
@@ -63,6 +63,7 @@ def frame_embeddings_save(*, asset: Asset, model: EmbeddingModel, frames: Sequen
             for frame, vector in zip(frames, vectors, strict=True)]
     FrameEmbedding.objects.bulk_create(rows, update_conflicts=True, unique_fields=["frame", "model"],
                                        update_fields=["embedding", "time", "asset", "updated_at"])
+    background_sample_forget(model=model)
 
 
 def frame_embeddings_prune(*, keep_key: str) -> int:
