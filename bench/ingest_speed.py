@@ -56,9 +56,9 @@ def make_video(folder: Path, seconds: float, width: int, height: int, fps: float
 def run_once(video: Path, model_name: str, pretrained: str) -> dict[str, float]:
     from django.conf import settings
 
-    from mediahub.assets.models import Asset, TagLabel
+    from mediahub.assets.models import Asset
     from mediahub.assets.services import asset_create
-    from mediahub.search.selectors import active_clip_spec
+    from mediahub.search.selectors import active_clip_spec, tag_labels_active
     from workers import tasks
     from workers.ml.clip import load_clip
 
@@ -66,7 +66,7 @@ def run_once(video: Path, model_name: str, pretrained: str) -> dict[str, float]:
     spec = active_clip_spec()
     # One-offs per worker process, not per asset: keep them out of the timing.
     load_clip(spec)
-    tasks.vocabulary_vectors(spec, tuple(tuple(label.prompt_list()) for label in TagLabel.objects.filter(enabled=True)))
+    tasks.vocabulary_vectors(spec, tuple(tuple(label.prompt_list()) for label in tag_labels_active(spec)))
     Asset.objects.filter(original_filename=video.name).delete()
     with open(video, "rb") as source:
         asset = asset_create(source=source, filename=video.name, owner=None).asset

@@ -6,6 +6,7 @@ MEDIAHUB_DATA_DIR, which `manage.py` (mediahub.launch) and the test session
 attach to explicitly.
 """
 
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import unquote
@@ -192,10 +193,15 @@ SEARCH_RETENTION_DAYS = env.int("MEDIAHUB_SEARCH_RETENTION_DAYS", default=90)
 STAGING_RETENTION_HOURS = env.int("MEDIAHUB_STAGING_RETENTION_HOURS", default=24)
 
 # Media understanding.
-CLIP_MODEL = env.str("MEDIAHUB_CLIP_MODEL", default="") or "ViT-B-32"
-CLIP_PRETRAINED = env.str("MEDIAHUB_CLIP_PRETRAINED", default="") or "laion2b_s34b_b79k"
+# The default real model reads English and Chinese (README, "The default model").
+DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED = "xlm-roberta-base-ViT-B-32", "laion5b_s13b_b90k"
+CLIP_MODEL = env.str("MEDIAHUB_CLIP_MODEL", default="") or DEFAULT_CLIP_MODEL
+CLIP_PRETRAINED = env.str("MEDIAHUB_CLIP_PRETRAINED", default="") or (
+    DEFAULT_CLIP_PRETRAINED if CLIP_MODEL == DEFAULT_CLIP_MODEL else "laion2b_s34b_b79k")
 DEVICE = env.str("MEDIAHUB_DEVICE", default="") or "auto"
 MODEL_CACHE_DIR = DATA_DIR / "models"
+# Hugging Face files (the multilingual text tower's tokenizer and config) are cached in the data dir too.
+os.environ.setdefault("HF_HOME", str(MODEL_CACHE_DIR / "huggingface"))
 FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
 EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
 

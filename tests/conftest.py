@@ -39,8 +39,8 @@ def _fresh_media_root():
 
 @pytest.fixture
 def tag_vocabulary(transactional_db):
-    """The default vocabulary again: a transactional test's flush removes the rows the migration seeded."""
-    seeded = importlib.import_module("mediahub.assets.migrations.0002_default_vocabulary")
+    """The default vocabularies again (demo and newsroom): a transactional test's flush removes the rows the migration seeded."""
+    seeded = importlib.import_module("mediahub.assets.migrations.0007_vocabulary_sets")
     seeded.add_labels(django_apps, None)
 
 

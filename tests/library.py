@@ -57,11 +57,17 @@ class Library:
 
 def ingest(path: Path, title: str) -> Asset:
     """Upload, then run the pipeline here rather than through the broker (no worker in these tests)."""
+    asset = ingest_until_done(path, title)
+    assert asset.status == Asset.Status.READY, asset.error
+    return asset
+
+
+def ingest_until_done(path: Path, title: str) -> Asset:
+    """Upload and run the pipeline here; the asset as it ends (ready or failed)."""
     with open(path, "rb") as source, mock.patch("mediahub.assets.services.pipeline_start"):
         asset = asset_create(source=source, filename=path.name, owner=None, title=title).asset
     pipeline_signature(asset_id=asset.pk, run_id=asset.run_id, first_step="asset_probe").apply()
     asset.refresh_from_db()
-    assert asset.status == Asset.Status.READY, asset.error
     return asset
 
 

@@ -20,11 +20,11 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from mediahub.assets import services as assets
-from mediahub.assets.models import Asset, AssetTag, Frame, TagLabel, frame_image_path
+from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
 from mediahub.assets.storage import local_copy
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
-from mediahub.search.selectors import active_clip_spec
+from mediahub.search.selectors import active_clip_spec, calibration_for, tag_labels_active
 from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
@@ -166,7 +166,7 @@ def asset_tag(self, asset: Asset) -> None:
     spec = active_clip_spec()
     model = load_clip(spec)
     embedding_model = search.embedding_model_ensure(spec=spec)
-    labels = list(TagLabel.objects.filter(enabled=True))
+    labels = list(tag_labels_active(spec))
     rows = list(FrameEmbedding.objects.filter(asset=asset, model=embedding_model).order_by("time").values_list("time", "embedding"))
     if not labels or not rows:
         assets.asset_tags_replace(asset=asset, tags=[])
@@ -175,7 +175,8 @@ def asset_tag(self, asset: Asset) -> None:
     times = [row[0] for row in rows]
     frame_vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
     ranges = tag_ranges(frame_vectors, times, label_vectors, [label.group for label in labels],
-                        logit_scale=model.logit_scale, min_similarity=model.calibration.tag_floor,
+                        logit_scale=model.logit_scale,
+                        min_similarity=calibration_for(spec=spec, model=embedding_model).tag_floor,
                         interval=settings.FRAME_INTERVAL_SECONDS, duration=asset.duration)
     assets.asset_tags_replace(asset=asset, tags=[
         AssetTag(asset=asset, label=labels[r.label], start=r.start, end=r.end, score=r.score) for r in ranges])
@@ -184,8 +185,10 @@ def asset_tag(self, asset: Asset) -> None:
 @functools.lru_cache(maxsize=4)
 def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray:
     """One vector per label: the normalised mean of its prompts' text vectors.
-    Cached per worker process until the vocabulary (or the model) changes."""
-    prompt_vectors = load_clip(spec).embed_texts([prompt for group in prompts for prompt in group])
+    Cached per worker process until the vocabulary (or the model) changes; prompt vectors
+    are also kept in the database, so only new or edited prompts are encoded."""
+    prompt_vectors = search.prompt_vectors(spec=spec, model=search.embedding_model_ensure(spec=spec),
+                                           texts=[prompt for group in prompts for prompt in group])
     owners = np.repeat(np.arange(len(prompts)), [len(group) for group in prompts])
     means = np.stack([prompt_vectors[owners == i].mean(axis=0) for i in range(len(prompts))])
     vectors = (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
@@ -196,6 +199,22 @@ def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray
 @pipeline_task("finish", 0.99)
 def asset_finish(self, asset: Asset) -> None:
     assets.asset_finish(asset_id=asset.pk, run_id=asset.run_id)
+    search.calibration_schedule_if_due(spec=active_clip_spec())
+
+
+@app.task(name="workers.tasks.model_calibrate", acks_late=True)
+def model_calibrate(model_key: str) -> None:
+    """Measure the active model's calibration on the library (enqueued once the library is large enough)."""
+    spec = active_clip_spec()
+    if spec.key != model_key:
+        logger.info("calibration of %s skipped: the active model is now %s", model_key, spec.key)
+        return
+    try:
+        row = search.calibration_measure(spec=spec)
+    except (search.CalibrationFailed, ModelUnavailable) as exc:
+        logger.warning("calibration of %s skipped: %s", model_key, exc)
+        return
+    logger.info("calibrated %s on %d frames: %s", model_key, row.frames, row.details)
 
 
 @app.task(name="workers.tasks.housekeeping_prune", ignore_result=True)

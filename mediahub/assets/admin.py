@@ -5,8 +5,8 @@ from mediahub.assets.models import Asset, AssetTag, TagLabel
 
 @admin.register(TagLabel)
 class TagLabelAdmin(admin.ModelAdmin):
-    list_display = ["name", "name_zh", "group", "enabled"]
-    list_filter = ["group", "enabled"]
+    list_display = ["name", "name_zh", "vocabulary", "group", "enabled"]
+    list_filter = ["vocabulary", "group", "enabled"]
     list_editable = ["enabled"]
     search_fields = ["name", "name_zh", "prompts"]
 

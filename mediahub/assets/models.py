@@ -120,9 +120,19 @@ class Frame(TimeStampedModel):
 
 
 class TagLabel(TimeStampedModel):
-    """An entry of the zero-shot tag vocabulary. Labels in one group compete with each other."""
+    """An entry of a zero-shot tag vocabulary. Labels in one group compete with each other.
 
-    name = models.CharField(max_length=100, unique=True, help_text="English label shown to users.")
+    Two vocabularies live side by side: the test-pattern world's colours and shapes for the
+    demo model, and the newsroom labels for real models; only the active model's is used.
+    """
+
+    class Vocabulary(models.TextChoices):
+        DEMO = "demo", "Test-pattern world (demo model)"
+        NEWSROOM = "newsroom", "Newsroom (real models)"
+
+    vocabulary = models.CharField(max_length=20, choices=Vocabulary.choices, default=Vocabulary.NEWSROOM, db_index=True,
+                                  help_text="The set this label belongs to: only the active model's set is used for tagging and search.")
+    name = models.CharField(max_length=100, help_text="English label shown to users.")
     name_zh = models.CharField(max_length=100, blank=True, help_text="Chinese label.")
     group = models.CharField(max_length=50, default="scene", help_text="Labels of a group are alternatives to each other.")
     prompts = models.TextField(help_text="One text prompt per line; their mean embedding describes the label.")
@@ -130,6 +140,7 @@ class TagLabel(TimeStampedModel):
 
     class Meta:
         ordering = ["group", "name"]
+        constraints = [models.UniqueConstraint(fields=["vocabulary", "name"], name="taglabel_unique_vocabulary_name")]
 
     def __str__(self) -> str:
         return self.name

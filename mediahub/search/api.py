@@ -66,6 +66,7 @@ def outcome_json(request, outcome: services.SearchOutcome, *, explain: bool) -> 
         "query": outcome.search.query,
         "results": [moment_json(request, card, explain=explain) for card in selectors.moment_cards(outcome.moments)],
         "weak": outcome.weak,
+        "calibration": outcome.calibration,
         "notice": services.WEAK_NOTICE if outcome.weak and outcome.moments else None if outcome.moments else "Nothing matched.",
         "refined": outcome.refined,
         "feedback_applied": outcome.lifted,
@@ -110,7 +111,8 @@ MOMENT = inline_serializer("Moment", {
     "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField()})
 SEARCH_RESULT = inline_serializer("SearchResult", {
     "search_id": serializers.CharField(), "query": serializers.CharField(), "results": MOMENT.__class__(many=True),
-    "weak": serializers.BooleanField(), "notice": serializers.CharField(allow_null=True)})
+    "weak": serializers.BooleanField(), "notice": serializers.CharField(allow_null=True),
+    "calibration": serializers.ChoiceField(choices=["measured", "default"])})
 FILTERS = [OpenApiParameter("limit", int), OpenApiParameter("kind", str, enum=Asset.Kind.values),
            OpenApiParameter("tag", str), OpenApiParameter("person", int), OpenApiParameter("asset", int),
            OpenApiParameter("after", dt.date), OpenApiParameter("before", dt.date),

@@ -3,7 +3,7 @@
 from django import forms
 
 from mediahub.assets.models import Asset, TagLabel
-from mediahub.search.selectors import SearchFilters
+from mediahub.search.selectors import SearchFilters, tag_labels_active
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -31,8 +31,8 @@ class SearchFiltersForm(forms.Form):
         name = self.cleaned_data["tag"].strip()
         if not name:
             return None
-        label = (TagLabel.objects.filter(enabled=True, name__iexact=name).first()
-                 or TagLabel.objects.filter(enabled=True, name_zh=name).first())
+        labels = tag_labels_active()
+        label = labels.filter(name__iexact=name).first() or labels.filter(name_zh=name).first()
         if label is None:
             raise forms.ValidationError(f"There is no tag named {name!r}; use a tag shown on an asset page.")
         return label

@@ -25,6 +25,40 @@ class EmbeddingModel(TimeStampedModel):
         return f"search_frameemb_hnswh_{self.pk}"
 
 
+class ModelCalibration(TimeStampedModel):
+    """How one model's similarities read, measured on this library by `manage.py calibrate`
+    (workers/ml/calibration.py says how each figure is obtained)."""
+
+    model = models.OneToOneField(EmbeddingModel, on_delete=models.CASCADE, related_name="calibration")
+    match_floor = models.FloatField()
+    spread = models.FloatField()
+    feedback_radius = models.FloatField()
+    tag_floor = models.FloatField()
+    shot_continuity = models.FloatField()
+    frames = models.PositiveIntegerField(help_text="Frames of the library the figures were measured on.")
+    library_frames = models.PositiveIntegerField(help_text="Frames the library held for this model at the time.")
+    measured_at = models.DateTimeField()
+    details = models.JSONField(default=dict, help_text="The percentiles behind each figure.")
+
+    def __str__(self) -> str:
+        return f"calibration of {self.model} ({self.frames} frames)"
+
+
+class PromptVector(TimeStampedModel):
+    """A tag prompt's text vector by one model, kept so a new worker process doesn't encode the
+    whole vocabulary again (minutes on a CPU for a multilingual text tower)."""
+
+    model = models.ForeignKey(EmbeddingModel, on_delete=models.CASCADE, related_name="prompt_vectors")
+    text = models.TextField()
+    vector = VectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "text"], name="promptvector_unique_model_text")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class FrameEmbedding(TimeStampedModel):
     """The CLIP image vector of one frame, by one model.
 

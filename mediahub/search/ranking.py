@@ -24,6 +24,10 @@ MOMENT_CUT_ACROSS_SHOTS = 0.15
 # spread) always join: when nothing matches well, peak and background are close
 # and score noise alone would cut one shot into pieces.
 MOMENT_NOISE_TOLERANCE = 0.2
+# A query's best moment must stand this many model spreads above the query's own median
+# frame (its score on footage that doesn't match it): a query the model doesn't
+# understand scores every frame alike, high or low.
+STANDS_OUT_SPREADS = 0.5
 # When nothing clears the relevance floor, this many closest moments are shown (marked weak).
 CLOSEST_WHEN_WEAK = 5
 # Seconds further apart than this many intervals are not adjacent.
@@ -201,13 +205,21 @@ def rank(moments: list[Moment]) -> list[Moment]:
     return sorted(moments, key=lambda m: (-m.score, m.asset_id, m.start))
 
 
-def answers(ranked: list[Moment], *, floor: float) -> tuple[list[Moment], bool]:
-    """The moments that clear the relevance floor; if none does, the few closest, flagged weak.
+def stands_out(moments: Sequence[Moment], *, background: float | None, spread: float) -> bool:
+    """Whether the best moment's visual score rises clearly above the query's typical frame."""
+    if background is None or not moments:
+        return True
+    return max(m.visual for m in moments) - background >= STANDS_OUT_SPREADS * spread
+
+
+def answers(ranked: list[Moment], *, floor: float, understood: bool = True) -> tuple[list[Moment], bool]:
+    """The moments that clear the relevance floor; if none does (or the query isn't
+    understood at all), the few closest, flagged weak.
 
     Below the floor a moment is noise, not a lesser answer: listing it after
     the real matches would hide where the matches end.
     """
-    good = [m for m in ranked if m.fused >= floor or m.feedback > 0]
+    good = [m for m in ranked if m.fused >= floor or m.feedback > 0] if understood else []
     if good:
         return good, False
     return ranked[:CLOSEST_WHEN_WEAK], True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,12 +13,12 @@ from datetime import date
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Func
+from django.db.models import Count, F, Func
 from pgvector import HalfVector, Vector
 from pgvector.psycopg import register_vector
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
-from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration
 from mediahub.search.ranking import FeedbackEvent, Moment, Second, background_level, merge_seconds
 from workers.ml.clip import Calibration, ClipSpec, load_clip
 
@@ -33,8 +34,19 @@ def active_clip_spec() -> ClipSpec:
                     cache_dir=str(settings.MODEL_CACHE_DIR))
 
 
+def active_vocabulary(spec: ClipSpec | None = None) -> str:
+    """The tag vocabulary of the active model: the test-pattern world for the demo model, the newsroom's otherwise."""
+    spec = spec or active_clip_spec()
+    return TagLabel.Vocabulary.DEMO if spec.is_demo else TagLabel.Vocabulary.NEWSROOM
+
+
+def tag_labels_active(spec: ClipSpec | None = None):
+    """The enabled labels of the active model's vocabulary (what tagging and search use)."""
+    return TagLabel.objects.filter(enabled=True, vocabulary=active_vocabulary(spec))
+
+
 def embedding_model_get(*, spec: ClipSpec) -> EmbeddingModel | None:
-    return EmbeddingModel.objects.filter(key=spec.key).first()
+    return EmbeddingModel.objects.filter(key=spec.key).select_related("calibration").first()
 
 
 @dataclass(frozen=True)
@@ -227,7 +239,7 @@ def tags_named_in(query: str) -> list[TagLabel]:
     """Vocabulary labels the query names, in English (as words) or Chinese (as a substring)."""
     lowered = query.lower()
     labels = []
-    for label in TagLabel.objects.filter(enabled=True):
+    for label in tag_labels_active():
         english = re.search(rf"(?<![\w]){re.escape(label.name.lower())}(?![\w])", lowered)
         chinese = label.name_zh and label.name_zh in query
         if english or chinese:
@@ -323,7 +335,103 @@ def moment_vectors_mean(*, model: EmbeddingModel, ranges: list[tuple[int, float,
 
 def search_model(*, spec: ClipSpec) -> tuple[EmbeddingModel | None, Calibration]:
     """The stored model row for `spec` (None if nothing was embedded with it yet) and its calibration."""
-    return embedding_model_get(spec=spec), load_clip(spec).calibration
+    model = embedding_model_get(spec=spec)
+    return model, calibration_for(spec=spec, model=model)
+
+
+def calibration_for(*, spec: ClipSpec, model: EmbeddingModel | None = None) -> Calibration:
+    """The figures measured on this library for the model (`manage.py calibrate`), else the model's defaults."""
+    model = model or embedding_model_get(spec=spec)
+    try:
+        measured = model.calibration if model is not None else None
+    except ModelCalibration.DoesNotExist:
+        measured = None
+    if measured is None:
+        return load_clip(spec).calibration
+    return Calibration(match_floor=measured.match_floor, spread=measured.spread, feedback_radius=measured.feedback_radius,
+                       tag_floor=measured.tag_floor, shot_continuity=measured.shot_continuity, measured=True)
+
+
+def model_frame_count(*, model: EmbeddingModel) -> int:
+    return FrameEmbedding.objects.filter(model=model).count()
+
+
+@dataclass(frozen=True)
+class CalibrationFrame:
+    asset_id: int
+    time: float
+    image: str  # storage name of the frame's JPEG
+    vector: np.ndarray
+
+
+def calibration_frames(*, model: EmbeddingModel, max_frames: int, seed: int = 0) -> list[CalibrationFrame]:
+    """Whole assets picked at random (reproducibly) until about `max_frames` frames, each in time order,
+    so consecutive frames of one asset can be compared."""
+    counts = list(FrameEmbedding.objects.filter(model=model).values_list("asset_id").annotate(n=Count("id")).order_by("asset_id"))
+    order = np.random.default_rng(seed).permutation(len(counts))
+    chosen, total = [], 0
+    for i in order:
+        if total >= max_frames:
+            break
+        chosen.append(counts[i][0])
+        total += counts[i][1]
+    rows = (FrameEmbedding.objects.filter(model=model, asset_id__in=chosen).order_by("asset_id", "time")
+            .values_list("asset_id", "time", "frame__image", "embedding"))
+    return [CalibrationFrame(asset_id=a, time=t, image=image, vector=np.asarray(v, dtype=np.float32))
+            for a, t, image, v in rows]
+
+
+# A sample of this many frames (or the whole library when smaller) tells a query's typical score.
+BACKGROUND_SAMPLE_FRAMES = 2000
+BACKGROUND_SAMPLE_TTL = 600.0  # seconds a process keeps its sample before drawing it again
+_background_samples: dict[int, tuple[float, np.ndarray]] = {}
+
+
+def query_background(*, vector: np.ndarray, model: EmbeddingModel) -> float | None:
+    """The query's median similarity over a random (but fixed) sample of the model's frames: what
+    a frame that doesn't match it scores. The sample is read once per process every few minutes
+    (vectors are stored out of line, so reading them per search would cost more than the search)."""
+    sample = _background_sample(model)
+    if not len(sample):
+        return None
+    return float(np.median(sample @ np.asarray(vector, dtype=np.float32)))
+
+
+def _background_sample(model: EmbeddingModel) -> np.ndarray:
+    cached = _background_samples.get(model.pk)
+    if cached is not None and time.monotonic() - cached[0] < BACKGROUND_SAMPLE_TTL:
+        return cached[1]
+    table = FrameEmbedding._meta.db_table
+    percent = min(100.0, 100.0 * BACKGROUND_SAMPLE_FRAMES / _table_rows(table))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT fe.id FROM {table} fe TABLESAMPLE SYSTEM (%s) REPEATABLE (7) "
+                       "WHERE fe.model_id = %s LIMIT %s", [percent, model.pk, 2 * BACKGROUND_SAMPLE_FRAMES])
+        ids = [row[0] for row in cursor.fetchall()]
+    vectors = FrameEmbedding.objects.filter(pk__in=ids).values_list("embedding", flat=True)
+    sample = np.asarray(list(vectors), dtype=np.float32).reshape(-1, model.dim)
+    _background_samples[model.pk] = (time.monotonic(), sample)
+    return sample
+
+
+def background_sample_forget(*, model: EmbeddingModel) -> None:
+    """Draw the sample again at the next search (the library changed in this process)."""
+    _background_samples.pop(model.pk, None)
+
+
+_TABLE_ROWS_TTL = 300.0
+_table_rows_seen: dict[str, tuple[float, float]] = {}
+
+
+def _table_rows(table: str) -> float:
+    """Postgres's estimate of the table's rows, re-read every few minutes (it only sizes the sample)."""
+    seen = _table_rows_seen.get(table)
+    if seen is None or time.monotonic() - seen[0] > _TABLE_ROWS_TTL:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            row = cursor.fetchone()
+        seen = (time.monotonic(), max(float(row[0]) if row else 0.0, 1.0))
+        _table_rows_seen[table] = seen
+    return seen[1]
 
 
 @functools.lru_cache(maxsize=2048)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Sequence
@@ -12,11 +13,11 @@ from django.utils import timezone
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.search import ranking
-from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, Search
+from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
     SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
-    search_model, tag_coverage, tags_named_in,
+    background_sample_forget, query_background, search_model, tag_coverage, tags_named_in,
 )
 from workers.ml.clip import Calibration, ClipSpec
 
@@ -64,6 +65,7 @@ def frame_embeddings_save(*, asset: Asset, model: EmbeddingModel, frames: Sequen
             for frame, vector in zip(frames, vectors, strict=True)]
     FrameEmbedding.objects.bulk_create(rows, update_conflicts=True, unique_fields=["frame", "model"],
                                        update_fields=["embedding", "time", "asset", "updated_at"])
+    background_sample_forget(model=model)
 
 
 def frame_embeddings_prune(*, keep_key: str) -> int:
@@ -88,6 +90,7 @@ class SearchOutcome:
     refined: bool  # the query vector was moved by feedback earlier in the session
     lifted: bool  # feedback changed this ranking
     indexed: bool = True  # False: nothing was indexed with the active model yet (no results, stored all the same)
+    calibration: str = "default"  # "measured" on this library, or the model's "default" figures
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
@@ -104,7 +107,9 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
                            radius=calibration.feedback_radius)
     ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
                            spread=calibration.spread)
-    ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor)
+    understood = ranking.stands_out(moments, background=query_background(vector=vector, model=model),
+                                    spread=calibration.spread)
+    ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
     ranked = ranked[:limit]
     search = Search.objects.create(
         user=user if user and user.is_authenticated else None, kind=kind, query=query, model=model,
@@ -112,7 +117,7 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
         results=[{"asset_id": m.asset_id, "start": m.start, "end": m.end, "score": round(m.score, 4), "rank": rank}
                  for rank, m in enumerate(ranked, start=1)])
     return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined_vector is not None,
-                         lifted=any(m.feedback for m in ranked))
+                         lifted=any(m.feedback for m in ranked), calibration="measured" if calibration.measured else "default")
 
 
 def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
@@ -184,3 +189,98 @@ def searches_prune(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = Search.objects.filter(created_at__lt=cutoff, feedback__isnull=True).delete()
     return deleted
+
+
+def prompt_vectors(*, spec: ClipSpec, model: EmbeddingModel, texts: Sequence[str]) -> np.ndarray:
+    """Text vectors of vocabulary prompts: stored ones from the database, the rest encoded and stored."""
+    from workers.ml.clip import load_clip
+
+    known = {text: np.asarray(vector, dtype=np.float32) for text, vector in
+             PromptVector.objects.filter(model=model, text__in=set(texts)).values_list("text", "vector")}
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    if missing:
+        vectors = load_clip(spec).embed_texts(missing)
+        PromptVector.objects.bulk_create([PromptVector(model=model, text=text, vector=vector)
+                                          for text, vector in zip(missing, vectors)], ignore_conflicts=True)
+        known.update(zip(missing, vectors))
+    return np.stack([known[text] for text in texts]) if texts else np.zeros((0, model.dim), np.float32)
+
+
+# Calibration: measured per model on this library (workers/ml/calibration.py).
+
+CALIBRATION_MAX_FRAMES = 20_000  # frames measured on; more adds time, not precision
+AUTO_CALIBRATION_FRAMES = 2_000  # a library this large is calibrated automatically...
+AUTO_RECALIBRATION_GROWTH = 2.0  # ...and again once it has grown this many times since
+
+
+class CalibrationFailed(Exception):
+    """The library can't be calibrated yet; the message says why."""
+
+
+def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRAMES) -> ModelCalibration:
+    """Measure the active model's figures on the library and store them for its model row."""
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+    from PIL import Image
+
+    from mediahub.search.selectors import calibration_frames, embedding_model_get, model_frame_count, tag_labels_active
+    from workers.ml import calibration
+    from workers.ml.clip import load_clip
+
+    model = embedding_model_get(spec=spec)
+    if model is None:
+        raise CalibrationFailed(f"Nothing is indexed with {spec.key} yet; ingest footage first.")
+    frames = calibration_frames(model=model, max_frames=max_frames)
+    labels = list(tag_labels_active(spec))
+    if len(frames) < 2 or len(labels) < 2:
+        raise CalibrationFailed(f"Calibration needs indexed frames and a tag vocabulary; there are {len(frames)} "
+                                f"frames and {len(labels)} enabled labels for {spec.key}.")
+    clip = load_clip(spec)
+    prompts = [label.prompt_list() for label in labels]
+    vectors = prompt_vectors(spec=spec, model=model, texts=[p for group in prompts for p in group])
+    per_label = np.split(vectors, np.cumsum([len(group) for group in prompts])[:-1])
+    label_vectors = np.stack([v.mean(axis=0) / np.linalg.norm(v.mean(axis=0)) for v in per_label])
+
+    def histogram(name: str) -> np.ndarray:
+        with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
+            image.draft("RGB", (160, 120))
+            return calibration.colour_histogram(image)
+
+    try:
+        measured = calibration.calibrate(
+            frame_vectors=np.stack([f.vector for f in frames]), sequence_ids=[f.asset_id for f in frames],
+            histograms=np.stack([histogram(f.image) for f in frames]), label_vectors=label_vectors,
+            label_groups=[label.group for label in labels], prompt_vectors=per_label, defaults=clip.calibration)
+    except ValueError as exc:  # the vocabulary can't serve as a yardstick (admins may have pruned it)
+        raise CalibrationFailed(f"{exc} Enable more labels in Django admin (Assets › Tag labels).") from exc
+    figures = dataclasses.asdict(measured.calibration)
+    figures.pop("measured")
+    row, _ = ModelCalibration.objects.update_or_create(model=model, defaults={
+        **figures, "frames": measured.frames, "library_frames": model_frame_count(model=model),
+        "measured_at": timezone.now(), "details": measured.details | {"labels": len(labels)}})
+    return row
+
+
+def calibration_due(*, model: EmbeddingModel) -> bool:
+    """Large enough to measure and never measured, or grown a lot since the last measurement."""
+    from mediahub.search.selectors import model_frame_count
+
+    frames = model_frame_count(model=model)
+    if frames < AUTO_CALIBRATION_FRAMES:
+        return False
+    measured = ModelCalibration.objects.filter(model=model).first()
+    return measured is None or frames >= AUTO_RECALIBRATION_GROWTH * measured.library_frames
+
+
+def calibration_schedule_if_due(*, spec: ClipSpec) -> bool:
+    """Enqueue a calibration of the active model (after commit) when the library calls for one."""
+    from mediahub.search.selectors import embedding_model_get
+
+    model = embedding_model_get(spec=spec)
+    if model is None or not calibration_due(model=model):
+        return False
+    from workers.tasks import model_calibrate
+
+    # The ml queue: it runs the model's text tower over the vocabulary.
+    transaction.on_commit(lambda: model_calibrate.apply_async(args=[spec.key], queue="ml"))
+    return True

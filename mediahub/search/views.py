@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from mediahub.assets.models import Asset, TagLabel
+from mediahub.assets.models import Asset
 from mediahub.core.roles import page_requires
 from mediahub.search import selectors, services
 from mediahub.search.forms import MAX_LIMIT, SearchFiltersForm, TextSearchForm
@@ -16,7 +16,7 @@ PAGE_SIZE = 20
 @page_requires("search.add_search")  # every role searches
 def search_page(request):
     """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
-    context = {"tags": TagLabel.objects.filter(enabled=True).order_by("group", "name"), "kinds": Asset.Kind.values}
+    context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values}
     similar = _similar_target(request)
     if not request.GET.get("q") and similar is None:
         return render(request, "search/results.html", {**context, "form": TextSearchForm()})

@@ -84,7 +84,7 @@ def test_a_vocabulary_edit_takes_effect_on_the_next_asset(two_scene_video):
     first = run_pipeline(create(two_scene_video))
     assert "circle" in tag_ranges(first)
     TagLabel.objects.filter(name="circle").update(enabled=False)
-    TagLabel.objects.create(name="ball", name_zh="球", group="shape", prompts="circle\na circle")
+    TagLabel.objects.create(vocabulary="demo", name="ball", name_zh="球", group="shape", prompts="circle\na circle")
     retagged = run_pipeline(asset_reprocess(asset=first), first_step="asset_tag")  # a new run, tags only
     assert "circle" not in tag_ranges(retagged)
     assert tag_ranges(retagged)["ball"] == [(0.0, 3.0)]

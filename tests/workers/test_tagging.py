@@ -41,3 +41,17 @@ def test_an_image_gets_zero_length_ranges():
     ranges = tag_ranges(np.stack([unit(1, 0, 1, 0)]), [0.0], LABELS, GROUPS, logit_scale=50,
                         min_similarity=0.3, interval=1.0, duration=None)
     assert {(r.label, r.start, r.end) for r in ranges} == {(0, 0.0, 0.0), (2, 0.0, 0.0)}
+
+
+def test_a_large_group_still_tags_a_clear_winner():
+    """50 alternatives: the frame's label holds well under half the probability, yet it is tagged."""
+    rng = np.random.default_rng(0)
+    labels = rng.normal(size=(50, 64)).astype(np.float32)
+    labels /= np.linalg.norm(labels, axis=1, keepdims=True)
+    frame = labels[7] + 0.9 * rng.normal(size=64).astype(np.float32) / 8
+    frames = np.stack([frame / np.linalg.norm(frame)] * 3)
+    _, probabilities = label_probabilities(frames, labels, ["scene"] * 50, logit_scale=5)
+    assert probabilities[0].max() < 0.5  # the old "probability > 0.5" rule would tag nothing
+    ranges = tag_ranges(frames, [0, 1, 2], labels, ["scene"] * 50, logit_scale=5, min_similarity=0.3,
+                        interval=1.0, duration=3.0)
+    assert [(r.label, r.start, r.end) for r in ranges] == [(7, 0.0, 3.0)]

@@ -34,6 +34,7 @@ class Calibration:
     feedback_radius: float  # queries whose vectors are closer than this (cosine) share feedback
     tag_floor: float  # a frame needs this similarity to a label to be tagged with it
     shot_continuity: float  # consecutive seconds whose frames are at least this similar are one shot
+    measured: bool = False  # measured on this library (manage.py calibrate), not a default
 
 
 # Published CLIP models put matching image-text pairs around 0.25-0.35 cosine and
@@ -208,12 +209,38 @@ def load_clip(spec: ClipSpec) -> ClipModel:
         return model
 
 
+OFFLINE_SIGNS = ("connect", "cached files", "local cache", "failed to download", "offline", "internet",
+                 "couldn't find", "name or service not known", "network is unreachable")
+
+
 def _unavailable_reason(spec: ClipSpec, exc: Exception) -> str:
     cause = " ".join(str(exc).split()) or exc.__class__.__name__
     if len(cause) > 300:
         cause = cause[:300].rsplit(". ", 1)[0] + " …"
+    tokenizer = _hf_tokenizer_name(spec)
+    if any(sign in cause.lower() for sign in OFFLINE_SIGNS):
+        files = f"its weights ({spec.pretrained})" + (
+            f" and the Hugging Face tokenizer and config files of {tokenizer}" if tokenizer else "")
+        return (
+            f"The CLIP model {spec.name} can't be loaded: {files} are not in the data dir's model cache "
+            f"({spec.cache_dir or 'the default cache'}) and the model hub can't be reached ({cause}). "
+            "Connect this machine to the internet once and reprocess (they are downloaded once, then work offline), "
+            "or copy the models folder of a data dir that has them, or set MEDIAHUB_CLIP_PRETRAINED to a local "
+            "checkpoint file, or MEDIAHUB_CLIP_MODEL=demo for the bundled test-pattern model."
+        )
     return (
         f"The CLIP model {spec.name} with weights {spec.pretrained!r} could not be loaded ({cause}). "
         "Weights are downloaded once into the data dir and need network access; offline, set "
         "MEDIAHUB_CLIP_PRETRAINED to a local checkpoint file (or MEDIAHUB_CLIP_MODEL=demo), then reprocess."
     )
+
+
+def _hf_tokenizer_name(spec: ClipSpec) -> str | None:
+    """The Hugging Face tokenizer a model's text tower needs (multilingual models), if any."""
+    try:
+        import open_clip
+
+        config = open_clip.get_model_config(spec.open_clip_name) or {}
+    except Exception:  # noqa: BLE001 - only used to word a message
+        return None
+    return config.get("text_cfg", {}).get("hf_tokenizer_name")
