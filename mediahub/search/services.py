@@ -19,7 +19,7 @@ from mediahub.search.selectors import (
     SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
     background_sample_forget, query_background, search_model, tag_coverage, tags_named_in,
 )
-from workers.ml.clip import Calibration, ClipSpec
+from workers.ml.clip import Calibration, ClipSpec, load_clip
 
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -94,8 +94,11 @@ class SearchOutcome:
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
-               query: str, filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome:
-    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search."""
+               query: str, filters: SearchFilters, limit: int, session_key: str = "",
+               words_known: bool = True) -> SearchOutcome:
+    """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search.
+
+    `words_known` False (the model never learned most of the query's words) makes every answer weak."""
     refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
     if refined_vector is not None:
         vector = refined_vector
@@ -107,8 +110,8 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
                            radius=calibration.feedback_radius)
     ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
                            spread=calibration.spread)
-    understood = ranking.stands_out(moments, background=query_background(vector=vector, model=model),
-                                    spread=calibration.spread)
+    understood = words_known and ranking.stands_out(
+        moments, background=query_background(vector=vector, model=model), spread=calibration.spread)
     ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
     ranked = ranked[:limit]
     search = Search.objects.create(
@@ -141,7 +144,8 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
             filters=filters.as_json(), results=[])
         return SearchOutcome(search=search, moments=[], weak=True, refined=False, lifted=False, indexed=False)
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
-                      filters=filters, limit=limit, session_key=session_key)
+                      filters=filters, limit=limit, session_key=session_key,
+                      words_known=load_clip(spec).knows_words_of(query) if query else True)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25

@@ -35,7 +35,8 @@ def fresh_data_dir():
 
 def clean_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MEDIAHUB_DATA_DIR"}}
+           if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "MEDIAHUB_DATA_DIR",
+                        "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser tests' fixture
     env.update(extra)
     return env
 

@@ -83,9 +83,9 @@ def test_a_large_library_schedules_a_calibration_after_an_asset_finishes(library
 
 
 @pytest.mark.parametrize("measured", [False, True])
-@pytest.mark.parametrize("query", ["asdfghjkl", "a bicycle", pytest.param("天气预报", marks=pytest.mark.xfail(
-    strict=True, reason="known gap: the demo model embeds it as 'orange shape' (cosine 0.947 to 'a orange shape') and it "
-                        "scores 0.544 on the orange scenes, 0.40 above its median frame, like 'something orange'"))])
+# "天气预报" scores like "something orange" (the demo model embeds words it never learned as noise that
+# happens to land there): only knowing that the model has no words for it tells it apart.
+@pytest.mark.parametrize("query", ["asdfghjkl", "a bicycle", "天气预报"])
 def test_nonsense_comes_back_weak(owner_api, library, query, measured):
     if measured:
         calibrate_json()

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -42,6 +43,14 @@ class Calibration:
 # second apart in one shot stay above ~0.85, while a cut usually drops below it.
 REAL_CLIP_CALIBRATION = Calibration(match_floor=0.22, spread=0.08, feedback_radius=0.85, tag_floor=0.2,
                                     shot_continuity=0.85)
+
+
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a text, lowercased; each Chinese or Japanese character counts as one."""
+    return _WORD.findall(text.lower())
 
 
 class ModelUnavailable(Exception):
@@ -146,7 +155,25 @@ class ClipModel:
         self.dim = spec.embed_dim()
         self.logit_scale = float(model.logit_scale.exp().item())
         self.calibration = self._calibration()
+        self._known_words = self._trained_words()
         self._torch = torch
+
+    def _trained_words(self) -> frozenset[str] | None:
+        """The words the model was trained on, where that is known (the demo model's closed world)."""
+        if self.spec.is_demo:
+            from workers.ml import demo
+
+            return demo.trained_words()
+        return None
+
+    def knows_words_of(self, text: str) -> bool:
+        """False when most of the text's words are ones the model never learned: it embeds those
+        as noise (the demo model reads "天气预报" as an orange shape), so no score can be trusted.
+        Always True for models whose training vocabulary is open-ended (real CLIP models)."""
+        words = query_words(text)
+        if self._known_words is None or not words:
+            return True
+        return sum(word in self._known_words for word in words) > len(words) / 2
 
     def _calibration(self) -> Calibration:
         """The demo model's figures were measured on its world (see workers/ml/demo/calibrate.py)."""
@@ -154,7 +181,7 @@ class ClipModel:
             from workers.ml import demo
 
             measured = demo.load_meta().get("calibration") or {}
-            missing = [f.name for f in dataclasses.fields(Calibration) if f.name not in measured]
+            missing = [f.name for f in dataclasses.fields(Calibration) if f.name not in measured and f.name != "measured"]
             if missing:
                 logger.warning("the demo model's calibration lacks %s: run python -m workers.ml.demo.calibrate",
                                ", ".join(missing))

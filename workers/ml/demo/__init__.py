@@ -52,3 +52,12 @@ def load_meta() -> dict:
         return json.loads(META_PATH.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
+
+
+def trained_words() -> frozenset[str]:
+    """Every word (Chinese: character) of the captions the demo model was trained on."""
+    from workers.ml.clip import query_words
+    from workers.ml.demo import world
+
+    return frozenset(word for shape, colour, background in world.combinations() for lang in world.LANGS
+                     for caption in world.captions(shape, colour, background, lang) for word in query_words(caption))
