@@ -391,7 +391,8 @@ def query_background(*, vector: np.ndarray, model: EmbeddingModel) -> float | No
     sample = _background_sample(model)
     if not len(sample):
         return None
-    return float(np.median(sample @ np.asarray(vector, dtype=np.float32)))
+    # einsum, not BLAS: OpenBLAS's threads spin after a product and slow the next query's text encoding.
+    return float(np.median(np.einsum("ij,j->i", sample, np.asarray(vector, dtype=np.float32))))
 
 
 def _background_sample(model: EmbeddingModel) -> np.ndarray:
