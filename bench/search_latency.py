@@ -168,10 +168,11 @@ def ann_ids(vector: np.ndarray, model, *, ef: int, k: int, halfvec: bool) -> lis
     from mediahub.search.selectors import query_vector
 
     kind = "halfvec" if halfvec else "vector"
+    bound = query_vector(vector, half=halfvec)  # before the cursor: a cursor copies its connection's adapters
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, false)", [str(ef)])
         cursor.execute(f"SELECT id FROM search_frameembedding WHERE model_id = {model.pk} "
-                       f"ORDER BY embedding::{kind}({DIM}) <=> %s::{kind}({DIM}) LIMIT %s", [query_vector(vector, half=halfvec), k])
+                       f"ORDER BY embedding::{kind}({DIM}) <=> %s::{kind}({DIM}) LIMIT %s", [bound, k])
         return [row[0] for row in cursor.fetchall()]
 
 

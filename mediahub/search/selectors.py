@@ -111,7 +111,8 @@ def vector_binding_ensure() -> None:
 
 
 def query_vector(vector: np.ndarray, *, half: bool = False) -> Vector | HalfVector:
-    """A query vector as a bound parameter (half precision for the HNSW graph's halfvec copies)."""
+    """A query vector as a bound parameter (half precision for the HNSW graph's halfvec copies).
+    Call it before opening the cursor that uses it: a cursor copies its connection's adapters."""
     vector_binding_ensure()
     values = np.asarray(vector, dtype=np.float32)
     return HalfVector(values) if half else Vector(values)
