@@ -240,9 +240,9 @@ def tags_named_in(query: str) -> list[TagLabel]:
     """Vocabulary labels the query names, in English (as words) or Chinese (as a substring).
     Matched on the names alone, so a vocabulary of hundreds of labels costs one light query."""
     lowered = query.lower()
-    named = [pk for pk, name, name_zh in tag_labels_active().values_list("pk", "name", "name_zh")
-             if re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", lowered) or (name_zh and name_zh in query)]
-    return list(TagLabel.objects.filter(pk__in=named)) if named else []
+    return [label for label in tag_labels_active().only("pk", "name", "name_zh")
+            if re.search(rf"(?<![\w]){re.escape(label.name.lower())}(?![\w])", lowered)
+            or (label.name_zh and label.name_zh in query)]
 
 
 def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
