@@ -29,7 +29,7 @@ browser:
 frontserver:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 		(apt-get install -y -q nginx-light >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q nginx-light >/dev/null)); } || \
-		echo "nginx is not installed: the front-server media test will be skipped"
+		echo "nginx is not installed and cannot be: the front-server media test will fail"
 
 test: $(VENV)/.installed-test browser frontserver
 	$(PY) -m pytest tests
