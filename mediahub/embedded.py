@@ -55,7 +55,7 @@ def _package_dir(name: str) -> Path:
     return Path(spec.submodule_search_locations[0])
 
 
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -152,7 +152,7 @@ class EmbeddedPostgres:
             return None
 
     def is_running(self) -> bool:
-        return _pid_alive(self.pid()) and (self.socket_dir / ".s.PGSQL.5432").exists()
+        return pid_alive(self.pid()) and (self.socket_dir / ".s.PGSQL.5432").exists()
 
     def start(self) -> None:
         user = _ensure_system_user() if os.geteuid() == 0 else None
@@ -228,14 +228,14 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         pid = self.pid()
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return
         os.kill(pid, signal.SIGINT)  # "fast" shutdown: roll back open transactions, checkpoint, exit
         try:
-            _wait_for(lambda: not _pid_alive(pid), timeout=STOP_TIMEOUT_SECONDS, what="PostgreSQL to stop")
+            _wait_for(lambda: not pid_alive(pid), timeout=STOP_TIMEOUT_SECONDS, what="PostgreSQL to stop")
         except EmbeddedServiceError:
             os.kill(pid, signal.SIGQUIT)
-            _wait_for(lambda: not _pid_alive(pid), timeout=5, what="PostgreSQL to quit")
+            _wait_for(lambda: not pid_alive(pid), timeout=5, what="PostgreSQL to quit")
         _reap(self.process)
 
 
@@ -267,7 +267,7 @@ class EmbeddedRedis:
             return None
 
     def is_running(self) -> bool:
-        return _pid_alive(self.pid()) and self.socket_path.exists()
+        return pid_alive(self.pid()) and self.socket_path.exists()
 
     def start(self) -> None:
         for path in (self.pidfile.parent, self.socket_path.parent, self.log_path.parent):
@@ -289,10 +289,10 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         pid = self.pid()
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return
         os.kill(pid, signal.SIGTERM)
-        _wait_for(lambda: not _pid_alive(pid), timeout=STOP_TIMEOUT_SECONDS, what="Redis to stop")
+        _wait_for(lambda: not pid_alive(pid), timeout=STOP_TIMEOUT_SECONDS, what="Redis to stop")
         _reap(self.process)
         self.socket_path.unlink(missing_ok=True)
 
@@ -346,7 +346,7 @@ class Services:
                 users = {int(pid) for pid in json.loads(users_file.read_text())}
             except (FileNotFoundError, ValueError):
                 users = set()
-            users = {pid for pid in users if _pid_alive(pid)}
+            users = {pid for pid in users if pid_alive(pid)}
             yield users
             users_file.write_text(json.dumps(sorted(users)))
 

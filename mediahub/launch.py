@@ -50,7 +50,7 @@ def running_instances() -> list[dict]:
             instance = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if embedded._pid_alive(instance.get("pid")):
+        if embedded.pid_alive(instance.get("pid")):
             alive.append(instance)
     return alive
 
