@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "mediahub.core",
     "mediahub.assets",
     "mediahub.search",
+    "mediahub.people",
 ]
 
 MIDDLEWARE = [
