@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("search/", search_views.search_page, name="search"),
+    path("", include("mediahub.people.urls")),
     path("", include("mediahub.assets.urls")),
 ]
 
