@@ -205,6 +205,11 @@ MODEL_CACHE_DIR = DATA_DIR / "models"
 os.environ.setdefault("HF_HOME", str(MODEL_CACHE_DIR / "huggingface"))
 FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
 EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
+# Faces (README, "Faces"): MEDIAHUB_FACES=off stores no face data at all. The faces step reads frames
+# with this short side (a 40 px face in a 1080p picture is found with one upsampling), kept only until
+# the step has run.
+FACES_ENABLED = env.bool("MEDIAHUB_FACES", default=True)
+FACE_SHORT_SIDE = env.int("MEDIAHUB_FACE_SHORT_SIDE", default=1080)
 
 LOGGING = {
     "version": 1,

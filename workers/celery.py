@@ -29,12 +29,15 @@ app.conf.task_routes = {
     "workers.tasks.asset_sample_frames": {"queue": "media"},
     "workers.tasks.asset_embed_frames": {"queue": "ml"},
     "workers.tasks.asset_tag": {"queue": "ml"},
+    "workers.tasks.asset_faces": {"queue": "ml"},
+    "workers.tasks.people_regroup": {"queue": "ml"},
 }
 app.conf.imports = ("workers.tasks",)
 app.steps["worker"].add(Heartbeat)
 # Housekeeping, run by the beat scheduler (`make run` embeds it in its worker).
 app.conf.beat_schedule = {
     "prune-searches-and-staging": {"task": "workers.tasks.housekeeping_prune", "schedule": crontab(minute=17)},
+    "regroup-people": {"task": "workers.tasks.people_regroup", "schedule": crontab(hour=3, minute=41)},
 }
 
 

@@ -20,8 +20,9 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from mediahub.assets import services as assets
-from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
-from mediahub.assets.storage import local_copy
+from mediahub.assets.models import Asset, AssetTag, Frame, face_frame_path, face_frames_folder, frame_image_path
+from mediahub.assets.storage import local_copy, storage_folder_delete
+from mediahub.people import services as people
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
 from mediahub.search.selectors import active_clip_spec, calibration_for, tag_labels_active
@@ -29,10 +30,12 @@ from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
 from workers.ml.clip import ModelUnavailable, load_clip
+from workers.ml.faces import scan_faces
 from workers.ml.tagging import tag_ranges
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
+FACE_FRAME_QUALITY = 90  # read once by the faces step: detail matters more than size
 
 
 class StepFailed(Exception):
@@ -97,18 +100,25 @@ def asset_probe(self, asset: Asset) -> None:
 
 @pipeline_task("frames", 0.05)
 def asset_sample_frames(self, asset: Asset) -> None:
-    """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one."""
+    """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one
+    and the larger frames the faces step reads (kept only until that step has run)."""
     interval = settings.FRAME_INTERVAL_SECONDS
+    face_short_side = settings.FACE_SHORT_SIDE if settings.FACES_ENABLED else None
+    storage_folder_delete(face_frames_folder(asset.pk))  # an earlier run's, never read
     report = SamplingReport()
     records, last_progress = [], time.monotonic()
     scratch_root = settings.DATA_DIR / "staging"
     scratch_root.mkdir(parents=True, exist_ok=True)
     with local_copy(asset.original.name) as path, tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
         proxy = Path(scratch) / "proxy.mp4"
-        sampled = ([sample_image(path)] if asset.kind == Asset.Kind.IMAGE
-                   else sample_video(path, interval=interval, report=report, proxy_path=proxy))
+        sampled = ([sample_image(path, face_short_side=face_short_side)] if asset.kind == Asset.Kind.IMAGE
+                   else sample_video(path, interval=interval, report=report, proxy_path=proxy,
+                                     face_short_side=face_short_side))
         for frame in sampled:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
+            if frame.face_image is not None:
+                default_storage.save(face_frame_path(asset.pk, asset.run_id, frame.index),
+                                     ContentFile(encode_jpeg(frame.face_image, quality=FACE_FRAME_QUALITY)))
             records.append(assets.FrameRecord(index=frame.index, time=frame.time))
             if time.monotonic() - last_progress > PROGRESS_EVERY_SECONDS and asset.duration:
                 assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
@@ -155,7 +165,11 @@ def asset_embed_frames(self, asset: Asset) -> None:
 
 
 def _open_frame(frame: Frame) -> Image.Image:
-    with default_storage.open(frame.image, "rb") as handle:
+    return _open_image(frame.image)
+
+
+def _open_image(name: str) -> Image.Image:
+    with default_storage.open(name, "rb") as handle:
         image = Image.open(handle)
         image.load()
     return image.convert("RGB")
@@ -196,6 +210,22 @@ def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray
     return vectors
 
 
+@pipeline_task("faces", 0.95)
+def asset_faces(self, asset: Asset) -> None:
+    """Find, describe and track faces in the larger frames the frames step kept for this run, group the
+    tracks into people, then delete those frames. A run that didn't sample frames (a re-embedding with
+    another model) has none and leaves the asset's faces as they are."""
+    folder = face_frames_folder(asset.pk)
+    frames = [(frame.time, face_frame_path(asset.pk, asset.run_id, frame.index))
+              for frame in Frame.objects.filter(asset=asset).order_by("index")]
+    if not settings.FACES_ENABLED or not frames or not default_storage.exists(frames[0][1]):
+        return
+    tracks = scan_faces(((time, _open_image(name)) for time, name in frames),
+                        source_size=(asset.width, asset.height), interval=settings.FRAME_INTERVAL_SECONDS)
+    people.faces_replace(asset=asset, tracks=tracks)
+    storage_folder_delete(folder)
+
+
 @pipeline_task("finish", 0.99)
 def asset_finish(self, asset: Asset) -> None:
     assets.asset_finish(asset_id=asset.pk, run_id=asset.run_id)
@@ -217,9 +247,18 @@ def model_calibrate(model_key: str) -> None:
     logger.info("calibrated %s on %d frames: %s", model_key, row.frames, row.details)
 
 
+@app.task(name="workers.tasks.people_regroup", ignore_result=True)
+def people_regroup() -> None:
+    """Regroup every face track of the library into people, keeping editors' decisions (beat, nightly)."""
+    report = people.people_regroup()
+    logger.info("people regrouped: %s", report)
+
+
 @app.task(name="workers.tasks.housekeeping_prune", ignore_result=True)
 def housekeeping_prune() -> None:
     """Drop stored searches past their retention and upload files that never became an asset."""
     searches = search.searches_prune(older_than_days=settings.SEARCH_RETENTION_DAYS)
     files = assets.staging_prune(older_than_hours=settings.STAGING_RETENTION_HOURS)
-    logger.info("housekeeping: pruned %d stored searches and %d unfinished upload files", searches, files)
+    face_frames = assets.face_frames_prune()
+    logger.info("housekeeping: pruned %d stored searches, %d unfinished upload files and the face frames "
+                "of %d assets", searches, files, face_frames)

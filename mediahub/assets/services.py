@@ -15,7 +15,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path, frames_folder, proxy_path
+from mediahub.assets.models import (FACE_FRAMES_ROOT, Asset, AssetTag, Frame, face_frames_folder, frame_image_path, frames_folder,
+                                    proxy_path)
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from workers.media.probe import MediaError, MediaInfo, probe
@@ -129,10 +130,11 @@ def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
 
 def asset_delete(*, asset: Asset) -> None:
     """Delete the asset, every derived row (by cascade) and, once committed, its files."""
-    original, frames_dir, proxy = asset.original.name, frames_folder(asset.pk), asset.proxy
+    original, proxy = asset.original.name, asset.proxy
+    folders = (frames_folder(asset.pk), face_frames_folder(asset.pk))
     with transaction.atomic():
         asset.delete()
-        transaction.on_commit(lambda: (default_storage.delete(original), storage_folder_delete(frames_dir),
+        transaction.on_commit(lambda: (default_storage.delete(original), *map(storage_folder_delete, folders),
                                        proxy and default_storage.delete(proxy)))
 
 
@@ -235,3 +237,14 @@ def staging_prune(*, older_than_hours: int) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def face_frames_prune() -> int:
+    """Delete the faces step's frames of assets no run is working on (left by a failed or stopped run)."""
+    root = Path(settings.MEDIA_ROOT) / FACE_FRAMES_ROOT
+    working = {str(pk) for pk in Asset.objects.filter(status__in=ACTIVE_STATUSES).values_list("pk", flat=True)}
+    stale = [folder for folder in root.glob("*") if folder.is_dir() and folder.name not in working]
+    for folder in stale:
+        storage_folder_delete(face_frames_folder(int(folder.name)))
+    return len(stale)
+
