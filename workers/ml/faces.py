@@ -62,6 +62,7 @@ NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission pat
 STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
 CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
 FULL_SCAN_EVERY = 5.0  # seconds between full scans while the picture moves
+PERIODIC_SCAN_MIN_FACE = DETECTOR_MIN_FACE  # those scan the frame as it is (a face coming in is rarely tiny)
 MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before its track ends
 DESCRIBE_EVERY = 10.0  # seconds: a track gets one descriptor per window, its best sighting
 CHIP_SIZE = 150
@@ -277,7 +278,8 @@ class _Scanner:
         self.previous: _Frame | None = None
         self.last_full_scan = -np.inf
         self.since_full_scan: deque[_Frame] = deque(maxlen=int(FULL_SCAN_EVERY / interval) + 1)  # frames after the last full scan, for following back
-        self.stats = {"full": 0, "local": 0, "still": 0, "described": 0}
+        self.stats = {"full": 0, "local": 0, "still": 0, "described": 0, "full_s": 0.0, "local_s": 0.0,
+                      "chips_s": 0.0}
 
     # -- the schedule
 
@@ -286,7 +288,7 @@ class _Scanner:
         difference = np.inf if self.reference is None else float(np.abs(frame.signature - self.reference).mean())
         if gap or difference >= CUT_DIFFERENCE:
             self._end_all()
-            self._full_scan(frame, follow_back=False)
+            self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=False)
         elif difference < STILL_DIFFERENCE:
             self.stats["still"] += 1
             for track in self.active:
@@ -295,7 +297,7 @@ class _Scanner:
                     track.sightings.append(_Sighting(frame.time, last.box, last.score, last.sharpness))
             self.since_full_scan.append(frame)
         elif frame.time - self.last_full_scan >= FULL_SCAN_EVERY - 1e-6:
-            self._full_scan(frame, follow_back=True)
+            self._full_scan(frame, min_face=PERIODIC_SCAN_MIN_FACE, follow_back=True)
         else:
             self._local_scans(frame)
             self.since_full_scan.append(frame)
@@ -307,18 +309,20 @@ class _Scanner:
 
     # -- scans
 
-    def _full_scan(self, frame: _Frame, *, follow_back: bool) -> None:
+    def _full_scan(self, frame: _Frame, *, min_face: int, follow_back: bool) -> None:
         self.stats["full"] += 1
-        detections = _suppress(self._full_detections(frame.grey))
+        started = clock.perf_counter()
+        detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
+        self.stats["full_s"] += clock.perf_counter() - started
         self._link(frame, [(box, score) for box, score in detections], new_tracks=True, follow_back=follow_back)
         self.reference = frame.signature
         self.last_full_scan = frame.time
         self.since_full_scan.clear()
 
-    def _full_detections(self, grey: Image.Image) -> list[tuple[Box, float]]:
-        scale = max(1.0, DETECTOR_MIN_FACE / FULL_SCAN_MIN_FACE)
+    def _full_detections(self, grey: Image.Image, *, min_face: int) -> list[tuple[Box, float]]:
+        scale = max(1.0, DETECTOR_MIN_FACE / min_face)
         width, height = grey.size
-        overlap = height // 2  # a face narrower than this lies wholly inside one of the halves
+        overlap = height // 3  # a face narrower than this lies wholly inside one of the halves
         if self.pool is None or width < 2 * overlap:
             with self.models.kit() as kit:
                 return _detect(kit, _resized(grey, scale), scale=scale)
@@ -342,12 +346,14 @@ class _Scanner:
         return found
 
     def _local_scans(self, frame: _Frame) -> None:
+        started = clock.perf_counter()
         detections = []
         width, height = frame.grey.size
         with self.models.kit() as kit:
             for track in self.active:
                 detections += self._local_scan(kit, frame.grey, track.last.box, width, height)
         self.stats["local"] += 1
+        self.stats["local_s"] += clock.perf_counter() - started
         self._link(frame, _suppress(detections), new_tracks=False, follow_back=False)
         self.reference = frame.signature
 
@@ -408,6 +414,7 @@ class _Scanner:
             return []
         import dlib
 
+        started = clock.perf_counter()
         result = []
         with self.models.kit() as kit:
             for box, score in detections:
@@ -416,6 +423,7 @@ class _Scanner:
                 shape = kit.predictor(frame.rgb, rect)
                 chip = np.asarray(dlib.get_face_chip(frame.rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING))
                 result.append(_Sighting(frame.time, _clipped(box, frame.grey.size), float(score), _sharpness(chip), chip))
+        self.stats["chips_s"] += clock.perf_counter() - started
         return result
 
     def _follow_back(self, track: _Track, sighting: _Sighting) -> None:
@@ -423,14 +431,14 @@ class _Scanner:
         frames since the previous full scan, newest first, until it isn't there."""
         earlier: list[_Sighting] = []
         box = sighting.box
-        with self.models.kit() as kit:
-            for frame in reversed(self.since_full_scan):
+        for frame in reversed(self.since_full_scan):
+            with self.models.kit() as kit:
                 found = self._local_scan(kit, frame.grey, box, *frame.grey.size)
-                best = max(found, key=lambda d: iou(d[0], box), default=None)
-                if best is None or iou(best[0], box) < LINK_MIN_IOU:
-                    break
-                box = best[0]
-                earlier.append(self._sightings(frame, [best])[0])
+            best = max(found, key=lambda d: iou(d[0], box), default=None)
+            if best is None or iou(best[0], box) < LINK_MIN_IOU:
+                break
+            box = best[0]
+            earlier.append(self._sightings(frame, [best])[0])
         for older in reversed(earlier):
             self._append(track, older)
         if earlier:
