@@ -62,7 +62,6 @@ NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission pat
 STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
 CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
 FULL_SCAN_EVERY = 5.0  # seconds between full scans while the picture moves
-PERIODIC_SCAN_MIN_FACE = DETECTOR_MIN_FACE  # those scan the frame as it is (a face coming in is rarely tiny)
 MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before its track ends
 DESCRIBE_EVERY = 10.0  # seconds: a track gets one descriptor per window, its best sighting
 CHIP_SIZE = 150
@@ -297,7 +296,7 @@ class _Scanner:
                     track.sightings.append(_Sighting(frame.time, last.box, last.score, last.sharpness))
             self.since_full_scan.append(frame)
         elif frame.time - self.last_full_scan >= FULL_SCAN_EVERY - 1e-6:
-            self._full_scan(frame, min_face=PERIODIC_SCAN_MIN_FACE, follow_back=True)
+            self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=True)
         else:
             self._local_scans(frame)
             self.since_full_scan.append(frame)
