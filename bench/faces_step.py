@@ -82,7 +82,7 @@ def clip_seconds(images) -> float:
 def faces_seconds(frames, source_size) -> tuple[float, float, dict, list]:
     from workers.ml.faces import load_face_models, scan_faces
 
-    load_face_models()
+    load_face_models().warm(3)  # a worker loads them once per process
     stats: dict = {}
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()

@@ -77,6 +77,18 @@ def test_a_photo_then_another_person_makes_two_tracks_with_their_times_and_boxes
     assert face_distance(tracks[0].described[0].vector, tracks[1].described[0].vector) > SAME_PERSON_DISTANCE
 
 
+def test_someone_else_in_the_same_place_without_a_cut_starts_a_new_track(tmp_path):
+    # Small photos on a large grey: the picture barely changes, so only the faces can tell.
+    shots = [PhotoShot(3, ((john_photo(JOHNS[2]), (250, 100), 150, 0),)),
+             PhotoShot(3, ((john_photo(JOHNS[3]), (250, 100), 150, 0),))]
+    path = write_photo_video(tmp_path / "swap.mp4", shots, width=640, height=360)
+    stats = {}
+    tracks = scan_faces([(f.time, f.face_image) for f in sample_video(path, face_short_side=360)],
+                        source_size=(640, 360), stats=stats)
+    assert stats["full"] == 1  # no cut was seen
+    assert [(t.start, t.end) for t in tracks] == [(0.0, 2.0), (3.0, 5.0)]
+
+
 def test_a_face_coming_in_while_the_camera_pans_is_tracked_from_when_it_came(tmp_path):
     shot = PhotoShot(7, ((john_photo(JOHNS[2]), (60, 80), 220, 0), (john_photo(JOHNS[3]), (380, 80), 220, 2)),
                      background="texture", pan=(6, 0), seed=7)

@@ -66,7 +66,7 @@ MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before 
 DESCRIBE_EVERY = 10.0  # seconds: a track gets one descriptor per window, its best sighting
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
-CHIP_CHANGE = 0.8  # correlation of consecutive tiny chips below which a track's identity is checked
+CHIP_CHANGE = 0.9  # correlation of consecutive tiny chips below which a track's identity is checked
 LINK_MIN_IOU = 0.3
 SIGNATURE_SIZE = (64, 36)
 
@@ -101,6 +101,13 @@ class FaceModels:
         return _Kit(detector=dlib.get_frontal_face_detector(),
                     predictor=dlib.shape_predictor(str(self.folder / "shape_predictor_5_face_landmarks.dat")),
                     describer=dlib.face_recognition_model_v1(str(self.folder / "dlib_face_recognition_resnet_model_v1.dat")))
+
+    def warm(self, count: int) -> None:
+        """Load kits until `count` exist (scan_faces with n threads uses up to n + 1), so a first scan
+        doesn't pay for loading them (~0.8 s each)."""
+        with _lock:
+            while self._spare.qsize() < count:
+                self._spare.put(self._load_kit())
 
     @contextlib.contextmanager
     def kit(self) -> Iterator[_Kit]:
@@ -141,7 +148,12 @@ def load_face_models() -> FaceModels:
             if importlib.util.find_spec("dlib") is None:
                 raise FaceModelsUnavailable(f"dlib is not installed, so faces can't be found: {INSTALL_HINT}.")
             started = clock.monotonic()
-            _models = FaceModels(weights_folder())
+            folder = weights_folder()
+            try:
+                _models = FaceModels(folder)
+            except (ImportError, RuntimeError) as exc:  # a broken install or a damaged weights file
+                raise FaceModelsUnavailable(f"The face models in {folder} could not be loaded ({exc}); reinstall them: "
+                                            f"{INSTALL_HINT}.") from exc
             logger.info("loaded the dlib face models in %.1fs", clock.monotonic() - started)
         return _models
 
@@ -269,15 +281,17 @@ class _Track:
 class _Scanner:
     """The schedule of the module docstring, one frame at a time."""
 
-    def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor | None, interval: float):
-        self.models, self.pool, self.interval = models, pool, interval
+    def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor | None, describe_pool: ThreadPoolExecutor | None,
+                 interval: float):
+        # Scans and descriptors have pools of their own, so a scan never queues behind descriptors.
+        self.models, self.pool, self.describe_pool, self.interval = models, pool, describe_pool, interval
         self.active: list[_Track] = []
         self.done: list[_Track] = []
         self.reference: np.ndarray | None = None  # signature of the last frame that was scanned
         self.previous: _Frame | None = None
         self.last_full_scan = -np.inf
         self.since_full_scan: deque[_Frame] = deque(maxlen=int(FULL_SCAN_EVERY / interval) + 1)  # frames after the last full scan, for following back
-        self.stats = {"full": 0, "local": 0, "still": 0, "described": 0, "full_s": 0.0, "local_s": 0.0,
+        self.stats = {"full": 0, "local": 0, "still": 0, "described": 0, "identity_checks": 0, "full_s": 0.0, "local_s": 0.0,
                       "chips_s": 0.0}
 
     # -- the schedule
@@ -338,19 +352,21 @@ class _Scanner:
                 crop = grey.crop((left, 0, right, height))
                 return _detect(kit, _resized(crop, scale), scale=scale, offset=(left, 0))
 
-        futures = [self.pool.submit(scan, part) for part in halves]
-        found = scan("big")
-        for future in futures:
-            found += future.result()
-        return found
+        elsewhere = self.pool.submit(scan, halves[1])
+        return scan(halves[0]) + scan("big") + elsewhere.result()
 
     def _local_scans(self, frame: _Frame) -> None:
         started = clock.perf_counter()
-        detections = []
         width, height = frame.grey.size
-        with self.models.kit() as kit:
-            for track in self.active:
-                detections += self._local_scan(kit, frame.grey, track.last.box, width, height)
+        boxes = [track.last.box for track in self.active]
+
+        def scan(part: list[Box]) -> list[tuple[Box, float]]:
+            with self.models.kit() as kit:
+                return [found for box in part for found in self._local_scan(kit, frame.grey, box, width, height)]
+
+        # many faces (a crowd, a panel): half of them on the pool
+        elsewhere = self.pool.submit(scan, boxes[1::2]) if self.pool is not None and len(boxes) > 2 else None
+        detections = scan(boxes[0::2] if elsewhere else boxes) + (elsewhere.result() if elsewhere else [])
         self.stats["local"] += 1
         self.stats["local_s"] += clock.perf_counter() - started
         self._link(frame, _suppress(detections), new_tracks=False, follow_back=False)
@@ -390,12 +406,15 @@ class _Scanner:
         for t, track in enumerate(self.active):
             if t not in matches:
                 track.misses += 1
-                (still_active if track.misses <= MISSED_SECONDS else self.done).append(track)
+                if track.misses <= MISSED_SECONDS:
+                    still_active.append(track)
+                else:
+                    self._retire(track)
             elif self._same_face(track, sightings[matches[t]]):
                 self._append(track, sightings[matches[t]])
                 still_active.append(track)
             else:  # someone else in the same place (a cut the signature missed): a track of its own
-                self.done.append(track)
+                self._retire(track)
                 splits.add(matches[t])
         self.active = still_active
         for d in sorted(starts | splits):
@@ -450,6 +469,7 @@ class _Scanner:
             return True
         if float(np.dot(track.tiny, _tiny(sighting.chip))) >= CHIP_CHANGE:
             return True
+        self.stats["identity_checks"] += 1
         before, now = track.last_chip, sighting
         for item in (before, now):
             if item.vector is None:
@@ -472,6 +492,10 @@ class _Scanner:
             if old is not None and old.vector is None and old is not track.candidate and old is not track.last_chip:
                 old.chip = None
 
+    def _retire(self, track: _Track) -> None:
+        self._close_window(track)  # its last descriptor starts now, while the scan goes on
+        self.done.append(track)
+
     def _close_window(self, track: _Track) -> None:
         candidate, track.candidate = track.candidate, None
         if candidate is not None and candidate.vector is None:
@@ -479,12 +503,13 @@ class _Scanner:
 
     def _describe(self, chip: np.ndarray) -> Future | np.ndarray:
         self.stats["described"] += 1
-        if self.pool is None:
+        if self.describe_pool is None:
             return _descriptor(self.models, chip)
-        return self.pool.submit(_descriptor, self.models, chip)
+        return self.describe_pool.submit(_descriptor, self.models, chip)
 
     def _end_all(self) -> None:
-        self.done.extend(self.active)
+        for track in self.active:
+            self._retire(track)
         self.active = []
         self.since_full_scan.clear()
         self.reference = None
@@ -532,9 +557,10 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     """Face tracks in `frames` ((time, RGB face frame) in time order, one per `interval` seconds), with
     boxes in pixels of a source picture of `source_size` (width, height as displayed)."""
     models = load_face_models()
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces") if threads > 1 else None
+    pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="faces-scan") if threads > 1 else None
+    describe_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-describe") if threads > 1 else None
     try:
-        scanner = _Scanner(models, pool=pool, interval=interval)
+        scanner = _Scanner(models, pool=pool, describe_pool=describe_pool, interval=interval)
         frame_size = None
         for time, image in frames:
             image = image.convert("RGB")
@@ -542,12 +568,11 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
             grey = image.convert("L")
             scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey)))
         tracks = scanner.finish()
-        for track in tracks:
-            scanner._close_window(track)
         results = [_result(track, frame_size, source_size) for track in tracks]
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        for executor in (pool, describe_pool):
+            if executor is not None:
+                executor.shutdown(wait=True)
     if stats is not None:
         stats.update(scanner.stats)
     results.sort(key=lambda r: (r.start, r.box[0]))
