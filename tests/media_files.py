@@ -253,3 +253,76 @@ CORPUS = [
             damage=(0.45, 0.6), options=(("preset", "ultrafast"), ("g", "10"))),
     Footage("still_as_video.mov", "png", pix_fmt="rgb24", still=True, scenes=(replace(RED_CIRCLE, duration=5.0),)),
 ]
+
+
+# Videos of real face photos (dlib's example photos in tests/data/faces, scikit-image's astronaut),
+# for the face tests and bench/faces_step.py.
+
+FACES_DIR = Path(__file__).parent / "data" / "faces"
+JOHNS = sorted(path.name for path in (FACES_DIR / "johns").iterdir() if path.is_dir())
+
+
+def john_photo(name: str, number: int = 0):
+    """The `number`-th 150×150 aligned photo of one of dlib's five Johns (a PIL image)."""
+    from PIL import Image
+
+    return Image.open(sorted((FACES_DIR / "johns" / name).glob("*.jpg"))[number]).convert("RGB")
+
+
+def astronaut_photo():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.astronaut())
+
+
+@dataclass(frozen=True)
+class PhotoShot:
+    """One shot: photos pasted on a background, the whole picture panning at `pan` px/s (x, y)."""
+
+    seconds: float
+    photos: tuple = ()  # ((PIL image, (x, y) of its top-left corner, height in px, appears at s), ...)
+    background: str = "grey"  # "grey" or "texture" (smooth noise, so a pan changes the picture)
+    pan: tuple[float, float] = (0.0, 0.0)
+    seed: int = 0
+
+
+def render_photo_shot(shot: PhotoShot, t: float, *, width: int, height: int):
+    from PIL import Image
+
+    dx, dy = shot.pan[0] * t, shot.pan[1] * t
+    if shot.background == "texture":
+        rng = np.random.default_rng(shot.seed)
+        coarse = Image.fromarray(rng.integers(40, 216, (height // 24 + 4, width // 24 + 8, 3), np.uint8))
+        big = coarse.resize((coarse.width * 24, coarse.height * 24), Image.Resampling.BICUBIC)
+        canvas = big.crop((round(48 + dx), round(48 + dy), round(48 + dx) + width, round(48 + dy) + height))
+    else:
+        canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    for photo, (x, y), size, appears in shot.photos:
+        if t + 1e-6 < appears:
+            continue
+        scaled = photo.resize((round(photo.width * size / photo.height), size), Image.Resampling.BICUBIC)
+        canvas.paste(scaled, (round(x - dx), round(y - dy)))
+    return np.asarray(canvas)
+
+
+def write_photo_video(path: Path, shots: list[PhotoShot], *, width: int = 640, height: int = 360, fps: int = 10) -> Path:
+    """H.264 of the shots one after another; still shots are rendered once."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "20"}
+        index = 0
+        for shot in shots:
+            still = shot.pan == (0.0, 0.0) and all(appears == 0 for *_, appears in shot.photos)
+            picture = render_photo_shot(shot, 0.0, width=width, height=height) if still else None
+            for i in range(round(shot.seconds * fps)):
+                rgb = picture if still else render_photo_shot(shot, i / fps, width=width, height=height)
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame.pts = index
+                index += 1
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -46,6 +46,7 @@ class SampledFrame:
     index: int  # position on the sampling grid
     time: float  # seconds from the first shown frame
     image: Image.Image  # RGB, rotated for display, short side FRAME_SHORT_SIDE at most
+    face_image: Image.Image | None = None  # the same picture for face detection, when asked for (face_short_side)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def browser_playable(*, container: str, codec: str, pixel_format: str, start_tim
 
 
 def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingReport | None = None,
-                 proxy_path: Path | str | None = None) -> Iterator[SampledFrame]:
+                 proxy_path: Path | str | None = None, face_short_side: int | None = None) -> Iterator[SampledFrame]:
     """Yield the frame shown at each multiple of `interval` seconds: the first frame starting
     in that slot, else the one still on screen from before (a still wrapped as a video, a pause
     in variable-rate footage).
@@ -92,6 +93,9 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
     timestamp). Packets that fail to decode are skipped and their seconds recorded in
     `report.lost`; a file with no decodable frame raises MediaError. With `proxy_path`,
     a browser-playable MP4 is written there when the original isn't one (`report.proxy`).
+    With `face_short_side`, every sample also carries `face_image`: the same decoded frame with
+    its short side at most that (never more than the source's), scaled from the decoder's
+    picture (or the proxy's RGB when that has the size), so faces need no second decode.
     """
     report = report if report is not None else SamplingReport()
     with av.open(str(path), metadata_errors="ignore") as container:
@@ -99,7 +103,7 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
         stream.thread_type = "AUTO"
         audio = container.streams.audio[0] if container.streams.audio and proxy_path else None
         pass_ = _DecodePass(container=container, stream=stream, audio=audio, interval=interval,
-                            report=report, proxy_path=proxy_path)
+                            report=report, proxy_path=proxy_path, face_short_side=face_short_side)
         try:
             yield from pass_.run()
         finally:
@@ -111,14 +115,16 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
 class _DecodePass:
     """One demux-and-decode pass: samples, damage bookkeeping and the proxy encoder."""
 
-    def __init__(self, *, container, stream, audio, interval: float, report: SamplingReport, proxy_path):
+    def __init__(self, *, container, stream, audio, interval: float, report: SamplingReport, proxy_path,
+                 face_short_side: int | None):
         self.container, self.stream, self.audio = container, stream, audio
+        self.face_short_side = face_short_side
         self.interval, self.report, self.proxy_path = interval, report, proxy_path
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self.frame_step = 1 / float(rate) if rate else 0.04
         self.first_time: float | None = None
         self.next_index = 0
-        self.held: tuple[float, float, Image.Image] | None = None  # (time, end, image) of the frame on screen
+        self.held: tuple[float, float, _Pictures | _LazyImage] | None = None  # (time, end, pictures) on screen
         self.last_good_end = 0.0
         self.error_pending = False
         self.deinterlacer = None
@@ -223,11 +229,11 @@ class _DecodePass:
         self.report.decoded_until = max(self.report.decoded_until, end)
         proxy_rgb = self.proxy.write(frame, time) if self.proxy else None
         if time + 1e-6 >= self.next_index * self.interval:
-            image = _sample_image(frame, proxy_rgb, self.report.tone_mapped)
-            yield self._sample(int((time + 1e-6) // self.interval), time, image)
-            self.held = (time, end, image)
+            pictures = _sample_image(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side)
+            yield self._sample(int((time + 1e-6) // self.interval), time, pictures)
+            self.held = (time, end, pictures)
         else:
-            self.held = (time, end, _LazyImage(frame, proxy_rgb, self.report.tone_mapped))
+            self.held = (time, end, _LazyImage(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side))
 
     def _damage_ends(self, file_time: float) -> None:
         """A keyframe after damage: record the seconds between the last good frame and this one as lost."""
@@ -256,10 +262,10 @@ class _DecodePass:
         if self.audio_backlog and self.proxy:
             self._flush_audio()
 
-    def _sample(self, index: int, time: float, image: Image.Image) -> SampledFrame:
+    def _sample(self, index: int, time: float, pictures: _Pictures) -> SampledFrame:
         self.next_index = index + 1
         self.report.frames += 1
-        return SampledFrame(index=index, time=round(time, 3), image=image)
+        return SampledFrame(index=index, time=round(time, 3), image=pictures[0], face_image=pictures[1])
 
     def _begin(self, frame: av.VideoFrame) -> None:
         self.first_time = frame.time
@@ -305,18 +311,18 @@ class _DecodePass:
 class _LazyImage:
     """A frame's sample picture, made only if a later slot needs the frame while it is on screen."""
 
-    def __init__(self, frame, proxy_rgb, tone_map):
-        self.args = (frame, proxy_rgb, tone_map)
-        self.image: Image.Image | None = None
+    def __init__(self, frame, proxy_rgb, tone_map, face_short_side):
+        self.args = (frame, proxy_rgb, tone_map, face_short_side)
+        self.image: _Pictures | None = None
 
-    def get(self) -> Image.Image:
+    def get(self) -> _Pictures:
         if self.image is None:
             self.image = _sample_image(*self.args)
             self.args = None
         return self.image
 
 
-def _materialise(image) -> Image.Image:
+def _materialise(image) -> _Pictures:
     return image.get() if isinstance(image, _LazyImage) else image
 
 
@@ -356,13 +362,28 @@ def _rotated(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=-rotation // 90)) if rotation else rgb
 
 
-def _sample_image(frame: av.VideoFrame, proxy_rgb: np.ndarray | None, tone_map: str | None) -> Image.Image:
+_Pictures = tuple[Image.Image, Image.Image | None]  # the sample picture and, when asked for, the face picture
+
+
+def _sample_image(frame: av.VideoFrame, proxy_rgb: np.ndarray | None, tone_map: str | None,
+                  face_short_side: int | None = None) -> _Pictures:
+    rotation = display_rotation(frame.rotation)
+    face = None
+    if face_short_side is not None:
+        face_size = scaled_size(frame.width, frame.height, face_short_side)
+        proxy_size = proxy_rgb.shape[:2][::-1] if proxy_rgb is not None else None
+        if proxy_size is not None and sorted(proxy_size) == sorted(face_size):
+            face = Image.fromarray(proxy_rgb)  # the proxy's RGB has the face size already
+        else:
+            face = Image.fromarray(_rotated(_rgb(frame, *face_size, tone_map), rotation))
+        if tone_map is not None and proxy_rgb is None:
+            proxy_rgb = np.asarray(face)  # tone-mapped once: the sample is shrunk from it
     if proxy_rgb is not None:  # already decoded to RGB (and rotated) for the proxy: shrink that
         image = Image.fromarray(proxy_rgb)
         image.thumbnail(scaled_size(*image.size), Image.Resampling.BILINEAR)
-        return image
+        return image, face
     width, height = scaled_size(frame.width, frame.height)
-    return Image.fromarray(_rotated(_rgb(frame, width, height, tone_map), display_rotation(frame.rotation)))
+    return Image.fromarray(_rotated(_rgb(frame, width, height, tone_map), rotation)), face
 
 
 # HDR to SDR. Reference white (BT.2408: 203 cd/m²) becomes SDR white; brighter
@@ -466,13 +487,18 @@ class _Proxy:
             self.container.close()
 
 
-def sample_image(path: Path | str) -> SampledFrame:
-    """The single 'frame' of a still image, EXIF orientation applied."""
+def sample_image(path: Path | str, *, face_short_side: int | None = None) -> SampledFrame:
+    """The single 'frame' of a still image, EXIF orientation applied (and with `face_short_side`,
+    the face picture: short side at most that, from the same decode)."""
     with Image.open(path) as img:
-        img.draft("RGB", scaled_size(*img.size))  # lets JPEG decode at reduced size
+        img.draft("RGB", scaled_size(*img.size, face_short_side or FRAME_SHORT_SIDE))  # JPEG decodes at reduced size
         img = ImageOps.exif_transpose(img).convert("RGB")
+        face = None
+        if face_short_side is not None:
+            face = img.copy()
+            face.thumbnail(scaled_size(*face.size, face_short_side), Image.Resampling.BILINEAR)
         img.thumbnail(scaled_size(*img.size), Image.Resampling.BILINEAR)
-        return SampledFrame(index=0, time=0.0, image=img)
+        return SampledFrame(index=0, time=0.0, image=img, face_image=face)
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:

@@ -1,0 +1,129 @@
+"""What the faces step costs next to the CLIP step, on a 60 s 1280×720 video of real face photos.
+
+The video (PyAV, H.264, 25 fps) shows dlib's example photos of the Johns and scikit-image's
+astronaut on grey and textured backgrounds in six 10 s shots: still shots, slowly panning shots
+(the "moving" path of the schedule), a face that comes in mid-shot, a group photo of three, a shot
+without faces. A second video ("crowd") has dlib's bald_guys.jpg (24 faces) instead of the group
+of three. It times, on the reference machine:
+
+  - sample_video without and with face frames (face_short_side=1080): the added decode/scale cost,
+    for the 720p video and the same video at 1920×1080;
+  - scan_faces on the face frames (models loaded beforehand, as in a worker);
+  - the CLIP step: open_clip ViT-B-32 (pretrained=None: the same compute as the real weights)
+    encode_image on the 60 sampled 224-px frames.
+
+    .venv/bin/python bench/faces_step.py [--seconds-1080 60]
+
+Prints a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def shots(k: float, *, crowd: bool = False):
+    """60 s in six shots (five cuts) for a 1280×720 picture scaled by k (1.5 for 1080p); with `crowd`,
+    the group photo of three is replaced by dlib's bald_guys.jpg (24 faces of 54–133 px)."""
+    from PIL import Image
+
+    from tests.media_files import JOHNS, PhotoShot, astronaut_photo, john_photo
+
+    def at(x, y):
+        return round(x * k), round(y * k)
+
+    def px(size):
+        return round(size * k)
+
+    astronaut = astronaut_photo()
+    group = Image.open(REPO / "tests/data/faces" / ("bald_guys.jpg" if crowd else "2008_002506.jpg")).convert("RGB")
+    return [
+        PhotoShot(10, ((john_photo(JOHNS[0], 0), at(415, 135), px(450), 0),)),
+        PhotoShot(10, ((john_photo(JOHNS[1], 0), at(200, 200), px(300), 0), (astronaut, at(700, 150), px(360), 0)),
+                  background="texture", pan=(px(12), px(2)), seed=1),
+        PhotoShot(10, ((group, at(175 if crowd else 160, 0), px(720), 0),), background="texture", pan=(0, px(3)), seed=3),
+        PhotoShot(10, ((john_photo(JOHNS[2], 0), at(150, 180), px(375), 0), (astronaut, at(750, 200), px(300), 5)),
+                  background="texture", pan=(px(10), 0), seed=2),
+        PhotoShot(10, ((john_photo(JOHNS[4], 0), at(150, 150), px(300), 0), (john_photo(JOHNS[0], 5), at(800, 250), px(300), 0))),
+        PhotoShot(10, (), background="texture", pan=(px(20), 0), seed=5),
+    ]
+
+
+def timed_sampling(path: Path, face_short_side: int | None) -> tuple[float, list]:
+    from workers.media.frames import sample_video
+
+    started = time.perf_counter()
+    frames = list(sample_video(path, face_short_side=face_short_side))
+    return time.perf_counter() - started, frames
+
+
+def clip_seconds(images) -> float:
+    import open_clip
+    import torch
+
+    model, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None)
+    model.eval()
+    with torch.inference_mode():
+        model.encode_image(torch.stack([preprocess(images[0])]))  # warm up
+        started = time.perf_counter()
+        for start in range(0, len(images), 32):
+            model.encode_image(torch.stack([preprocess(image) for image in images[start:start + 32]]))
+    return time.perf_counter() - started
+
+
+def faces_seconds(frames, source_size) -> tuple[float, float, dict, list]:
+    from workers.ml.faces import load_face_models, scan_faces
+
+    load_face_models().warm(3)  # a worker loads them once per process
+    stats: dict = {}
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    tracks = scan_faces([(f.time, f.face_image) for f in frames], source_size=source_size, stats=stats)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return wall, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime), stats, tracks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-1080", action="store_true", help="only the 720p videos")
+    args = parser.parse_args()
+    from tests.media_files import write_photo_video
+
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        cases = [(1280, 720, False), (1280, 720, True)] + ([] if args.skip_1080 else [(1920, 1080, False)])
+        for width, height, crowd in cases:
+            path = write_photo_video(Path(scratch) / f"faces_{height}p.mp4", shots(width / 1280, crowd=crowd),
+                                     width=width, height=height, fps=25)
+            plain, _ = timed_sampling(path, None)
+            with_faces, frames = timed_sampling(path, 1080)
+            plain_again, _ = timed_sampling(path, None)  # the machine is shared: take the better of two
+            plain = min(plain, plain_again)
+            wall, cpu, stats, tracks = faces_seconds(frames, (width, height))
+            clip = clip_seconds([f.image for f in frames])
+            rows.append((f"{width}×{height}" + (", crowd" if crowd else ""), len(frames), plain, with_faces, wall, cpu, clip, stats, tracks))
+            print(f"{height}p{' crowd' if crowd else ''}: {len(tracks)} tracks", file=sys.stderr)
+            for track in tracks:
+                print(f"  {track.start:5.1f}–{track.end:5.1f} s box {track.box} sightings {len(track.sightings)} "
+                      f"described {len(track.described)}", file=sys.stderr)
+
+    print("| video | frames | sampling s (without → with face frames) | added per frame | faces step wall s (CPU s) "
+          "| full / local / still scans, descriptors | tracks | CLIP step s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for size, count, plain, with_faces, wall, cpu, clip, stats, tracks in rows:
+        print(f"| {size} 25 fps, 60 s | {count} | {plain:.2f} → {with_faces:.2f} | {(with_faces - plain) / count * 1000:.0f} ms "
+              f"| **{wall:.2f}** ({cpu:.2f}) | {stats['full']} / {stats['local']} / {stats['still']}, {stats['described']} "
+              f"| {len(tracks)} | **{clip:.2f}** |")
+
+
+if __name__ == "__main__":
+    main()
