@@ -1,0 +1,220 @@
+"""Grouping face tracks into people (pure numpy, no Django).
+
+A track joins a group only when enough of the group's faces lie within the same-person distance
+of the track's faces, from more than one of the group's tracks (Immich-style core points): a
+group of several tracks needs CORE_FACES close faces from CORE_TRACKS tracks, a group of one
+track SINGLE_TRACK_FACES close faces (never more than the group holds). A chain of look-alikes,
+each near only its neighbour, therefore never links two people, as single linkage would.
+
+Tracks that join nothing wait unassigned; two waiting tracks that support each other the same
+way start a new group. Constraints: two tracks of one asset that overlap in time never share a
+group (two faces in one frame are two people), a track never joins a person it was rejected
+from, and fixed (editor-placed) tracks never move.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+CORE_FACES = 3
+CORE_TRACKS = 2
+SINGLE_TRACK_FACES = 2
+REGROUP_ROUNDS = 4  # passes over the waiting tracks; each pass can only add tracks to groups
+
+
+@dataclass(frozen=True, eq=False)
+class TrackFaces:
+    """A track as grouping sees it: its faces' descriptors and what editors decided about it."""
+
+    key: int  # the track's id
+    asset: int
+    start: float
+    end: float
+    vectors: np.ndarray  # (faces, 128) float32
+    person: int | None = None  # the person it belongs to now
+    fixed: bool = False  # placed by an editor: stays with `person`
+    rejected: frozenset[int] = frozenset()  # people it must never join
+
+    def overlaps(self, other: TrackFaces) -> bool:
+        return self.asset == other.asset and self.start <= other.end and other.start <= self.end
+
+
+@dataclass(eq=False)
+class Group:
+    """Tracks grouped as one person; `person` is the existing person's id, None for a new one."""
+
+    person: int | None
+    tracks: list[TrackFaces] = field(default_factory=list)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return np.concatenate([t.vectors for t in self.tracks]) if self.tracks else np.empty((0, 128), np.float32)
+
+    @property
+    def owners(self) -> np.ndarray:
+        """For each row of `vectors`, the index of its track in `tracks`."""
+        return np.concatenate([np.full(len(t.vectors), i) for i, t in enumerate(self.tracks)]) if self.tracks \
+            else np.empty(0, int)
+
+    def prior_people(self) -> set[int]:
+        return {t.person for t in self.tracks if t.person is not None} | ({self.person} - {None})
+
+    def accepts(self, track: TrackFaces) -> bool:
+        """The constraints: no overlapping track of the same asset, no person the track was rejected from."""
+        if any(track.overlaps(member) for member in self.tracks):
+            return False
+        if track.rejected & self.prior_people():
+            return False
+        return not any(member.rejected & ({track.person} - {None}) for member in self.tracks)
+
+
+def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between the rows of a and b, (len(a), len(b))."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def support(track: TrackFaces, group: Group, *, threshold: float) -> tuple[int, int]:
+    """(close faces, tracks they come from): the group's faces within `threshold` of any of the track's faces."""
+    vectors = group.vectors
+    if not len(vectors) or not len(track.vectors):
+        return 0, 0
+    close = (distances(track.vectors, vectors) <= threshold).any(axis=0)
+    return int(close.sum()), len(set(group.owners[close].tolist()))
+
+
+def supported(track: TrackFaces, group: Group, *, threshold: float) -> int:
+    """The number of close faces when that is enough for the track to join the group, else 0."""
+    faces, tracks = support(track, group, threshold=threshold)
+    total = sum(len(t.vectors) for t in group.tracks)
+    if len(group.tracks) >= 2:
+        enough = faces >= min(CORE_FACES, total) and tracks >= CORE_TRACKS
+    else:
+        enough = faces >= min(SINGLE_TRACK_FACES, total)
+    return faces if enough and faces > 0 else 0
+
+
+def best_group(track: TrackFaces, groups: Iterable[Group], *, threshold: float) -> Group | None:
+    """The group that supports the track most (ties: the earlier group), if any supports it enough."""
+    best, best_faces = None, 0
+    for group in groups:
+        if not group.accepts(track):
+            continue
+        faces = supported(track, group, threshold=threshold)
+        if faces > best_faces:
+            best, best_faces = group, faces
+    return best
+
+
+def group_from_waiting(track: TrackFaces, waiting: Sequence[TrackFaces], *, threshold: float) -> Group | None:
+    """A new group of `track` and the waiting tracks that support it and it supports, or None if none does."""
+    group = Group(person=None, tracks=[track])
+    for other in waiting:
+        if other is track or not group.accepts(other):
+            continue
+        alone = Group(person=None, tracks=[other])
+        if supported(other, Group(None, [track]), threshold=threshold) and supported(track, alone, threshold=threshold):
+            group.tracks.append(other)
+    return group if len(group.tracks) >= 2 else None
+
+
+def track_place(track: TrackFaces, groups: list[Group], waiting: list[TrackFaces], *, threshold: float) -> Group | None:
+    """Incremental step: join the best-supported group, else start one with waiting tracks, else wait.
+
+    Mutates `groups` (a new group is appended, a joined one grows) and `waiting`; returns the
+    track's group or None when it waits.
+    """
+    if track in waiting:
+        waiting.remove(track)
+    group = best_group(track, groups, threshold=threshold)
+    if group is not None:
+        group.tracks.append(track)
+        return group
+    group = group_from_waiting(track, waiting, threshold=threshold)
+    if group is not None:
+        for member in group.tracks[1:]:
+            waiting.remove(member)
+        groups.append(group)
+        return group
+    waiting.append(track)
+    return None
+
+
+def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[int, int | None]:
+    """Group every track again; the answer maps each track's key to a person.
+
+    Automatic tracks are clustered first, apart from the fixed ones, so an editor's hand-placed
+    track can't pull look-alikes away from the person they were with. Each group then takes the
+    id of the existing person it shares most faces with (each person at most once); a group
+    taking the id of a person with fixed tracks joins them. Tracks still waiting then may join any
+    group, fixed ones included. Other groups get new negative ids (-1, -2, ...) for the caller
+    to create; waiting tracks map to None. Deterministic: the same input gives the same answer.
+    """
+    seeds: dict[int, Group] = {}
+    for track in tracks:
+        if track.fixed and track.person is not None:
+            seeds.setdefault(track.person, Group(person=track.person)).tracks.append(track)
+    # Tracks with many faces first: dense cores form before the stragglers are placed.
+    pending = sorted((t for t in tracks if not (t.fixed and t.person is not None)),
+                     key=lambda t: (-len(t.vectors), t.asset, t.start, t.key))
+    groups: list[Group] = []
+    waiting: list[TrackFaces] = []
+    _place_all(pending, groups, waiting, threshold=threshold)
+
+    taken: set[int] = set()
+    _name_groups(groups, taken)
+    for group in list(groups):
+        seed = seeds.get(group.person)
+        if seed is None:
+            continue
+        groups.remove(group)
+        for track in group.tracks:
+            (seed.tracks if seed.accepts(track) else waiting).append(track)
+    groups = [seeds[person] for person in sorted(seeds)] + groups
+    taken |= set(seeds)
+
+    _place_all(list(waiting), groups, waiting, threshold=threshold)
+    _name_groups(groups, taken)
+
+    answer: dict[int, int | None] = {track.key: None for track in tracks}
+    next_new = -1
+    for group in groups:
+        if group.person is None:
+            group.person, next_new = next_new, next_new - 1
+        for track in group.tracks:
+            # A track rejected from the person its group turned out to be waits instead.
+            answer[track.key] = None if group.person in track.rejected else group.person
+    return answer
+
+
+def _place_all(pending: list[TrackFaces], groups: list[Group], waiting: list[TrackFaces], *, threshold: float) -> None:
+    for _ in range(REGROUP_ROUNDS):
+        placed_any = False
+        for track in pending:
+            if track_place(track, groups, waiting, threshold=threshold) is not None:
+                placed_any = True
+        pending = list(waiting)
+        if not placed_any:
+            break
+
+
+def _name_groups(groups: list[Group], taken: set[int]) -> None:
+    """Give each group without a person the id of the person whose faces it holds most of, if free."""
+    overlaps = []
+    for position, group in enumerate(groups):
+        if group.person is not None:
+            continue
+        counts = Counter()
+        for track in group.tracks:
+            if track.person is not None:
+                counts[track.person] += len(track.vectors)
+        overlaps.extend((-count, position, person) for person, count in counts.items())
+    for _, position, person in sorted(overlaps):
+        if groups[position].person is None and person not in taken:
+            groups[position].person = person
+            taken.add(person)
