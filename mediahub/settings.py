@@ -205,6 +205,8 @@ MODEL_CACHE_DIR = DATA_DIR / "models"
 os.environ.setdefault("HF_HOME", str(MODEL_CACHE_DIR / "huggingface"))
 FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
 EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
+# Faces: two dlib descriptors closer than this (Euclidean) are taken for the same person (README, "People").
+FACE_SAME_PERSON_DISTANCE = env.float("MEDIAHUB_FACE_DISTANCE", default=0.5)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path, frames_folder, proxy_path
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
+from mediahub.people.services import asset_faces_delete
 from workers.media.probe import MediaError, MediaInfo, probe
 from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
 
@@ -131,6 +132,7 @@ def asset_delete(*, asset: Asset) -> None:
     """Delete the asset, every derived row (by cascade) and, once committed, its files."""
     original, frames_dir, proxy = asset.original.name, frames_folder(asset.pk), asset.proxy
     with transaction.atomic():
+        asset_faces_delete(asset=asset)  # their people's covers and the face crops too
         asset.delete()
         transaction.on_commit(lambda: (default_storage.delete(original), storage_folder_delete(frames_dir),
                                        proxy and default_storage.delete(proxy)))

@@ -151,8 +151,8 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
     Automatic tracks are clustered first, apart from the fixed ones, so an editor's hand-placed
     track can't pull look-alikes away from the person they were with. Each group then takes the
     id of the existing person it shares most faces with (each person at most once); a group
-    taking the id of a person with fixed tracks joins them. Tracks still waiting then may join any
-    group, fixed ones included. Other groups get new negative ids (-1, -2, ...) for the caller
+    taking the id of a person with fixed tracks joins them. A waiting track whose person no group
+    took stays with that person. Tracks still waiting then may join any group, fixed ones included. Other groups get new negative ids (-1, -2, ...) for the caller
     to create; waiting tracks map to None. Deterministic: the same input gives the same answer.
     """
     seeds: dict[int, Group] = {}
@@ -177,6 +177,18 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
             (seed.tracks if seed.accepts(track) else waiting).append(track)
     groups = [seeds[person] for person in sorted(seeds)] + groups
     taken |= set(seeds)
+    # A track no group took stays with its person when no group took that person either: a
+    # regroup doesn't strip a person of the tracks nothing contradicts.
+    kept: dict[int, Group] = {}
+    for track in list(waiting):
+        if track.person is None or track.person in taken or track.person in track.rejected:
+            continue
+        group = kept.setdefault(track.person, Group(person=track.person))
+        if group.accepts(track):
+            group.tracks.append(track)
+            waiting.remove(track)
+    groups += [kept[person] for person in sorted(kept)]
+    taken |= set(kept)
 
     _place_all(list(waiting), groups, waiting, threshold=threshold)
     _name_groups(groups, taken)
