@@ -261,10 +261,13 @@ def test_a_demoted_superuser_loses_admin(db):
 
 
 migration = importlib.import_module("mediahub.core.migrations.0002_roles")
+people_migration = importlib.import_module("mediahub.core.migrations.0003_people_roles")
 
 
-def test_the_migration_and_the_access_module_agree_on_the_roles():
-    assert migration.ROLES == roles.ROLES and migration.ROLE_ADDS == roles.ROLE_ADDS
+def test_the_migrations_and_the_access_module_agree_on_the_roles():
+    assert migration.ROLES == roles.ROLES == people_migration.ROLES
+    together = {role: migration.ROLE_ADDS[role] + people_migration.ROLE_ADDS[role] for role in roles.ROLES}
+    assert together == roles.ROLE_ADDS
 
 
 def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
@@ -276,6 +279,7 @@ def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
     users.filter(pk=chief.pk).update(is_staff=False)
 
     migration.create_roles(django_apps, None)
+    people_migration.add_people_permissions(django_apps, None)
 
     for role in roles.ROLES:
         group = Group.objects.get(name=role)
