@@ -235,7 +235,7 @@ def _tracks_assign(*, tracks: Sequence[FaceTrack]) -> set[int]:
         loaded = {tf.key: tf for tf in _load_track_faces([track, *members, *waiting_rows])}
         groups: dict[int, Group] = {}
         for member in members:
-            groups.setdefault(member.person_id, Group(person=member.person_id)).tracks.append(loaded[member.pk])
+            groups.setdefault(member.person_id, Group(person=member.person_id)).add(loaded[member.pk])
         waiting = [loaded[row.pk] for row in waiting_rows]
         group_list = [groups[p] for p in sorted(groups)]
         group = track_place(loaded[track.pk], group_list, waiting, threshold=_threshold())

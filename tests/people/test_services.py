@@ -183,3 +183,13 @@ def test_deleting_an_asset_removes_its_faces_and_crops_and_picks_a_new_cover(lib
     alice.refresh_from_db()
     assert alice.cover is not None and alice.cover.asset_id != cover_asset.pk
     assert not Face.objects.filter(asset_id=cover_asset.pk).exists()
+
+
+def test_regroup_command_puts_a_dropped_track_back_and_says_what_it_did(library, capsys):
+    from django.core.management import call_command
+
+    monday = library["assets"][0]
+    FaceTrack.objects.filter(asset=monday, index=0).update(person=None)
+    call_command("regroup_people")
+    assert person_of(monday, 0) == library["alice"].pk
+    assert capsys.readouterr().out.strip() == "5 face tracks, 2 people: 1 tracks moved, 0 people new, 0 people removed."

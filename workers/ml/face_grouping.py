@@ -45,10 +45,28 @@ class TrackFaces:
 
 @dataclass(eq=False)
 class Group:
-    """Tracks grouped as one person; `person` is the existing person's id, None for a new one."""
+    """Tracks grouped as one person; `person` is the existing person's id, None for a new one.
+
+    Add tracks with `add` (it keeps the indexes `accepts` reads).
+    """
 
     person: int | None
     tracks: list[TrackFaces] = field(default_factory=list)
+
+    def __post_init__(self):
+        initial, self.tracks = self.tracks, []
+        self._by_asset: dict[int, list[TrackFaces]] = {}
+        self._people: set[int] = set()  # the people its tracks belonged to
+        self._rejected: set[int] = set()  # the people its tracks must never join
+        for track in initial:
+            self.add(track)
+
+    def add(self, track: TrackFaces) -> None:
+        self.tracks.append(track)
+        self._by_asset.setdefault(track.asset, []).append(track)
+        if track.person is not None:
+            self._people.add(track.person)
+        self._rejected |= track.rejected
 
     @property
     def vectors(self) -> np.ndarray:
@@ -60,16 +78,13 @@ class Group:
         return np.concatenate([np.full(len(t.vectors), i) for i, t in enumerate(self.tracks)]) if self.tracks \
             else np.empty(0, int)
 
-    def prior_people(self) -> set[int]:
-        return {t.person for t in self.tracks if t.person is not None} | ({self.person} - {None})
-
     def accepts(self, track: TrackFaces) -> bool:
         """The constraints: no overlapping track of the same asset, no person the track was rejected from."""
-        if any(track.overlaps(member) for member in self.tracks):
+        if any(track.overlaps(member) for member in self._by_asset.get(track.asset, ())):
             return False
-        if track.rejected & self.prior_people():
+        if track.rejected and (track.rejected & self._people or self.person in track.rejected):
             return False
-        return not any(member.rejected & ({track.person} - {None}) for member in self.tracks)
+        return track.person is None or track.person not in self._rejected
 
 
 def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -79,12 +94,19 @@ def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared, 0.0))
 
 
+def within(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
+    """(len(a), len(b)) booleans: row pairs within `threshold` (squared distances in float32, for speed)."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    squared = np.einsum("ij,ij->i", a, a)[:, None] + np.einsum("ij,ij->i", b, b)[None, :] - 2.0 * (a @ b.T)
+    return squared <= threshold * threshold
+
+
 def support(track: TrackFaces, group: Group, *, threshold: float) -> tuple[int, int]:
     """(close faces, tracks they come from): the group's faces within `threshold` of any of the track's faces."""
     vectors = group.vectors
     if not len(vectors) or not len(track.vectors):
         return 0, 0
-    close = (distances(track.vectors, vectors) <= threshold).any(axis=0)
+    close = within(track.vectors, vectors, threshold).any(axis=0)
     return int(close.sum()), len(set(group.owners[close].tolist()))
 
 
@@ -100,13 +122,30 @@ def supported(track: TrackFaces, group: Group, *, threshold: float) -> int:
 
 
 def best_group(track: TrackFaces, groups: Iterable[Group], *, threshold: float) -> Group | None:
-    """The group that supports the track most (ties: the earlier group), if any supports it enough."""
+    """The group that supports the track most (ties: the earlier group), if any supports it enough.
+
+    The same rule as `supported`, for all groups with one distance matrix.
+    """
+    candidates = [group for group in groups if group.tracks and group.accepts(track)]
+    if not candidates or not len(track.vectors):
+        return None
+    members = [member for group in candidates for member in group.tracks]
+    vectors = np.concatenate([member.vectors for member in members])
+    sizes = np.array([len(member.vectors) for member in members])
+    face_member = np.repeat(np.arange(len(members)), sizes)
+    member_group = np.repeat(np.arange(len(candidates)), [len(group.tracks) for group in candidates])
+    close = within(track.vectors, vectors, threshold).any(axis=0)
+    close_faces = np.bincount(member_group[face_member[close]], minlength=len(candidates))
+    close_tracks = np.bincount(member_group[np.unique(face_member[close])], minlength=len(candidates))
+    totals = np.bincount(member_group, weights=sizes, minlength=len(candidates))
     best, best_faces = None, 0
-    for group in groups:
-        if not group.accepts(track):
-            continue
-        faces = supported(track, group, threshold=threshold)
-        if faces > best_faces:
+    for position, group in enumerate(candidates):
+        faces, tracks = int(close_faces[position]), int(close_tracks[position])
+        if len(group.tracks) >= 2:
+            enough = faces >= min(CORE_FACES, totals[position]) and tracks >= CORE_TRACKS
+        else:
+            enough = faces >= min(SINGLE_TRACK_FACES, totals[position])
+        if enough and faces > best_faces:
             best, best_faces = group, faces
     return best
 
@@ -119,7 +158,7 @@ def group_from_waiting(track: TrackFaces, waiting: Sequence[TrackFaces], *, thre
             continue
         alone = Group(person=None, tracks=[other])
         if supported(other, Group(None, [track]), threshold=threshold) and supported(track, alone, threshold=threshold):
-            group.tracks.append(other)
+            group.add(other)
     return group if len(group.tracks) >= 2 else None
 
 
@@ -133,7 +172,7 @@ def track_place(track: TrackFaces, groups: list[Group], waiting: list[TrackFaces
         waiting.remove(track)
     group = best_group(track, groups, threshold=threshold)
     if group is not None:
-        group.tracks.append(track)
+        group.add(track)
         return group
     group = group_from_waiting(track, waiting, threshold=threshold)
     if group is not None:
@@ -158,7 +197,7 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
     seeds: dict[int, Group] = {}
     for track in tracks:
         if track.fixed and track.person is not None:
-            seeds.setdefault(track.person, Group(person=track.person)).tracks.append(track)
+            seeds.setdefault(track.person, Group(person=track.person)).add(track)
     # Tracks with many faces first: dense cores form before the stragglers are placed.
     pending = sorted((t for t in tracks if not (t.fixed and t.person is not None)),
                      key=lambda t: (-len(t.vectors), t.asset, t.start, t.key))
@@ -174,7 +213,10 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
             continue
         groups.remove(group)
         for track in group.tracks:
-            (seed.tracks if seed.accepts(track) else waiting).append(track)
+            if seed.accepts(track):
+                seed.add(track)
+            else:
+                waiting.append(track)
     groups = [seeds[person] for person in sorted(seeds)] + groups
     taken |= set(seeds)
     # A track no group took stays with its person when no group took that person either: a
@@ -185,7 +227,7 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
             continue
         group = kept.setdefault(track.person, Group(person=track.person))
         if group.accepts(track):
-            group.tracks.append(track)
+            group.add(track)
             waiting.remove(track)
     groups += [kept[person] for person in sorted(kept)]
     taken |= set(kept)
