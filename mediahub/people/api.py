@@ -87,8 +87,7 @@ def _person_or_404(pk: int, *, what: str = "person") -> Person:
 
 
 def _person_answer(request, person: Person) -> dict:
-    counted = selectors.people_list(include_hidden=True).filter(pk=person.pk).first()
-    return PersonSerializer(counted, context={"request": request}).data
+    return PersonSerializer(selectors.person_with_counts(pk=person.pk), context={"request": request}).data
 
 
 class PeopleApi(APIView):

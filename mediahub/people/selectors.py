@@ -9,23 +9,31 @@ from mediahub.assets.models import Asset
 from mediahub.people.models import Face, FaceTrack, Person
 
 
-def people_list(*, include_hidden: bool = False) -> QuerySet[Person]:
-    """People with face_count (Face rows) and asset_count; unnamed first (to be named), then by name.
-
-    Merged-away people are left out (their faces are their new person's); hidden ones unless asked.
-    """
+def _with_counts(people: QuerySet[Person]) -> QuerySet[Person]:
+    """face_count (Face rows) and asset_count as correlated subqueries (two COUNT joins would multiply)."""
     faces = Face.objects.filter(track__person=OuterRef("pk")).values("track__person")
     face_count = Coalesce(Subquery(faces.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
     assets = FaceTrack.objects.filter(person=OuterRef("pk")).values("person")
     asset_count = Coalesce(Subquery(assets.annotate(n=Count("asset", distinct=True)).values("n"),
                                     output_field=IntegerField()), Value(0))
+    return people.select_related("cover").annotate(face_count=face_count, asset_count=asset_count)
+
+
+def people_list(*, include_hidden: bool = False) -> QuerySet[Person]:
+    """People with face_count and asset_count; unnamed first (to be named), then by name.
+
+    Merged-away people are left out (their faces are their new person's); hidden ones unless asked.
+    """
     people = Person.objects.filter(merged_into=None)
     if not include_hidden:
         people = people.filter(hidden=False)
-    return (people.select_related("cover")
-            .annotate(face_count=face_count, asset_count=asset_count,
-                      named=Case(When(name="", then=Value(0)), default=Value(1), output_field=IntegerField()))
+    return (_with_counts(people)
+            .annotate(named=Case(When(name="", then=Value(0)), default=Value(1), output_field=IntegerField()))
             .order_by("named", "name", "pk"))
+
+
+def person_with_counts(*, pk: int) -> Person | None:
+    return _with_counts(Person.objects.filter(pk=pk)).first()
 
 
 def person_get(*, pk: int) -> Person | None:

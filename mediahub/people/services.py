@@ -109,6 +109,11 @@ def _chip_jpeg(chip) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class _Sightings:
+    sightings: list
+
+
 def _described(track) -> list:
     return [s for s in track.sightings if getattr(s, "vector", None) is not None]
 
@@ -134,10 +139,12 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
     old_chips = set(Face.objects.filter(asset=asset).values_list("chip", flat=True))
     FaceTrack.objects.filter(asset=asset).delete()  # faces and rejections go with them
 
-    kept = [t for t in tracks if _described(t)]
-    kept.sort(key=lambda t: (min(s.time for s in t.sightings), t.sightings[0].box[0]))
-    firsts = [(min(s.time for s in t.sightings), max(s.time for s in t.sightings),
-               tuple(int(v) for v in sorted(t.sightings, key=lambda s: s.time)[0].box)) for t in kept]
+    # Tracks without a described face can't be shown or grouped; the rest in order of start, then left edge.
+    timed = [sorted(t.sightings, key=lambda s: s.time) for t in tracks if _described(t)]
+    timed.sort(key=lambda sightings: (sightings[0].time, sightings[0].box[0]))
+    kept = [_Sightings(sightings) for sightings in timed]
+    firsts = [(float(t.sightings[0].time), float(t.sightings[-1].time), tuple(int(v) for v in t.sightings[0].box))
+              for t in kept]
     carried = _match_decisions(firsts, decisions)
     living_people = set(Person.objects.filter(pk__in={d.person_id for d in decisions} | {
         d.merged_from_id for d in decisions} | {p for d in decisions for p, _ in d.rejections}).values_list("pk", flat=True))
@@ -145,7 +152,7 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
     rows: list[FaceTrack] = []
     new_chips: set[str] = set()
     for index, (result, (start, end, box)) in enumerate(zip(kept, firsts)):
-        sightings = sorted(result.sightings, key=lambda s: s.time)
+        sightings = result.sightings
         decision = carried.get(index)
         person_id = decision.person_id if decision and decision.person_id in living_people else None
         track = FaceTrack.objects.create(

@@ -118,6 +118,7 @@ def test_merging_a_person_with_themselves_is_refused(editor_api, people):
 
 def test_unmerge_gives_the_merged_person_their_tracks_back(editor_api, people):
     merged = people["merged"]
+    assert editor_api.get(f"/api/people/{merged.pk}").json()["face_count"] == 0  # their faces are Alice's now
     response = editor_api.post(f"/api/people/{people['alice'].pk}/unmerge", {"other_id": merged.pk}, format="json")
     assert response.status_code == 200 and response.json()["id"] == merged.pk and response.json()["face_count"] == 3
     again = editor_api.post(f"/api/people/{people['alice'].pk}/unmerge", {"other_id": merged.pk}, format="json")
@@ -157,3 +158,10 @@ def test_a_viewer_is_refused_edits_with_a_sentence(viewer_api, people):
     assert response.status_code == 403
     assert response.json()["detail"] == ("Only editors and admins can name, merge, split or hide people; you are a viewer. "
                                          "Ask an admin to give you the editor role.")
+
+
+def test_the_openapi_description_lists_the_people_endpoints(viewer_api):
+    paths = viewer_api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    for path in ("/api/assets/{id}/faces", "/api/people", "/api/people/{id}", "/api/people/{id}/merge",
+                 "/api/people/{id}/unmerge", "/api/face-tracks/{id}/split", "/api/face-tracks/{id}/reject"):
+        assert path in paths, path
