@@ -55,6 +55,9 @@ class Group:
 
     def __post_init__(self):
         initial, self.tracks = self.tracks, []
+        self.vectors = np.empty((0, 128), np.float32)  # every face of its tracks, in order
+        self.norms = np.empty(0, np.float32)  # their squared norms
+        self.owners = np.empty(0, int)  # for each face, the index of its track in `tracks`
         self._by_asset: dict[int, list[TrackFaces]] = {}
         self._people: set[int] = set()  # the people its tracks belonged to
         self._rejected: set[int] = set()  # the people its tracks must never join
@@ -67,16 +70,11 @@ class Group:
         if track.person is not None:
             self._people.add(track.person)
         self._rejected |= track.rejected
-
-    @property
-    def vectors(self) -> np.ndarray:
-        return np.concatenate([t.vectors for t in self.tracks]) if self.tracks else np.empty((0, 128), np.float32)
-
-    @property
-    def owners(self) -> np.ndarray:
-        """For each row of `vectors`, the index of its track in `tracks`."""
-        return np.concatenate([np.full(len(t.vectors), i) for i, t in enumerate(self.tracks)]) if self.tracks \
-            else np.empty(0, int)
+        added = np.asarray(track.vectors, np.float32).reshape(-1, 128)
+        self.vectors = np.concatenate([self.vectors, added])
+        self.norms = np.concatenate([self.norms, np.einsum("ij,ij->i", added, added)])
+        owners = np.full(len(added), len(self.tracks) - 1)
+        self.owners = np.concatenate([self.owners, owners])
 
     def accepts(self, track: TrackFaces) -> bool:
         """The constraints: no overlapping track of the same asset, no person the track was rejected from."""
@@ -113,7 +111,7 @@ def support(track: TrackFaces, group: Group, *, threshold: float) -> tuple[int, 
 def supported(track: TrackFaces, group: Group, *, threshold: float) -> int:
     """The number of close faces when that is enough for the track to join the group, else 0."""
     faces, tracks = support(track, group, threshold=threshold)
-    total = sum(len(t.vectors) for t in group.tracks)
+    total = len(group.vectors)
     if len(group.tracks) >= 2:
         enough = faces >= min(CORE_FACES, total) and tracks >= CORE_TRACKS
     else:
@@ -129,22 +127,24 @@ def best_group(track: TrackFaces, groups: Iterable[Group], *, threshold: float) 
     candidates = [group for group in groups if group.tracks and group.accepts(track)]
     if not candidates or not len(track.vectors):
         return None
-    members = [member for group in candidates for member in group.tracks]
-    vectors = np.concatenate([member.vectors for member in members])
-    sizes = np.array([len(member.vectors) for member in members])
-    face_member = np.repeat(np.arange(len(members)), sizes)
+    vectors = np.concatenate([group.vectors for group in candidates])
+    norms = np.concatenate([group.norms for group in candidates])
+    face_group = np.repeat(np.arange(len(candidates)), [len(group.vectors) for group in candidates])
+    track_offsets = np.cumsum([0] + [len(group.tracks) for group in candidates[:-1]])
+    face_member = np.concatenate([group.owners for group in candidates]) + track_offsets[face_group]
+    mine = np.asarray(track.vectors, np.float32)
+    squared = np.einsum("ij,ij->i", mine, mine)[:, None] + norms[None, :] - 2.0 * (mine @ vectors.T)
+    close = (squared <= threshold * threshold).any(axis=0)
+    close_faces = np.bincount(face_group[close], minlength=len(candidates))
     member_group = np.repeat(np.arange(len(candidates)), [len(group.tracks) for group in candidates])
-    close = within(track.vectors, vectors, threshold).any(axis=0)
-    close_faces = np.bincount(member_group[face_member[close]], minlength=len(candidates))
     close_tracks = np.bincount(member_group[np.unique(face_member[close])], minlength=len(candidates))
-    totals = np.bincount(member_group, weights=sizes, minlength=len(candidates))
     best, best_faces = None, 0
     for position, group in enumerate(candidates):
         faces, tracks = int(close_faces[position]), int(close_tracks[position])
         if len(group.tracks) >= 2:
-            enough = faces >= min(CORE_FACES, totals[position]) and tracks >= CORE_TRACKS
+            enough = faces >= min(CORE_FACES, len(group.vectors)) and tracks >= CORE_TRACKS
         else:
-            enough = faces >= min(SINGLE_TRACK_FACES, totals[position])
+            enough = faces >= min(SINGLE_TRACK_FACES, len(group.vectors))
         if enough and faces > best_faces:
             best, best_faces = group, faces
     return best
