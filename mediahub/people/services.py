@@ -109,13 +109,8 @@ def _chip_jpeg(chip) -> bytes:
     return buffer.getvalue()
 
 
-@dataclass(frozen=True)
-class _Sightings:
-    sightings: list
-
-
-def _described(track) -> list:
-    return [s for s in track.sightings if getattr(s, "vector", None) is not None]
+def _described(sightings) -> list:
+    return [s for s in sightings if getattr(s, "vector", None) is not None]
 
 
 @transaction.atomic
@@ -128,7 +123,6 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
     edits; the remaining automatic tracks are then grouped incrementally. Idempotent.
     """
     _grouping_lock()
-    Asset.objects.select_for_update().filter(pk=asset.pk).first()
     old_tracks = list(FaceTrack.objects.filter(asset=asset).prefetch_related("rejections"))
     old_people = {t.person_id for t in old_tracks if t.person_id}
     decisions = [
@@ -140,19 +134,16 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
     FaceTrack.objects.filter(asset=asset).delete()  # faces and rejections go with them
 
     # Tracks without a described face can't be shown or grouped; the rest in order of start, then left edge.
-    timed = [sorted(t.sightings, key=lambda s: s.time) for t in tracks if _described(t)]
-    timed.sort(key=lambda sightings: (sightings[0].time, sightings[0].box[0]))
-    kept = [_Sightings(sightings) for sightings in timed]
-    firsts = [(float(t.sightings[0].time), float(t.sightings[-1].time), tuple(int(v) for v in t.sightings[0].box))
-              for t in kept]
+    kept = [sorted(t.sightings, key=lambda s: s.time) for t in tracks if _described(t.sightings)]
+    kept.sort(key=lambda sightings: (sightings[0].time, sightings[0].box[0]))
+    firsts = [(float(s[0].time), float(s[-1].time), tuple(int(v) for v in s[0].box)) for s in kept]
     carried = _match_decisions(firsts, decisions)
     living_people = set(Person.objects.filter(pk__in={d.person_id for d in decisions} | {
         d.merged_from_id for d in decisions} | {p for d in decisions for p, _ in d.rejections}).values_list("pk", flat=True))
 
     rows: list[FaceTrack] = []
     new_chips: set[str] = set()
-    for index, (result, (start, end, box)) in enumerate(zip(kept, firsts)):
-        sightings = result.sightings
+    for index, (sightings, (start, end, box)) in enumerate(zip(kept, firsts)):
         decision = carried.get(index)
         person_id = decision.person_id if decision and decision.person_id in living_people else None
         track = FaceTrack.objects.create(
@@ -163,7 +154,7 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
             merged_from_id=decision.merged_from_id if person_id and decision.merged_from_id in living_people else None,
         )
         faces = []
-        for sighting in _described(result):
+        for sighting in _described(sightings):
             name = face_chip_path(asset.pk, index, float(sighting.time))
             if default_storage.exists(name):
                 default_storage.delete(name)  # storage would otherwise save a re-run's crop under another name

@@ -193,3 +193,18 @@ def test_regroup_command_puts_a_dropped_track_back_and_says_what_it_did(library,
     call_command("regroup_people")
     assert person_of(monday, 0) == library["alice"].pk
     assert capsys.readouterr().out.strip() == "5 face tracks, 2 people: 1 tracks moved, 0 people new, 0 people removed."
+
+
+def test_only_described_sightings_become_faces_but_every_sighting_is_on_the_track(owner, rng, cast):
+    from dataclasses import replace
+
+    from tests.people.factories import TrackResult
+
+    seen = track_result(cast["alice"], rng, seconds=3)
+    blurred = replace(seen.sightings[1], vector=None, chip=None)  # found, but too small to describe
+    never_described = TrackResult([replace(s, vector=None, chip=None) for s in track_result(cast["bob"], rng).sightings])
+    asset = asset_with_faces(owner, TrackResult([seen.sightings[0], blurred, seen.sightings[2]]), never_described)
+
+    track = FaceTrack.objects.get(asset=asset)  # a track with no described face is left out
+    assert [row[0] for row in track.boxes] == [0.0, 1.0, 2.0]
+    assert list(track.faces.values_list("time", flat=True)) == [0.0, 2.0]
