@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import itertools
+import sys
 import time
 from pathlib import Path
 
 import dlib
 import numpy as np
 from PIL import Image, ImageEnhance
-
-import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from workers.ml.face_grouping import TrackFaces, distances, tracks_regroup  # noqa: E402

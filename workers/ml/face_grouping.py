@@ -99,30 +99,20 @@ def within(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
     return squared <= threshold * threshold
 
 
-def support(track: TrackFaces, group: Group, *, threshold: float) -> tuple[int, int]:
-    """(close faces, tracks they come from): the group's faces within `threshold` of any of the track's faces."""
-    vectors = group.vectors
-    if not len(vectors) or not len(track.vectors):
-        return 0, 0
-    close = within(track.vectors, vectors, threshold).any(axis=0)
-    return int(close.sum()), len(set(group.owners[close].tolist()))
-
-
-def supported(track: TrackFaces, group: Group, *, threshold: float) -> int:
-    """The number of close faces when that is enough for the track to join the group, else 0."""
-    faces, tracks = support(track, group, threshold=threshold)
-    total = len(group.vectors)
-    if len(group.tracks) >= 2:
-        enough = faces >= min(CORE_FACES, total) and tracks >= CORE_TRACKS
-    else:
-        enough = faces >= min(SINGLE_TRACK_FACES, total)
-    return faces if enough and faces > 0 else 0
+def enough_support(*, close_faces: int, close_tracks: int, group_tracks: int, group_faces: int) -> bool:
+    """The core-point rule: may a track with this much support join a group of this size?"""
+    if close_faces <= 0:
+        return False
+    if group_tracks >= 2:
+        return close_faces >= min(CORE_FACES, group_faces) and close_tracks >= CORE_TRACKS
+    return close_faces >= min(SINGLE_TRACK_FACES, group_faces)
 
 
 def best_group(track: TrackFaces, groups: Iterable[Group], *, threshold: float) -> Group | None:
     """The group that supports the track most (ties: the earlier group), if any supports it enough.
 
-    The same rule as `supported`, for all groups with one distance matrix.
+    Support: the group's faces within `threshold` of any of the track's faces, and the group's
+    tracks they come from; one distance matrix for all groups.
     """
     candidates = [group for group in groups if group.tracks and group.accepts(track)]
     if not candidates or not len(track.vectors):
@@ -140,25 +130,33 @@ def best_group(track: TrackFaces, groups: Iterable[Group], *, threshold: float) 
     close_tracks = np.bincount(member_group[np.unique(face_member[close])], minlength=len(candidates))
     best, best_faces = None, 0
     for position, group in enumerate(candidates):
-        faces, tracks = int(close_faces[position]), int(close_tracks[position])
-        if len(group.tracks) >= 2:
-            enough = faces >= min(CORE_FACES, len(group.vectors)) and tracks >= CORE_TRACKS
-        else:
-            enough = faces >= min(SINGLE_TRACK_FACES, len(group.vectors))
-        if enough and faces > best_faces:
+        faces = int(close_faces[position])
+        if faces > best_faces and enough_support(close_faces=faces, close_tracks=int(close_tracks[position]),
+                                                 group_tracks=len(group.tracks), group_faces=len(group.vectors)):
             best, best_faces = group, faces
     return best
 
 
 def group_from_waiting(track: TrackFaces, waiting: Sequence[TrackFaces], *, threshold: float) -> Group | None:
-    """A new group of `track` and the waiting tracks that support it and it supports, or None if none does."""
+    """A new group of `track` and the waiting tracks that support it and it supports, or None if none does.
+
+    Support between two single tracks: at least SINGLE_TRACK_FACES of each one's faces (never more
+    than it has) lie within `threshold` of the other's; one distance matrix for all waiting tracks.
+    """
+    others = [other for other in waiting if other is not track and len(other.vectors)]
+    if not others or not len(track.vectors):
+        return None
+    sizes = np.array([len(other.vectors) for other in others])
+    close = within(track.vectors, np.concatenate([other.vectors for other in others]), threshold)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    theirs_near_mine = np.add.reduceat(close.any(axis=0).astype(int), starts)
+    mine_near_theirs = np.logical_or.reduceat(close, starts, axis=1).sum(axis=0)
+    enough_theirs = theirs_near_mine >= np.minimum(SINGLE_TRACK_FACES, sizes)
+    enough_mine = mine_near_theirs >= min(SINGLE_TRACK_FACES, len(track.vectors))
     group = Group(person=None, tracks=[track])
-    for other in waiting:
-        if other is track or not group.accepts(other):
-            continue
-        alone = Group(person=None, tracks=[other])
-        if supported(other, Group(None, [track]), threshold=threshold) and supported(track, alone, threshold=threshold):
-            group.add(other)
+    for position in np.flatnonzero(enough_theirs & enough_mine):
+        if group.accepts(others[position]):
+            group.add(others[position])
     return group if len(group.tracks) >= 2 else None
 
 
@@ -191,8 +189,9 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
     track can't pull look-alikes away from the person they were with. Each group then takes the
     id of the existing person it shares most faces with (each person at most once); a group
     taking the id of a person with fixed tracks joins them. A waiting track whose person no group
-    took stays with that person. Tracks still waiting then may join any group, fixed ones included. Other groups get new negative ids (-1, -2, ...) for the caller
-    to create; waiting tracks map to None. Deterministic: the same input gives the same answer.
+    took stays with that person. Tracks still waiting then may join any group, fixed ones
+    included. Other groups get new negative ids (-1, -2, ...) for the caller to create; waiting
+    tracks map to None. Deterministic: the same input gives the same answer.
     """
     seeds: dict[int, Group] = {}
     for track in tracks:
