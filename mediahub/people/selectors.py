@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from mediahub.assets.models import Asset
 from mediahub.people.models import Face, FaceTrack, Person
@@ -29,7 +29,7 @@ def people_list(*, include_hidden: bool = False) -> QuerySet[Person]:
         people = people.filter(hidden=False)
     return (_with_counts(people)
             .annotate(named=Case(When(name="", then=Value(0)), default=Value(1), output_field=IntegerField()))
-            .order_by("named", "name", "pk"))
+            .order_by("named", Lower("name"), "pk"))
 
 
 def person_with_counts(*, pk: int) -> Person | None:

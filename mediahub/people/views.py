@@ -17,6 +17,7 @@ from mediahub.people import selectors, services
 from mediahub.people.models import FaceTrack, Person
 
 PEOPLE_PAGE_SIZE = 60
+APPEARANCES_PAGE_SIZE = 120
 
 
 def _get_person_for_user(request, pk: int) -> Person:
@@ -55,9 +56,10 @@ def people_list(request):
 @page_requires("people.view_person")
 def person_detail(request, pk: int):
     person = _get_person_for_user(request, pk)
+    appearances = Paginator(selectors.person_appearances(person=person), APPEARANCES_PAGE_SIZE)
     return render(request, "people/detail.html", {
         "person": person,
-        "appearances": selectors.person_appearances(person=person),
+        "appearances": appearances.get_page(request.GET.get("page")),
         "merged": selectors.person_merged(person=person),
         "candidates": selectors.merge_candidates(person=person) if user_can(
             user=request.user, permission="people.change_person") else [],

@@ -137,3 +137,11 @@ def test_face_crops_are_served_to_signed_in_viewers(client, viewer, owner, rng):
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
     assert client.get("/faces/999999.jpg").status_code == 404
+
+
+def test_person_page_query_count_does_not_grow_with_appearances(client, viewer, owner, rng, django_assert_max_num_queries):
+    person, _ = make_person(owner, rng, count=8)
+    client.force_login(viewer)
+    with django_assert_max_num_queries(9):
+        page = client.get(f"/people/{person.pk}/")
+    assert page.content.decode().count("data-track-id=") == 8
