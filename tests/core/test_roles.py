@@ -47,13 +47,14 @@ def world(db):
 
 
 def _people(uploader) -> dict:
-    """Two people seen in two assets each, a third merged into the first, and a face of the first."""
+    """Two people seen in two shots each, a third merged into the first, and a face of the first."""
     rng = np.random.default_rng(1)
     found = []
     for name in ("ada", "bob", "cy"):
         centre = identity(rng)
-        assets = [asset_with_faces(uploader, track_result(centre, rng), title=f"{name} {i}") for i in range(2)]
-        found.append(Person.objects.get(pk=FaceTrack.objects.get(asset=assets[0]).person_id))
+        asset = asset_with_faces(uploader, track_result(centre, rng, seconds=2),
+                                 track_result(centre, rng, start=5, seconds=2), title=name)
+        found.append(Person.objects.get(pk=FaceTrack.objects.filter(asset=asset).first().person_id))
     ada, bob, cy = found
     people_services.person_merge(person=ada, other=cy)
     track = FaceTrack.objects.filter(person=ada, merged_from=None).order_by("pk").first()

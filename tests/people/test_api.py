@@ -165,3 +165,13 @@ def test_the_openapi_description_lists_the_people_endpoints(viewer_api):
     for path in ("/api/assets/{id}/faces", "/api/people", "/api/people/{id}", "/api/people/{id}/merge",
                  "/api/people/{id}/unmerge", "/api/face-tracks/{id}/split", "/api/face-tracks/{id}/reject"):
         assert path in paths, path
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("get", f"/api/people/{10**20}", None),
+    ("post", "/api/people/1/merge", {"other_id": 10**20}),
+    ("post", f"/api/face-tracks/{10**20}/reject", None),
+])
+def test_ids_too_large_for_the_database_are_not_found_not_errors(editor_api, people, method, path, body):
+    response = getattr(editor_api, method)(path.replace("/1/", f"/{people['alice'].pk}/"), body, format="json")
+    assert response.status_code in (400, 404) and response.json()["detail"]
