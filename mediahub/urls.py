@@ -8,6 +8,7 @@ from rest_framework.renderers import JSONRenderer
 
 from mediahub.assets import api as assets_api
 from mediahub.core import api as core_api
+from mediahub.people import api as people_api
 from mediahub.search import api as search_api
 from mediahub.search import views as search_views
 
@@ -19,6 +20,13 @@ api_urlpatterns = [
     path("assets/<int:pk>", assets_api.AssetDetailApi.as_view(), name="asset"),
     path("assets/<int:pk>/reprocess", assets_api.AssetReprocessApi.as_view(), name="asset-reprocess"),
     path("assets/<int:pk>/similar", search_api.MoreLikeThisApi.as_view(), name="asset-similar"),
+    path("assets/<int:pk>/faces", people_api.AssetFacesApi.as_view(), name="asset-faces"),
+    path("people", people_api.PeopleListApi.as_view(), name="people"),
+    path("people/<int:pk>", people_api.PersonDetailApi.as_view(), name="person"),
+    path("people/<int:pk>/merge", people_api.PersonMergeApi.as_view(), name="person-merge"),
+    path("people/<int:pk>/unmerge", people_api.PersonUnmergeApi.as_view(), name="person-unmerge"),
+    path("face-tracks/<int:pk>/split", people_api.TrackSplitApi.as_view(), name="face-track-split"),
+    path("face-tracks/<int:pk>/reject", people_api.TrackRejectApi.as_view(), name="face-track-reject"),
     path("search", search_api.SearchApi.as_view(), name="search"),
     path("search/image", search_api.ImageSearchApi.as_view(), name="search-image"),
     path("feedback", search_api.FeedbackApi.as_view(), name="feedback"),

@@ -19,6 +19,7 @@ from mediahub.assets.models import (FACE_FRAMES_ROOT, Asset, AssetTag, Frame, fa
                                     proxy_path)
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
+from mediahub.people.services import asset_faces_delete
 from workers.media.probe import MediaError, MediaInfo, probe
 from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
 
@@ -133,6 +134,7 @@ def asset_delete(*, asset: Asset) -> None:
     original, proxy = asset.original.name, asset.proxy
     folders = (frames_folder(asset.pk), face_frames_folder(asset.pk))
     with transaction.atomic():
+        asset_faces_delete(asset=asset)  # their people's covers and the face crops too
         asset.delete()
         transaction.on_commit(lambda: (default_storage.delete(original), *map(storage_folder_delete, folders),
                                        proxy and default_storage.delete(proxy)))

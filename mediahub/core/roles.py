@@ -20,10 +20,11 @@ VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
 ROLES = (VIEWER, EDITOR, ADMIN)  # each role may do everything the one before it may
 
 # What each role adds to the one before it. `0002_roles` holds a copy (migrations don't import
-# application code); a test keeps the two equal.
+# application code), `0003_people_roles` the people permissions; a test keeps them equal.
 ROLE_ADDS = {
-    VIEWER: ("assets.view_asset", "search.add_search", "search.add_feedback"),
-    EDITOR: ("assets.add_asset", "assets.change_asset", "assets.delete_asset"),
+    VIEWER: ("assets.view_asset", "search.add_search", "search.add_feedback", "people.view_person"),
+    EDITOR: ("assets.add_asset", "assets.change_asset", "assets.delete_asset", "people.change_person",
+             "people.delete_person"),
     ADMIN: ("assets.view_taglabel", "assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
             "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
             "core.view_apitoken", "core.delete_apitoken"),
@@ -49,6 +50,9 @@ _DOINGS = {
     "assets.add_asset": "upload",
     "assets.change_asset": "edit or reprocess assets",
     "assets.delete_asset": "delete assets",
+    "people.view_person": "see the people",
+    "people.change_person": "name, merge, split or hide people",
+    "people.delete_person": "delete people and their faces",
 }
 
 

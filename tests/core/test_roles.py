@@ -11,6 +11,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
@@ -21,10 +22,14 @@ from django.test import Client
 
 from mediahub.assets.models import Asset, TagLabel
 from mediahub.core import roles
+from mediahub.people import services as people_services
+from mediahub.people.models import Face, FaceTrack, Person, TrackRejection
 from mediahub.search.models import EmbeddingModel, Feedback, Search
 from tests import factories
 from tests.assets.test_pages import make_asset
 from tests.conftest import api_client_for, user_with_role
+from tests.people.embeddings import identity
+from tests.people.factories import asset_with_faces, track_result
 
 ANONYMOUS = "anonymous"
 EVERYONE = (ANONYMOUS, roles.VIEWER, roles.EDITOR, roles.ADMIN)
@@ -38,7 +43,22 @@ def world(db):
     model = EmbeddingModel.objects.create(key="roles-test@none", name="roles-test", pretrained="none", dim=2)
     search = Search.objects.create(model=model, vector=[1.0, 0.0], query="flood",
                                    results=[{"asset_id": asset.pk, "start": 0.0, "end": 2.0, "score": 0.5, "rank": 1}])
-    return {"asset": asset, "search": search, "newcomer": factories.user("newcomer")}
+    return {"asset": asset, "search": search, "newcomer": factories.user("newcomer"), **_people(uploader)}
+
+
+def _people(uploader) -> dict:
+    """Two people seen in two shots each, a third merged into the first, and a face of the first."""
+    rng = np.random.default_rng(1)
+    found = []
+    for name in ("ada", "bob", "cy"):
+        centre = identity(rng)
+        asset = asset_with_faces(uploader, track_result(centre, rng, seconds=2),
+                                 track_result(centre, rng, start=5, seconds=2), title=name)
+        found.append(Person.objects.get(pk=FaceTrack.objects.filter(asset=asset).first().person_id))
+    ada, bob, cy = found
+    people_services.person_merge(person=ada, other=cy)
+    track = FaceTrack.objects.filter(person=ada, merged_from=None).order_by("pk").first()
+    return {"ada": ada, "bob": bob, "cy": cy, "track": track, "face": Face.objects.filter(track=track).first()}
 
 
 def library_state() -> dict:
@@ -50,6 +70,9 @@ def library_state() -> dict:
         "feedback": list(Feedback.objects.values_list("pk", flat=True)),
         "roles": [(user.username, roles.role_of(user), user.is_staff) for user in users],
         "labels": list(TagLabel.objects.order_by("pk").values_list("pk", "name", "enabled")),
+        "people": list(Person.objects.order_by("pk").values_list("pk", "name", "hidden", "merged_into")),
+        "tracks": list(FaceTrack.objects.order_by("pk").values_list("pk", "person", "assignment")),
+        "rejections": list(TrackRejection.objects.values_list("pk", flat=True)),
     }
 
 
@@ -88,6 +111,20 @@ API_ACTIONS = [
            200, True),
     Action("reprocess", roles.EDITOR, lambda c, w: c.post(f"/api/assets/{w['asset'].pk}/reprocess"), 202, True),
     Action("delete", roles.EDITOR, lambda c, w: c.delete(f"/api/assets/{w['asset'].pk}"), 204, True),
+    Action("list people", roles.VIEWER, lambda c, w: c.get("/api/people"), 200, False),
+    Action("faces of an asset", roles.VIEWER, lambda c, w: c.get(f"/api/assets/{w['track'].asset_id}/faces"), 200, False),
+    Action("read a person", roles.VIEWER, lambda c, w: c.get(f"/api/people/{w['ada'].pk}"), 200, False),
+    Action("name a person", roles.EDITOR,
+           lambda c, w: c.patch(f"/api/people/{w['ada'].pk}", {"name": "Ada"}, format="json"), 200, True),
+    Action("hide a person", roles.EDITOR,
+           lambda c, w: c.patch(f"/api/people/{w['ada'].pk}", {"hidden": True}, format="json"), 200, True),
+    Action("merge people", roles.EDITOR,
+           lambda c, w: c.post(f"/api/people/{w['ada'].pk}/merge", {"other_id": w["bob"].pk}, format="json"), 200, True),
+    Action("un-merge people", roles.EDITOR,
+           lambda c, w: c.post(f"/api/people/{w['ada'].pk}/unmerge", {"other_id": w["cy"].pk}, format="json"), 200, True),
+    Action("split a face track off", roles.EDITOR, lambda c, w: c.post(f"/api/face-tracks/{w['track'].pk}/split"), 201, True),
+    Action("not this person", roles.EDITOR, lambda c, w: c.post(f"/api/face-tracks/{w['track'].pk}/reject"), 200, True),
+    Action("delete a person", roles.EDITOR, lambda c, w: c.delete(f"/api/people/{w['bob'].pk}"), 204, True),
 ]
 
 
@@ -105,6 +142,16 @@ PAGE_ACTIONS = [
            lambda c, w: c.post(f"/assets/{w['asset'].pk}/edit", {"title": "Bridge", "description": "new"}), 302, True),
     Action("reprocess button", roles.EDITOR, lambda c, w: c.post(f"/assets/{w['asset'].pk}/reprocess"), 302, True),
     Action("delete button", roles.EDITOR, lambda c, w: c.post(f"/assets/{w['asset'].pk}/delete"), 302, True),
+    Action("people page", roles.VIEWER, lambda c, w: c.get("/people/"), 200, False),
+    Action("person page", roles.VIEWER, lambda c, w: c.get(f"/people/{w['ada'].pk}/"), 200, False),
+    Action("face crop", roles.VIEWER, lambda c, w: c.get(f"/faces/{w['face'].pk}.jpg"), 200, False),
+    Action("rename form", roles.EDITOR, lambda c, w: c.post(f"/people/{w['ada'].pk}/rename", {"name": "Ada"}), 302, True),
+    Action("hide button", roles.EDITOR, lambda c, w: c.post(f"/people/{w['ada'].pk}/hide", {"hidden": "1"}), 302, True),
+    Action("merge form", roles.EDITOR, lambda c, w: c.post(f"/people/{w['bob'].pk}/merge", {"into": w["ada"].pk}), 302, True),
+    Action("un-merge button", roles.EDITOR, lambda c, w: c.post(f"/people/{w['ada'].pk}/unmerge/{w['cy'].pk}"), 302, True),
+    Action("split button", roles.EDITOR, lambda c, w: c.post(f"/face-tracks/{w['track'].pk}/split"), 302, True),
+    Action("not this person button", roles.EDITOR, lambda c, w: c.post(f"/face-tracks/{w['track'].pk}/reject"), 302, True),
+    Action("delete person button", roles.EDITOR, lambda c, w: c.post(f"/people/{w['bob'].pk}/delete"), 302, True),
     # Django admin sends signed-in users who aren't staff to its login page.
     Action("admin site", roles.ADMIN, lambda c, w: c.get("/admin/"), 200, False, refused=302),
     Action("user list with roles", roles.ADMIN, lambda c, w: c.get("/admin/auth/user/"), 200, False, refused=302),
@@ -261,10 +308,13 @@ def test_a_demoted_superuser_loses_admin(db):
 
 
 migration = importlib.import_module("mediahub.core.migrations.0002_roles")
+people_migration = importlib.import_module("mediahub.core.migrations.0003_people_roles")
 
 
-def test_the_migration_and_the_access_module_agree_on_the_roles():
-    assert migration.ROLES == roles.ROLES and migration.ROLE_ADDS == roles.ROLE_ADDS
+def test_the_migrations_and_the_access_module_agree_on_the_roles():
+    assert migration.ROLES == roles.ROLES == people_migration.ROLES
+    together = {role: migration.ROLE_ADDS[role] + people_migration.ROLE_ADDS[role] for role in roles.ROLES}
+    assert together == roles.ROLE_ADDS
 
 
 def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
@@ -276,6 +326,7 @@ def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
     users.filter(pk=chief.pk).update(is_staff=False)
 
     migration.create_roles(django_apps, None)
+    people_migration.add_people_permissions(django_apps, None)
 
     for role in roles.ROLES:
         group = Group.objects.get(name=role)
