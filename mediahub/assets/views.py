@@ -19,6 +19,7 @@ from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.core.roles import page_requires
+from mediahub.people.selectors import search_tracks_on_screen
 
 LIBRARY_PAGE_SIZE = 48
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -55,6 +56,7 @@ def detail(request, pk: int):
         "asset": asset,
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
+        "face_rows": _face_rows(asset),
         "edit_form": AssetEditForm(initial={"title": asset.title, "description": asset.description}),
     })
 
@@ -69,6 +71,25 @@ def _timeline_rows(asset: Asset) -> list[dict]:
         width = max(100 * (tag.end - tag.start) / length, 0.8) if length else 100
         row["segments"].append({"tag": tag, "left": round(left, 3), "width": round(min(width, 100 - left), 3)})
     return sorted(rows.values(), key=lambda row: row["segments"][0]["tag"].start)
+
+
+UNKNOWN_PERSON = "Unknown person"
+
+
+def _face_rows(asset: Asset) -> list[dict]:
+    """One row per person seen in the asset (named first, then unnamed, then faces not grouped
+    into anyone), their face tracks placed as percentages of the asset's duration."""
+    length = asset.duration or 0
+    rows: dict[int | None, dict] = {}
+    for track in search_tracks_on_screen(asset_ids=[asset.pk]):
+        row = rows.setdefault(track.person_id, {"person_id": track.person_id, "segments": [],
+                                                "name": track.person_name or UNKNOWN_PERSON})
+        left = 100 * track.start / length if length else 0
+        width = max(100 * (track.end - track.start) / length, 0.8) if length else 100
+        row["segments"].append({"start": track.start, "end": track.end, "left": round(left, 3),
+                                "width": round(min(width, 100 - left), 3)})
+    return sorted(rows.values(), key=lambda row: (row["person_id"] is None, row["name"] == UNKNOWN_PERSON,
+                                                  row["name"].lower(), row["segments"][0]["start"]))
 
 
 @require_POST

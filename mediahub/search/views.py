@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from mediahub.assets.models import Asset
 from mediahub.core.roles import page_requires
+from mediahub.people.selectors import search_people_choices
 from mediahub.search import selectors, services
 from mediahub.search.forms import MAX_LIMIT, SearchFiltersForm, TextSearchForm
 from workers.ml.clip import ModelUnavailable
@@ -16,7 +17,8 @@ PAGE_SIZE = 20
 @page_requires("search.add_search")  # every role searches
 def search_page(request):
     """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
-    context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values}
+    context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values,
+               "person_choices": search_people_choices()}
     similar = _similar_target(request)
     if not request.GET.get("q") and similar is None:
         return render(request, "search/results.html", {**context, "form": TextSearchForm()})
@@ -57,13 +59,11 @@ def _similar_target(request) -> tuple[Asset, float] | None:
 def _run(request, form, similar, *, limit: int):
     if similar:
         asset, time = similar
-        vector_for, kind, query = (lambda spec: selectors.second_vector(spec=spec, asset_id=asset.pk, time=time)), "moment", ""
-    else:
-        query = form.cleaned_data["q"]
-        vector_for, kind = (lambda spec: selectors.text_query_vector(spec=spec, text=query)), "text"
-    return services.search_with_active_model(user=request.user, vector_for=vector_for, kind=kind, query=query,
-                                             filters=form.filters(), limit=limit,
-                                             session_key=request.session.session_key)
+        return services.search_with_active_model(
+            user=request.user, vector_for=lambda spec: selectors.second_vector(spec=spec, asset_id=asset.pk, time=time),
+            kind="moment", query="", filters=form.filters(), limit=limit, session_key=request.session.session_key)
+    return services.text_search(user=request.user, query=form.cleaned_data["q"], filters=form.filters(), limit=limit,
+                                session_key=request.session.session_key)
 
 
 def _page_number(request) -> int:

@@ -1,0 +1,109 @@
+"""Reads of people data.
+
+The `search_*` readers serve search and the asset page (who is where); the people
+app's own pages have readers of their own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from mediahub.people.models import FaceTrack, Person
+
+MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
+
+
+@dataclass(frozen=True)
+class SearchPerson:
+    """A person search can narrow to: the id and name shown, and every person id whose tracks count
+    as theirs (their own and those of the people merged into them)."""
+
+    id: int
+    name: str
+    track_people: tuple[int, ...]
+
+
+def _merged_into_map() -> dict[int, int]:
+    return dict(Person.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
+
+
+def _absorbed(root: int, merged_into: dict[int, int]) -> tuple[int, ...]:
+    """`root` and every person whose merged_into chain ends at it."""
+    children = defaultdict(list)
+    for child, parent in merged_into.items():
+        children[parent].append(child)
+    found, stack = [root], [root]
+    while stack:
+        for child in children[stack.pop()]:
+            if child not in found:
+                found.append(child)
+                stack.append(child)
+    return tuple(found)
+
+
+def search_person_resolve(*, person_id: int) -> SearchPerson | None:
+    """The person a `person` search filter means: merged people resolve to the person they were
+    merged into. None when there is no such person or the person is hidden."""
+    rows = {pk: (name, hidden, parent) for pk, name, hidden, parent in
+            Person.objects.filter(Q(pk=person_id) | Q(merged_into__isnull=False))
+            .values_list("id", "name", "hidden", "merged_into_id")}
+    if person_id not in rows:
+        return None
+    merged_into = {pk: parent for pk, (_, _, parent) in rows.items() if parent is not None}
+    root = person_id
+    for _ in range(MERGE_DEPTH_LIMIT):
+        if root not in merged_into:
+            break
+        root = merged_into[root]
+    if root not in rows:
+        root_row = Person.objects.filter(pk=root).values_list("name", "hidden").first()
+        if root_row is None:
+            return None
+        rows[root] = (*root_row, None)
+    name, hidden, _ = rows[root]
+    if hidden:
+        return None
+    return SearchPerson(id=root, name=name, track_people=_absorbed(root, merged_into))
+
+
+def search_named_people() -> list[SearchPerson]:
+    """Named, visible people not merged into anyone, with the people merged into them (one query)."""
+    rows = list(Person.objects.filter(~Q(name="") | Q(merged_into__isnull=False))
+                .values_list("id", "name", "hidden", "merged_into_id"))
+    merged_into = {pk: parent for pk, _, _, parent in rows if parent is not None}
+    return [SearchPerson(id=pk, name=name.strip(), track_people=_absorbed(pk, merged_into))
+            for pk, name, hidden, parent in rows if name.strip() and not hidden and parent is None]
+
+
+def search_people_choices() -> list[tuple[int, str]]:
+    """(id, name) of the people the search page offers as a filter: named, visible, not merged away."""
+    return list(Person.objects.filter(hidden=False, merged_into__isnull=True).exclude(name="")
+                .order_by("name", "id").values_list("id", "name"))
+
+
+@dataclass(frozen=True)
+class TrackOnScreen:
+    asset_id: int
+    start: float
+    end: float
+    person_id: int | None  # the person shown (merged people resolved one step), None when unassigned or hidden
+    person_name: str
+
+
+def search_tracks_on_screen(*, asset_ids) -> list[TrackOnScreen]:
+    """The face tracks of these assets with the person each shows, in one query."""
+    tracks = (FaceTrack.objects.filter(asset_id__in=list(asset_ids))
+              .select_related("person", "person__merged_into").order_by("asset_id", "start", "index"))
+    return [_on_screen(track) for track in tracks]
+
+
+def _on_screen(track: FaceTrack) -> TrackOnScreen:
+    person = track.person
+    if person is not None and person.merged_into is not None:
+        person = person.merged_into
+    if person is None or person.hidden:
+        return TrackOnScreen(track.asset_id, track.start, track.end, None, "")
+    return TrackOnScreen(track.asset_id, track.start, track.end, person.pk, person.name)
