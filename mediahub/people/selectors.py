@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q
+from django.db.models.functions import JSONObject
 
+from mediahub.assets.models import Asset
 from mediahub.people.models import FaceTrack, Person
 
 MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
@@ -78,12 +81,6 @@ def search_named_people() -> list[SearchPerson]:
             for pk, name, hidden, parent in rows if name.strip() and not hidden and parent is None]
 
 
-def search_people_choices() -> list[tuple[int, str]]:
-    """(id, name) of the people the search page offers as a filter: named, visible, not merged away."""
-    return list(Person.objects.filter(hidden=False, merged_into__isnull=True).exclude(name="")
-                .order_by("name", "id").values_list("id", "name"))
-
-
 @dataclass(frozen=True)
 class TrackOnScreen:
     asset_id: int
@@ -98,6 +95,28 @@ def search_tracks_on_screen(*, asset_ids) -> list[TrackOnScreen]:
     tracks = (FaceTrack.objects.filter(asset_id__in=list(asset_ids))
               .select_related("person", "person__merged_into").order_by("asset_id", "start", "index"))
     return [_on_screen(track) for track in tracks]
+
+
+def search_assets_with_people(*, asset_ids) -> dict[int, Asset]:
+    """The assets by id, each with `people_on_screen`: its face tracks of people (list of TrackOnScreen),
+    read in the same query as the assets."""
+    tracks = (FaceTrack.objects.filter(asset_id=OuterRef("pk"), person__isnull=False).order_by("start", "index")
+              .values(json=JSONObject(start="start", end="end", id="person_id", name="person__name",
+                                      hidden="person__hidden", root="person__merged_into_id",
+                                      root_name="person__merged_into__name", root_hidden="person__merged_into__hidden")))
+    assets = Asset.objects.annotate(face_tracks_json=ArraySubquery(tracks)).in_bulk(list(asset_ids))
+    for asset in assets.values():
+        asset.people_on_screen = [_on_screen_from_json(asset.pk, row) for row in asset.face_tracks_json]
+    return assets
+
+
+def _on_screen_from_json(asset_id: int, row: dict) -> TrackOnScreen:
+    person_id, name, hidden = row["id"], row["name"], row["hidden"]
+    if row["root"] is not None:  # merged into another person: shown as that person
+        person_id, name, hidden = row["root"], row["root_name"], row["root_hidden"]
+    if hidden:
+        return TrackOnScreen(asset_id, row["start"], row["end"], None, "")
+    return TrackOnScreen(asset_id, row["start"], row["end"], person_id, name)
 
 
 def _on_screen(track: FaceTrack) -> TrackOnScreen:

@@ -65,7 +65,7 @@ def outcome_json(request, outcome: services.SearchOutcome, *, explain: bool) -> 
     body = {
         "search_id": str(outcome.search.pk),
         "query": outcome.search.query,
-        "results": [moment_json(request, card, explain=explain) for card in selectors.moment_cards(outcome.moments)],
+        "results": [moment_json(request, card, explain=explain) for card in selectors.moment_cards(outcome.moments, assets=outcome.assets)],
         "weak": outcome.weak,
         "calibration": outcome.calibration,
         "notice": services.WEAK_NOTICE if outcome.weak and outcome.moments else None if outcome.moments else "Nothing matched.",

@@ -19,7 +19,7 @@ from pgvector.psycopg import register_vector
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
 from mediahub.people.models import Face, FaceTrack
-from mediahub.people.selectors import SearchPerson, search_named_people, search_tracks_on_screen
+from mediahub.people.selectors import SearchPerson, search_assets_with_people, search_named_people
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration
 from mediahub.search.ranking import FeedbackEvent, Moment, Second, background_level, merge_seconds
 from workers.ml.clip import Calibration, ClipSpec, load_clip
@@ -408,7 +408,7 @@ def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: 
     candidate_assets = {asset_id for asset_id, _ in candidates}
     extra = [asset_id for asset_id in text if asset_id not in candidate_assets]
     scores = exact_window_scores(vector=vector, model=model, candidates=candidates, filters=filters, extra_assets=extra)
-    assets = Asset.objects.in_bulk(list(scores))
+    assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
     return MomentSearch(scores=scores, text=text, assets=assets)
 
 
@@ -585,22 +585,23 @@ class MomentCard:
         return "; ".join(parts) + f" = {self.moment.score:.3f}"
 
 
-def moment_cards(moments: list[Moment]) -> list[MomentCard]:
-    """The moments with their assets and the named people on screen in each (two queries in all)."""
-    assets = Asset.objects.in_bulk({m.asset_id for m in moments})
-    tracks = defaultdict(list)
-    for track in search_tracks_on_screen(asset_ids=assets) if assets else []:
-        if track.person_id is not None and track.person_name:
-            tracks[track.asset_id].append(track)
+def moment_cards(moments: list[Moment], *, assets: dict[int, Asset] | None = None) -> list[MomentCard]:
+    """The moments with their assets and the named people on screen in each. `assets` are those the
+    search already read (search_assets_with_people); without them, one query reads them."""
+    wanted = {m.asset_id for m in moments}
+    if assets is None or not wanted <= assets.keys():
+        assets = search_assets_with_people(asset_ids=wanted) if wanted else {}
     interval = settings.FRAME_INTERVAL_SECONDS
     return [MomentCard(moment=m, asset=assets[m.asset_id], frame_index=int((m.best_time + 1e-6) // interval),
-                       people=_people_in(m, tracks[m.asset_id], interval=interval))
+                       people=_people_in(m, assets[m.asset_id].people_on_screen, interval=interval))
             for m in moments if m.asset_id in assets]
 
 
 def _people_in(moment: Moment, tracks, *, interval: float) -> list[tuple[int, str]]:
     people = {}
     for track in tracks:
+        if track.person_id is None or not track.person_name:  # unassigned, hidden or unnamed
+            continue
         if moment.start == moment.end:  # an image, or an instant
             on_screen = track.start <= moment.start <= track.end
         else:  # a track of one instant (start = end) still covers its sampled second

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from mediahub.assets.models import Asset, Frame
+from mediahub.people.selectors import SearchPerson
 from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
 from mediahub.search.ranking import Moment
@@ -93,6 +94,7 @@ class SearchOutcome:
     indexed: bool = True  # False: nothing was indexed with the active model yet (no results, stored all the same)
     calibration: str = "default"  # "measured" on this library, or the model's "default" figures
     person: PersonInQuery | None = None  # a person the query named, whose appearances the results are narrowed to
+    assets: dict = dataclasses.field(default_factory=dict)  # the moments' assets as read (with who is on screen)
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
@@ -117,9 +119,11 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
     understood = words_known and ranking.stands_out(
         moments, background=query_background(vector=vector, model=model), spread=calibration.spread)
     ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
-    return _search_store(user=user, vector=vector, model=model, kind=kind, query=query, filters=filters,
-                         session_key=session_key, ranked=ranked[:limit], weak=weak, refined=refined_vector is not None,
-                         calibration=calibration)
+    outcome = _search_store(user=user, vector=vector, model=model, kind=kind, query=query, filters=filters,
+                            session_key=session_key, ranked=ranked[:limit], weak=weak,
+                            refined=refined_vector is not None, calibration=calibration)
+    outcome.assets = gathered.assets
+    return outcome
 
 
 def _search_store(*, user, vector: np.ndarray, model: EmbeddingModel, kind: str, query: str, filters: SearchFilters,
@@ -143,11 +147,12 @@ def person_appearances_run(*, user, vector: np.ndarray, model: EmbeddingModel, c
                          session_key=session_key, ranked=moments, weak=False, refined=False, calibration=calibration)
 
 
-def text_search(*, user, query: str, filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome | None:
+def text_search(*, user, query: str, filters: SearchFilters, limit: int, session_key: str = "",
+                people: list[SearchPerson] | None = None) -> SearchOutcome | None:
     """A text search. When the query names a known person (and no `person` filter was given), the
     results are narrowed to that person's appearances and the rest of the query ranks within them;
-    a query that is only the name lists the appearances."""
-    named = person_named_in(query) if filters.person is None else None
+    a query that is only the name lists the appearances. `people`: the named people, if already read."""
+    named = person_named_in(query, people=people) if filters.person is None else None
     if named is None:
         return search_with_active_model(user=user, vector_for=lambda spec: text_query_vector(spec=spec, text=query),
                                         kind=Search.Kind.TEXT, query=query, filters=filters, limit=limit,
