@@ -325,7 +325,7 @@ def person_appearances(*, filters: SearchFilters, limit: int) -> list[Moment]:
     params: dict = {}
     conditions = _asset_conditions(filters, params)
     sql = (
-        "SELECT ft.asset_id, ft.start, ft.\"end\", a.kind, a.duration, f.time, f.box, f.sharpness"
+        "SELECT ft.asset_id, ft.start, ft.\"end\", a.kind, a.duration, f.time, (f.box->>3)::float, f.sharpness"
         f" FROM {FaceTrack._meta.db_table} ft JOIN {Asset._meta.db_table} a ON a.id = ft.asset_id"
         f" LEFT JOIN {Face._meta.db_table} f ON f.id = ft.best_face_id"
         f" WHERE ft.person_id = ANY(%(people)s) AND {conditions} ORDER BY ft.asset_id, ft.start"
@@ -335,11 +335,11 @@ def person_appearances(*, filters: SearchFilters, limit: int) -> list[Moment]:
         rows = cursor.fetchall()
     interval = settings.FRAME_INTERVAL_SECONDS
     moments: list[tuple[Moment, tuple[float, float]]] = []
-    for asset_id, start, end, kind, duration, face_time, box, sharpness in rows:
+    for asset_id, start, end, kind, duration, face_time, face_height, sharpness in rows:
         if kind == Asset.Kind.VIDEO:
             end = max(end, start + interval)
             end = min(end, duration) if duration else end
-        face = (float(box[3]) if box else 0.0, float(sharpness or 0.0))  # its height, then its sharpness
+        face = (face_height or 0.0, sharpness or 0.0)  # the best face's height, then its sharpness
         best_time = face_time if face_time is not None else start
         if moments and moments[-1][0].asset_id == asset_id and start <= moments[-1][0].end:  # overlaps the last
             moment, best_face = moments[-1]
