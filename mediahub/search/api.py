@@ -118,7 +118,9 @@ def run_search(request, *, form, vector_for=None, kind: str = Search.Kind.TEXT, 
 
 MOMENT = inline_serializer("Moment", {
     "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "start": serializers.FloatField(),
-    "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField()})
+    "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField(),
+    "people": inline_serializer("PersonOnScreen", {"id": serializers.IntegerField(), "name": serializers.CharField()},
+                                many=True)})
 SEARCH_RESULT = inline_serializer("SearchResult", {
     "search_id": serializers.CharField(), "query": serializers.CharField(), "results": MOMENT.__class__(many=True),
     "weak": serializers.BooleanField(), "notice": serializers.CharField(allow_null=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import time
@@ -141,11 +142,12 @@ def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilte
     if filters.person is not None:
         # A person's seconds are few next to the library's: score them all exactly, reached from the
         # person's tracks, rather than walk the graph for the rare seconds that pass the filter.
-        params = {"q": query_vector(vector), "limit": limit}
+        params = {"q": query_vector(vector), "limit": limit, "people": list(filters.people or [filters.person])}
+        others = _second_conditions(dataclasses.replace(filters, person=None, people=()), params)  # the join did the person
         sql = (
             f"SELECT fe.asset_id, fe.time FROM {FaceTrack._meta.db_table} ft JOIN search_frameembedding fe"
             f" ON fe.asset_id = ft.asset_id AND fe.model_id = {model_id} AND {_SECOND_ON_SCREEN.format(t='ft')}"
-            f" WHERE ft.person_id = ANY(%(people)s){_second_conditions(filters, params)}"
+            f" WHERE ft.person_id = ANY(%(people)s){others}"
             f" ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s"
         )
         return sql, params
