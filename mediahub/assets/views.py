@@ -19,7 +19,7 @@ from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.core.roles import page_requires
-from mediahub.people.selectors import search_tracks_on_screen
+from mediahub.people.selectors import search_people_in_assets, search_tracks_on_screen
 
 LIBRARY_PAGE_SIZE = 48
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -38,6 +38,9 @@ def library(request):
     status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
     kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
     page = Paginator(selectors.asset_list(status=status, kind=kind), LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    people = search_people_in_assets(asset_ids=[asset.pk for asset in page.object_list])
+    for asset in page.object_list:
+        asset.people_seen = people.get(asset.pk, [])
     return render(request, "assets/library.html", {"page": page, "status": status, "kind": kind,
                                                    "statuses": Asset.Status.values, "kinds": Asset.Kind.values})
 

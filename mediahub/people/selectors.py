@@ -119,6 +119,16 @@ def _on_screen_from_json(asset_id: int, row: dict) -> TrackOnScreen:
     return TrackOnScreen(asset_id, row["start"], row["end"], person_id, name)
 
 
+def search_people_in_assets(*, asset_ids) -> dict[int, list[tuple[int, str]]]:
+    """(id, name) of the named people seen in each asset, by name (one query)."""
+    people: dict[int, dict[int, str]] = defaultdict(dict)
+    for track in search_tracks_on_screen(asset_ids=asset_ids):
+        if track.person_id is not None and track.person_name:
+            people[track.asset_id][track.person_id] = track.person_name
+    return {asset_id: sorted(named.items(), key=lambda item: (item[1].lower(), item[0]))
+            for asset_id, named in people.items()}
+
+
 def _on_screen(track: FaceTrack) -> TrackOnScreen:
     person = track.person
     if person is not None and person.merged_into is not None:

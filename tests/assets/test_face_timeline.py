@@ -39,3 +39,16 @@ def test_no_faces_no_face_timeline(client, viewer, owner):
     asset = make_asset(owner)
     client.force_login(viewer)
     assert "Faces on a timeline" not in client.get(f"/assets/{asset.pk}/").content.decode()
+
+
+def test_library_cards_show_who_is_seen_without_a_query_per_card(client, viewer, owner, django_assert_max_num_queries):
+    wang, hidden = factories.person("Wang Wei"), factories.person("Not Shown", hidden=True)
+    assets = [make_asset(owner, title=f"clip {index}") for index in range(10)]
+    for asset in assets:
+        factories.face_track(asset=asset, start=0, end=2, person=wang)
+        factories.face_track(asset=asset, start=1, end=2, person=hidden)
+    client.force_login(viewer)
+    with django_assert_max_num_queries(8):
+        page = client.get("/").content.decode()
+    assert page.count(f'<a class="person-chip" href="/people/{wang.pk}/">Wang Wei</a>') == 10
+    assert "Not Shown" not in page
