@@ -16,7 +16,7 @@ from django.db.models.functions import JSONObject
 from mediahub.assets.models import Asset
 from mediahub.people.models import FaceTrack, Person
 
-MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
+SEARCH_MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,7 @@ class SearchPerson:
     track_people: tuple[int, ...]
 
 
-def _merged_into_map() -> dict[int, int]:
-    return dict(Person.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
-
-
-def _absorbed(root: int, merged_into: dict[int, int]) -> tuple[int, ...]:
+def _search_absorbed(root: int, merged_into: dict[int, int]) -> tuple[int, ...]:
     """`root` and every person whose merged_into chain ends at it."""
     children = defaultdict(list)
     for child, parent in merged_into.items():
@@ -57,7 +53,7 @@ def search_person_resolve(*, person_id: int) -> SearchPerson | None:
         return None
     merged_into = {pk: parent for pk, (_, _, parent) in rows.items() if parent is not None}
     root = person_id
-    for _ in range(MERGE_DEPTH_LIMIT):
+    for _ in range(SEARCH_MERGE_DEPTH_LIMIT):
         if root not in merged_into:
             break
         root = merged_into[root]
@@ -69,7 +65,7 @@ def search_person_resolve(*, person_id: int) -> SearchPerson | None:
     name, hidden, _ = rows[root]
     if hidden:
         return None
-    return SearchPerson(id=root, name=name, track_people=_absorbed(root, merged_into))
+    return SearchPerson(id=root, name=name, track_people=_search_absorbed(root, merged_into))
 
 
 def search_named_people() -> list[SearchPerson]:
@@ -77,12 +73,12 @@ def search_named_people() -> list[SearchPerson]:
     rows = list(Person.objects.filter(~Q(name="") | Q(merged_into__isnull=False))
                 .values_list("id", "name", "hidden", "merged_into_id"))
     merged_into = {pk: parent for pk, _, _, parent in rows if parent is not None}
-    return [SearchPerson(id=pk, name=name.strip(), track_people=_absorbed(pk, merged_into))
+    return [SearchPerson(id=pk, name=name.strip(), track_people=_search_absorbed(pk, merged_into))
             for pk, name, hidden, parent in rows if name.strip() and not hidden and parent is None]
 
 
 @dataclass(frozen=True)
-class TrackOnScreen:
+class SearchTrackOnScreen:
     asset_id: int
     start: float
     end: float
@@ -90,15 +86,15 @@ class TrackOnScreen:
     person_name: str
 
 
-def search_tracks_on_screen(*, asset_ids) -> list[TrackOnScreen]:
+def search_tracks_on_screen(*, asset_ids) -> list[SearchTrackOnScreen]:
     """The face tracks of these assets with the person each shows, in one query."""
     tracks = (FaceTrack.objects.filter(asset_id__in=list(asset_ids))
               .select_related("person", "person__merged_into").order_by("asset_id", "start", "index"))
-    return [_on_screen(track) for track in tracks]
+    return [_search_on_screen(track) for track in tracks]
 
 
 def search_assets_with_people(*, asset_ids) -> dict[int, Asset]:
-    """The assets by id, each with `people_on_screen`: its face tracks of people (list of TrackOnScreen),
+    """The assets by id, each with `people_on_screen`: its face tracks of people (list of SearchTrackOnScreen),
     read in the same query as the assets."""
     tracks = (FaceTrack.objects.filter(asset_id=OuterRef("pk"), person__isnull=False).order_by("start", "index")
               .values(json=JSONObject(start="start", end="end", id="person_id", name="person__name",
@@ -106,17 +102,17 @@ def search_assets_with_people(*, asset_ids) -> dict[int, Asset]:
                                       root_name="person__merged_into__name", root_hidden="person__merged_into__hidden")))
     assets = Asset.objects.annotate(face_tracks_json=ArraySubquery(tracks)).in_bulk(list(asset_ids))
     for asset in assets.values():
-        asset.people_on_screen = [_on_screen_from_json(asset.pk, row) for row in asset.face_tracks_json]
+        asset.people_on_screen = [_search_on_screen_from_json(asset.pk, row) for row in asset.face_tracks_json]
     return assets
 
 
-def _on_screen_from_json(asset_id: int, row: dict) -> TrackOnScreen:
+def _search_on_screen_from_json(asset_id: int, row: dict) -> SearchTrackOnScreen:
     person_id, name, hidden = row["id"], row["name"], row["hidden"]
     if row["root"] is not None:  # merged into another person: shown as that person
         person_id, name, hidden = row["root"], row["root_name"], row["root_hidden"]
     if hidden:
-        return TrackOnScreen(asset_id, row["start"], row["end"], None, "")
-    return TrackOnScreen(asset_id, row["start"], row["end"], person_id, name)
+        return SearchTrackOnScreen(asset_id, row["start"], row["end"], None, "")
+    return SearchTrackOnScreen(asset_id, row["start"], row["end"], person_id, name)
 
 
 def search_people_in_assets(*, asset_ids) -> dict[int, list[tuple[int, str]]]:
@@ -129,10 +125,10 @@ def search_people_in_assets(*, asset_ids) -> dict[int, list[tuple[int, str]]]:
             for asset_id, named in people.items()}
 
 
-def _on_screen(track: FaceTrack) -> TrackOnScreen:
+def _search_on_screen(track: FaceTrack) -> SearchTrackOnScreen:
     person = track.person
     if person is not None and person.merged_into is not None:
         person = person.merged_into
     if person is None or person.hidden:
-        return TrackOnScreen(track.asset_id, track.start, track.end, None, "")
-    return TrackOnScreen(track.asset_id, track.start, track.end, person.pk, person.name)
+        return SearchTrackOnScreen(track.asset_id, track.start, track.end, None, "")
+    return SearchTrackOnScreen(track.asset_id, track.start, track.end, person.pk, person.name)

@@ -330,7 +330,8 @@ def person_appearances(*, filters: SearchFilters, limit: int) -> list[Moment]:
         "SELECT ft.asset_id, ft.start, ft.\"end\", a.kind, a.duration, f.time, (f.box->>3)::float, f.sharpness"
         f" FROM {FaceTrack._meta.db_table} ft JOIN {Asset._meta.db_table} a ON a.id = ft.asset_id"
         f" LEFT JOIN {Face._meta.db_table} f ON f.id = ft.best_face_id"
-        f" WHERE ft.person_id = ANY(%(people)s) AND {conditions} ORDER BY ft.asset_id, ft.start"
+        f" WHERE ft.person_id = ANY(%(people)s) AND {conditions}{_track_tag_condition(filters, params)}"
+        " ORDER BY ft.asset_id, ft.start"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -356,6 +357,15 @@ def person_appearances(*, filters: SearchFilters, limit: int) -> list[Moment]:
         moment.visual = max(moment.end - moment.start, interval) / longest
     moments.sort(key=lambda pair: (-pair[0].visual, -pair[1][0], -pair[1][1], pair[0].asset_id, pair[0].start))
     return [moment for moment, _ in moments[:limit]]
+
+
+def _track_tag_condition(filters: SearchFilters, params: dict) -> str:
+    """With a tag filter, only the tracks (alias `ft`) that overlap the tag's ranges."""
+    if filters.tag is None:
+        return ""
+    params["tag_label"] = filters.tag.pk
+    return (f" AND EXISTS (SELECT 1 FROM {AssetTag._meta.db_table} t WHERE t.asset_id = ft.asset_id"
+            " AND t.label_id = %(tag_label)s AND t.start <= ft.\"end\" AND ft.start <= t.\"end\")")
 
 
 def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:

@@ -205,3 +205,10 @@ def test_each_moment_lists_the_named_people_on_screen_in_it(owner_api, library, 
     assert all(r["people"] == [] for r in results if r["asset_id"] == parade)
     triangle = search(owner_api, "a green triangle")["results"][0]
     assert triangle["asset_id"] == storm and triangle["people"] == [{"id": cast.wang.pk, "name": "Wang Wei"}]
+
+
+def test_a_name_alone_takes_the_other_filters(owner_api, library, cast):
+    storm_track, council_track = cast.wang_tracks[2], cast.wang_tracks[1]
+    assert spans(search(owner_api, "Wang Wei", tag="triangle")) == [storm_track]
+    assert spans(search(owner_api, "Wang Wei", asset=council_track[0])) == [council_track]
+    assert spans(search(owner_api, "Wang Wei", kind="image")) == []
