@@ -62,10 +62,11 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
 
 
 def outcome_json(request, outcome: services.SearchOutcome, *, explain: bool) -> dict:
+    cards = selectors.moment_cards(outcome.moments, assets=outcome.assets)
     body = {
         "search_id": str(outcome.search.pk),
         "query": outcome.search.query,
-        "results": [moment_json(request, card, explain=explain) for card in selectors.moment_cards(outcome.moments, assets=outcome.assets)],
+        "results": [moment_json(request, card, explain=explain) for card in cards],
         "weak": outcome.weak,
         "calibration": outcome.calibration,
         "notice": services.WEAK_NOTICE if outcome.weak and outcome.moments else None if outcome.moments else "Nothing matched.",

@@ -93,7 +93,8 @@ def _asset_conditions(filters: SearchFilters, params: dict) -> str:
 
 # A track covers the seconds from its start up to (not including) its end, which is where its
 # last sampled second's interval ends, like a tag; a track of one instant (an image) covers its start.
-_SECOND_ON_SCREEN = ("fe.time >= {t}.start AND (fe.time < {t}.\"end\" OR fe.time = {t}.start)")
+# Written as one range so the (model, asset, time) index of the seconds can serve it.
+_SECOND_ON_SCREEN = "fe.time >= {t}.start AND fe.time < GREATEST({t}.\"end\", {t}.start + 0.001)"
 
 
 def _second_conditions(filters: SearchFilters, params: dict) -> str:
@@ -144,9 +145,13 @@ def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilte
         # person's tracks, rather than walk the graph for the rare seconds that pass the filter.
         params = {"q": query_vector(vector), "limit": limit, "people": list(filters.people or [filters.person])}
         others = _second_conditions(dataclasses.replace(filters, person=None, people=()), params)  # the join did the person
+        # LATERAL ... OFFSET 0 keeps the plan a loop over the tracks, each reading its seconds by index:
+        # joined plainly, a person seen in most assets gets a hash join over every second of the library.
         sql = (
-            f"SELECT fe.asset_id, fe.time FROM {FaceTrack._meta.db_table} ft JOIN search_frameembedding fe"
-            f" ON fe.asset_id = ft.asset_id AND fe.model_id = {model_id} AND {_SECOND_ON_SCREEN.format(t='ft')}"
+            f"SELECT fe.asset_id, fe.time FROM {FaceTrack._meta.db_table} ft CROSS JOIN LATERAL ("
+            f" SELECT fe.asset_id, fe.time, fe.embedding FROM search_frameembedding fe"
+            f" WHERE fe.model_id = {model_id} AND fe.asset_id = ft.asset_id AND {_SECOND_ON_SCREEN.format(t='ft')}"
+            " OFFSET 0) fe"
             f" WHERE ft.person_id = ANY(%(people)s){others}"
             f" ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s"
         )
