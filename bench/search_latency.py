@@ -58,6 +58,7 @@ def parse_args():
     parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--full", action="store_true", help="also measure a full-precision (vector) index")
     parser.add_argument("--reload", action="store_true", help="drop and reload the synthetic library")
+    parser.add_argument("--filters-only", action="store_true", help="only build the index and time the filtered searches")
     parser.add_argument("--api-requests", type=int, default=200)
     return parser.parse_args()
 
@@ -245,12 +246,44 @@ def filtered_latency_table(queries: np.ndarray, model, seconds: int) -> None:
     cases = [("none", SearchFilters()), ("kind=video (all footage)", SearchFilters(kind="video")),
              ("after=2026-05-01 (a tenth)", SearchFilters(after=dt.date(2026, 5, 1))),
              ("asset=<one of {:,}>".format(assets), SearchFilters(asset=assets // 2))]
+    for tracks in (300, 10):
+        filters, share = bench_person(tracks=tracks, seconds=seconds)
+        cases.append((f"person=<seen in {tracks} tracks of {PERSON_TRACK_SECONDS} s, {share:.1%} of the footage>", filters))
     print("| filter | selector p50 ms | p95 ms | moments found (of 20 asked) |")
     print("|---|---|---|---|")
     for label, filters in cases:
         p50, p95, found = selector_latency(queries, model, filters)
         print(f"| {label} | {p50:.0f} | {p95:.0f} | {found:.1f} |")
     print()
+
+
+PERSON_TRACK_SECONDS = 10
+
+
+def bench_person(*, tracks: int, seconds: int) -> tuple[object, float]:
+    """A person on screen in `tracks` face tracks spread over the library; the filter for them and
+    the share of the footage they cover."""
+    from django.db import connection
+
+    from mediahub.people.models import FaceTrack, Person
+    from mediahub.search.selectors import SearchFilters
+
+    name = f"bench person {tracks}"
+    FaceTrack.objects.filter(person__name=name).delete()
+    Person.objects.filter(name=name).delete()
+    person = Person.objects.create(name=name)
+    rng = np.random.default_rng(tracks)
+    assets = -(-seconds // ASSET_SECONDS)
+    first_index = 1000 * tracks  # apart from the other bench person's tracks (unique per asset)
+    rows = []
+    for i in range(tracks):
+        start = float(rng.integers(0, ASSET_SECONDS - PERSON_TRACK_SECONDS))
+        rows.append(FaceTrack(asset_id=int(rng.integers(1, assets + 1)), index=first_index + i, start=start,
+                              end=start + PERSON_TRACK_SECONDS, box=[0, 0, 80, 80], boxes=[], person=person))
+    FaceTrack.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {FaceTrack._meta.db_table}")
+    return SearchFilters(person=person.pk, people=(person.pk,)), tracks * PERSON_TRACK_SECONDS / seconds
 
 
 def api_latency(requests_count: int) -> tuple[float, float]:
@@ -313,6 +346,10 @@ def main() -> None:
     queries = query_vectors(QUERIES)
     efs = [int(v) for v in args.ef.split(",")]
     print(f"\n{args.seconds:,} seconds of footage, {DIM}-d, m={args.m}, ef_construction={args.ef_construction}\n")
+    if args.filters_only:
+        build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=True)
+        filtered_latency_table(queries[:100], model, args.seconds)
+        return
     for halfvec in ([False, True] if args.full else [True]):
         name, build_seconds, size = build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=halfvec)
         print(f"index {'halfvec' if halfvec else 'vector'}: built in {build_seconds:.0f} s, {size / 2**20:.0f} MiB\n")

@@ -19,6 +19,7 @@ from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.core.roles import page_requires
+from mediahub.people.selectors import search_people_in_assets, search_tracks_on_screen
 
 LIBRARY_PAGE_SIZE = 48
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -37,6 +38,9 @@ def library(request):
     status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
     kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
     page = Paginator(selectors.asset_list(status=status, kind=kind), LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    people = search_people_in_assets(asset_ids=[asset.pk for asset in page.object_list])
+    for asset in page.object_list:
+        asset.people_seen = people.get(asset.pk, [])
     return render(request, "assets/library.html", {"page": page, "status": status, "kind": kind,
                                                    "statuses": Asset.Status.values, "kinds": Asset.Kind.values})
 
@@ -55,6 +59,7 @@ def detail(request, pk: int):
         "asset": asset,
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
+        "face_rows": _face_rows(asset),
         "edit_form": AssetEditForm(initial={"title": asset.title, "description": asset.description}),
     })
 
@@ -69,6 +74,25 @@ def _timeline_rows(asset: Asset) -> list[dict]:
         width = max(100 * (tag.end - tag.start) / length, 0.8) if length else 100
         row["segments"].append({"tag": tag, "left": round(left, 3), "width": round(min(width, 100 - left), 3)})
     return sorted(rows.values(), key=lambda row: row["segments"][0]["tag"].start)
+
+
+UNKNOWN_PERSON = "Unknown person"
+
+
+def _face_rows(asset: Asset) -> list[dict]:
+    """One row per person seen in the asset (named first, then unnamed, then faces not grouped
+    into anyone), their face tracks placed as percentages of the asset's duration."""
+    length = asset.duration or 0
+    rows: dict[int | None, dict] = {}
+    for track in search_tracks_on_screen(asset_ids=[asset.pk]):
+        row = rows.setdefault(track.person_id, {"person_id": track.person_id, "segments": [],
+                                                "name": track.person_name or UNKNOWN_PERSON})
+        left = 100 * track.start / length if length else 0
+        width = max(100 * (track.end - track.start) / length, 0.8) if length else 100
+        row["segments"].append({"start": track.start, "end": track.end, "left": round(left, 3),
+                                "width": round(min(width, 100 - left), 3)})
+    return sorted(rows.values(), key=lambda row: (row["person_id"] is None, row["name"] == UNKNOWN_PERSON,
+                                                  row["name"].lower(), row["segments"][0]["start"]))
 
 
 @require_POST

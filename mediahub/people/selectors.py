@@ -1,13 +1,22 @@
-"""Reads of people, their appearances and an asset's face tracks."""
+"""Reads of people, their appearances and an asset's face tracks.
+
+The `search_*` readers serve search and the asset page (who is where).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, Lower
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, JSONObject, Lower
 
 from mediahub.assets.models import Asset
 from mediahub.people.models import Face, FaceTrack, Person
 
+
+SEARCH_MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
 
 def _with_counts(people: QuerySet[Person]) -> QuerySet[Person]:
     """face_count (Face rows) and asset_count as correlated subqueries (two COUNT joins would multiply)."""
@@ -66,3 +75,117 @@ def asset_face_tracks(*, asset: Asset) -> QuerySet[FaceTrack]:
 def face_get(*, pk: int) -> Face | None:
     return Face.objects.filter(pk=pk).only("pk", "chip").first()
 
+
+@dataclass(frozen=True)
+class SearchPerson:
+    """A person search can narrow to: the id and name shown, and every person id whose tracks count
+    as theirs (their own and those of the people merged into them)."""
+
+    id: int
+    name: str
+    track_people: tuple[int, ...]
+
+
+def _search_absorbed(root: int, merged_into: dict[int, int]) -> tuple[int, ...]:
+    """`root` and every person whose merged_into chain ends at it."""
+    children = defaultdict(list)
+    for child, parent in merged_into.items():
+        children[parent].append(child)
+    found, stack = [root], [root]
+    while stack:
+        for child in children[stack.pop()]:
+            if child not in found:
+                found.append(child)
+                stack.append(child)
+    return tuple(found)
+
+
+def search_person_resolve(*, person_id: int) -> SearchPerson | None:
+    """The person a `person` search filter means: merged people resolve to the person they were
+    merged into. None when there is no such person or the person is hidden."""
+    rows = {pk: (name, hidden, parent) for pk, name, hidden, parent in
+            Person.objects.filter(Q(pk=person_id) | Q(merged_into__isnull=False))
+            .values_list("id", "name", "hidden", "merged_into_id")}
+    if person_id not in rows:
+        return None
+    merged_into = {pk: parent for pk, (_, _, parent) in rows.items() if parent is not None}
+    root = person_id
+    for _ in range(SEARCH_MERGE_DEPTH_LIMIT):
+        if root not in merged_into:
+            break
+        root = merged_into[root]
+    if root not in rows:
+        root_row = Person.objects.filter(pk=root).values_list("name", "hidden").first()
+        if root_row is None:
+            return None
+        rows[root] = (*root_row, None)
+    name, hidden, _ = rows[root]
+    if hidden:
+        return None
+    return SearchPerson(id=root, name=name, track_people=_search_absorbed(root, merged_into))
+
+
+def search_named_people() -> list[SearchPerson]:
+    """Named, visible people not merged into anyone, with the people merged into them (one query)."""
+    rows = list(Person.objects.filter(~Q(name="") | Q(merged_into__isnull=False))
+                .values_list("id", "name", "hidden", "merged_into_id"))
+    merged_into = {pk: parent for pk, _, _, parent in rows if parent is not None}
+    return [SearchPerson(id=pk, name=name.strip(), track_people=_search_absorbed(pk, merged_into))
+            for pk, name, hidden, parent in rows if name.strip() and not hidden and parent is None]
+
+
+@dataclass(frozen=True)
+class SearchTrackOnScreen:
+    asset_id: int
+    start: float
+    end: float
+    person_id: int | None  # the person shown (merged people resolved one step), None when unassigned or hidden
+    person_name: str
+
+
+def search_tracks_on_screen(*, asset_ids) -> list[SearchTrackOnScreen]:
+    """The face tracks of these assets with the person each shows, in one query."""
+    tracks = (FaceTrack.objects.filter(asset_id__in=list(asset_ids))
+              .select_related("person", "person__merged_into").order_by("asset_id", "start", "index"))
+    return [_search_on_screen(track) for track in tracks]
+
+
+def search_assets_with_people(*, asset_ids) -> dict[int, Asset]:
+    """The assets by id, each with `people_on_screen`: its face tracks of people (list of SearchTrackOnScreen),
+    read in the same query as the assets."""
+    tracks = (FaceTrack.objects.filter(asset_id=OuterRef("pk"), person__isnull=False).order_by("start", "index")
+              .values(json=JSONObject(start="start", end="end", id="person_id", name="person__name",
+                                      hidden="person__hidden", root="person__merged_into_id",
+                                      root_name="person__merged_into__name", root_hidden="person__merged_into__hidden")))
+    assets = Asset.objects.annotate(face_tracks_json=ArraySubquery(tracks)).in_bulk(list(asset_ids))
+    for asset in assets.values():
+        asset.people_on_screen = [_search_on_screen_from_json(asset.pk, row) for row in asset.face_tracks_json]
+    return assets
+
+
+def _search_on_screen_from_json(asset_id: int, row: dict) -> SearchTrackOnScreen:
+    person_id, name, hidden = row["id"], row["name"], row["hidden"]
+    if row["root"] is not None:  # merged into another person: shown as that person
+        person_id, name, hidden = row["root"], row["root_name"], row["root_hidden"]
+    if hidden:
+        return SearchTrackOnScreen(asset_id, row["start"], row["end"], None, "")
+    return SearchTrackOnScreen(asset_id, row["start"], row["end"], person_id, name)
+
+
+def search_people_in_assets(*, asset_ids) -> dict[int, list[tuple[int, str]]]:
+    """(id, name) of the named people seen in each asset, by name (one query)."""
+    people: dict[int, dict[int, str]] = defaultdict(dict)
+    for track in search_tracks_on_screen(asset_ids=asset_ids):
+        if track.person_id is not None and track.person_name:
+            people[track.asset_id][track.person_id] = track.person_name
+    return {asset_id: sorted(named.items(), key=lambda item: (item[1].lower(), item[0]))
+            for asset_id, named in people.items()}
+
+
+def _search_on_screen(track: FaceTrack) -> SearchTrackOnScreen:
+    person = track.person
+    if person is not None and person.merged_into is not None:
+        person = person.merged_into
+    if person is None or person.hidden:
+        return SearchTrackOnScreen(track.asset_id, track.start, track.end, None, "")
+    return SearchTrackOnScreen(track.asset_id, track.start, track.end, person.pk, person.name)

@@ -49,6 +49,7 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
         "media": request.build_absolute_uri(asset.media_url),
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
         "feedback": "lifted" if moment.feedback > 0 else "lowered" if moment.feedback < 0 else None,
+        "people": [{"id": person_id, "name": name} for person_id, name in card.people],
     }
     if explain:
         body["explain"] = {
@@ -61,16 +62,22 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
 
 
 def outcome_json(request, outcome: services.SearchOutcome, *, explain: bool) -> dict:
-    return {
+    cards = selectors.moment_cards(outcome.moments, assets=outcome.assets)
+    body = {
         "search_id": str(outcome.search.pk),
         "query": outcome.search.query,
-        "results": [moment_json(request, card, explain=explain) for card in selectors.moment_cards(outcome.moments)],
+        "results": [moment_json(request, card, explain=explain) for card in cards],
         "weak": outcome.weak,
         "calibration": outcome.calibration,
         "notice": services.WEAK_NOTICE if outcome.weak and outcome.moments else None if outcome.moments else "Nothing matched.",
         "refined": outcome.refined,
         "feedback_applied": outcome.lifted,
     }
+    if explain and outcome.person is not None:
+        named = outcome.person
+        body["explain"] = {"person": {"id": named.person.id, "name": named.person.name, "matched": named.matched},
+                           "narrowed_to_person": True, "ranked_by": named.rest, "note": named.explain()}
+    return body
 
 
 def _session_key(request, params) -> str:
@@ -90,12 +97,16 @@ def _image_from_upload(upload) -> Image.Image:
         raise ValidationError({"detail": "The example is not an image mediahub can read (JPEG, PNG, WebP, GIF, TIFF)."}) from exc
 
 
-def run_search(request, *, form, vector_for, kind: str, query: str) -> Response:
-    """Shared by text, image and more-like-this searches: encode, search, answer."""
+def run_search(request, *, form, vector_for=None, kind: str = Search.Kind.TEXT, query: str) -> Response:
+    """Shared by text, image and more-like-this searches: encode, search, answer.
+    Without `vector_for` the query is text (which may name a person)."""
+    arguments = dict(user=request.user, query=query, filters=form.filters(), limit=form.result_limit,
+                     session_key=_session_key(request, form.data))
     try:
-        outcome = services.search_with_active_model(
-            user=request.user, vector_for=vector_for, kind=kind, query=query, filters=form.filters(),
-            limit=form.result_limit, session_key=_session_key(request, form.data))
+        if vector_for is None:
+            outcome = services.text_search(**arguments)
+        else:
+            outcome = services.search_with_active_model(vector_for=vector_for, kind=kind, **arguments)
     except ModelUnavailable as exc:
         raise SearchUnavailable(f"Search is unavailable: {exc}") from exc
     if outcome is None:
@@ -108,7 +119,9 @@ def run_search(request, *, form, vector_for, kind: str, query: str) -> Response:
 
 MOMENT = inline_serializer("Moment", {
     "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "start": serializers.FloatField(),
-    "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField()})
+    "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField(),
+    "people": inline_serializer("PersonOnScreen", {"id": serializers.IntegerField(), "name": serializers.CharField()},
+                                many=True)})
 SEARCH_RESULT = inline_serializer("SearchResult", {
     "search_id": serializers.CharField(), "query": serializers.CharField(), "results": MOMENT.__class__(many=True),
     "weak": serializers.BooleanField(), "notice": serializers.CharField(allow_null=True),
@@ -127,8 +140,7 @@ class SearchApi(SearchApiView):
     def get(self, request):
         form = _valid(TextSearchForm(request.query_params))
         query = form.cleaned_data["q"]
-        return run_search(request, form=form, vector_for=lambda spec: selectors.text_query_vector(spec=spec, text=query),
-                          kind=Search.Kind.TEXT, query=query)
+        return run_search(request, form=form, query=query)
 
 
 class ImageSearchApi(SearchApiView):

@@ -3,6 +3,7 @@
 from django import forms
 
 from mediahub.assets.models import Asset, TagLabel
+from mediahub.people.selectors import SearchPerson, search_person_resolve
 from mediahub.search.selectors import SearchFilters, tag_labels_active
 
 MAX_LIMIT = 100
@@ -43,10 +44,14 @@ class SearchFiltersForm(forms.Form):
             raise forms.ValidationError(f"There is no asset {asset} to search in.")
         return asset
 
-    def clean_person(self) -> int | None:
-        person = self.cleaned_data["person"]
-        if person is not None:
-            raise forms.ValidationError(f"There is no person {person}: faces have not been identified in the library yet.")
+    def clean_person(self) -> SearchPerson | None:
+        person_id = self.cleaned_data["person"]
+        if person_id is None:
+            return None
+        person = search_person_resolve(person_id=person_id)
+        if person is None:
+            raise forms.ValidationError(f"There is no person {person_id} to search for; person must be the id of "
+                                        "a person on the people page (/api/people).")
         return person
 
     def clean(self):
@@ -58,7 +63,9 @@ class SearchFiltersForm(forms.Form):
     def filters(self) -> SearchFilters:
         data = self.cleaned_data
         return SearchFilters(kind=data.get("kind") or None, tag=data.get("tag"), asset=data.get("asset"),
-                             after=data.get("after"), before=data.get("before"), person=data.get("person"))
+                             after=data.get("after"), before=data.get("before"),
+                             person=data["person"].id if data.get("person") else None,
+                             people=data["person"].track_people if data.get("person") else ())
 
     @property
     def result_limit(self) -> int:

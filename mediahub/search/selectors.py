@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import time
@@ -18,6 +19,8 @@ from pgvector import HalfVector, Vector
 from pgvector.psycopg import register_vector
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
+from mediahub.people.models import Face, FaceTrack
+from mediahub.people.selectors import SearchPerson, search_assets_with_people, search_named_people
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration
 from mediahub.search.ranking import FeedbackEvent, Moment, Second, background_level, merge_seconds
 from workers.ml.clip import Calibration, ClipSpec, load_clip
@@ -57,6 +60,7 @@ class SearchFilters:
     after: date | None = None
     before: date | None = None
     person: int | None = None
+    people: tuple[int, ...] = ()  # the person ids whose tracks are the person's (theirs and those merged into them)
 
     def as_json(self) -> dict:
         values = {"kind": self.kind, "tag": self.tag.name if self.tag else None, "asset": self.asset,
@@ -80,7 +84,17 @@ def _asset_conditions(filters: SearchFilters, params: dict) -> str:
     if filters.before:
         conditions.append("a.created_at < %(before)s::date + 1")
         params["before"] = filters.before
+    if filters.person is not None:
+        params["people"] = list(filters.people or [filters.person])
+        conditions.append(f"EXISTS (SELECT 1 FROM {FaceTrack._meta.db_table} ft WHERE ft.asset_id = a.id"
+                          " AND ft.person_id = ANY(%(people)s))")
     return " AND ".join(conditions)
+
+
+# A track covers the seconds from its start up to (not including) its end, which is where its
+# last sampled second's interval ends, like a tag; a track of one instant (an image) covers its start.
+# Written as one range so the (model, asset, time) index of the seconds can serve it.
+_SECOND_ON_SCREEN = "fe.time >= {t}.start AND fe.time < GREATEST({t}.\"end\", {t}.start + 0.001)"
 
 
 def _second_conditions(filters: SearchFilters, params: dict) -> str:
@@ -94,6 +108,11 @@ def _second_conditions(filters: SearchFilters, params: dict) -> str:
         conditions.append(
             f"EXISTS (SELECT 1 FROM {AssetTag._meta.db_table} t WHERE t.asset_id = fe.asset_id"
             " AND t.label_id = %(tag_label)s AND fe.time >= t.start AND (fe.time < t.\"end\" OR t.start = t.\"end\"))")
+    if filters.person is not None:
+        params["people"] = list(filters.people or [filters.person])
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM {FaceTrack._meta.db_table} ft WHERE ft.asset_id = fe.asset_id"
+            f" AND ft.person_id = ANY(%(people)s) AND {_SECOND_ON_SCREEN.format(t='ft')})")
     return "".join(f" AND {condition}" for condition in conditions)
 
 
@@ -120,8 +139,24 @@ def query_vector(vector: np.ndarray, *, half: bool = False) -> Vector | HalfVect
 
 def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, limit: int) -> tuple[str, dict]:
     """The SQL of the coarse pass; it must match the model's partial HNSW index (services.vector_index_ensure)."""
-    params = {"q": query_vector(vector, half=True), "limit": limit}
     dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
+    if filters.person is not None:
+        # A person's seconds are few next to the library's: score them all exactly, reached from the
+        # person's tracks, rather than walk the graph for the rare seconds that pass the filter.
+        params = {"q": query_vector(vector), "limit": limit, "people": list(filters.people or [filters.person])}
+        others = _second_conditions(dataclasses.replace(filters, person=None, people=()), params)  # the join did the person
+        # LATERAL ... OFFSET 0 keeps the plan a loop over the tracks, each reading its seconds by index:
+        # joined plainly, a person seen in most assets gets a hash join over every second of the library.
+        sql = (
+            f"SELECT fe.asset_id, fe.time FROM {FaceTrack._meta.db_table} ft CROSS JOIN LATERAL ("
+            f" SELECT fe.asset_id, fe.time, fe.embedding FROM search_frameembedding fe"
+            f" WHERE fe.model_id = {model_id} AND fe.asset_id = ft.asset_id AND {_SECOND_ON_SCREEN.format(t='ft')}"
+            " OFFSET 0) fe"
+            f" WHERE ft.person_id = ANY(%(people)s){others}"
+            f" ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s"
+        )
+        return sql, params
+    params = {"q": query_vector(vector, half=True), "limit": limit}
     sql = (
         f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
         f"WHERE fe.model_id = {model_id}{_second_conditions(filters, params)} "
@@ -245,6 +280,99 @@ def tags_named_in(query: str) -> list[TagLabel]:
             or (label.name_zh and label.name_zh in query)]
 
 
+# Scripts written without spaces between words: a name in them is found as a substring.
+_UNSPACED = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
+_SPACED_WORD_CHAR = rf"[^\W{_UNSPACED}]"  # a word character of a script with spaces (Latin, Cyrillic...)
+_UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
+MIN_NAME_LENGTH = 2
+_QUERY_EDGES = " \t,.;:!?'\"-—，。、；：！？·"
+
+
+@dataclass(frozen=True)
+class PersonInQuery:
+    """A known person named in a text query, and the rest of the query that ranks their moments."""
+
+    person: SearchPerson
+    matched: str  # the query's words that named them, as typed
+    rest: str  # "" when the query was only the name
+
+    def explain(self) -> str:
+        ranked = f"ranked by “{self.rest}”" if self.rest else "longest appearances first"
+        return (f"Recognised {self.person.name} in the query (“{self.matched}”): results are narrowed to the "
+                f"moments where {self.person.name} is on screen, {ranked}.")
+
+
+def person_named_in(query: str, *, people: list[SearchPerson] | None = None) -> PersonInQuery | None:
+    """The known person the query names, the longest name winning: case-insensitive whole words in
+    scripts with spaces, a substring in Chinese or Japanese. Names shorter than MIN_NAME_LENGTH are ignored."""
+    people = search_named_people() if people is None else people
+    for person in sorted(people, key=lambda p: (-len(p.name), p.id)):
+        if len(person.name) < MIN_NAME_LENGTH:
+            continue
+        match = _name_pattern(person.name).search(query)
+        if match:
+            rest = " ".join(f"{query[:match.start()]} {query[match.end():]}".split())
+            rest = re.sub(r"\s+([,.;:!?，。、；：！？])", r"\1", rest).strip(_QUERY_EDGES)
+            return PersonInQuery(person=person, matched=match.group(0),
+                                 rest=rest if any(ch.isalnum() for ch in rest) else "")
+    return None
+
+
+def _name_pattern(name: str) -> re.Pattern:
+    words = r"\s+".join(re.escape(word) for word in name.split())
+    if _UNSPACED_CHAR.search(name):
+        return re.compile(words, re.IGNORECASE)
+    return re.compile(rf"(?<!{_SPACED_WORD_CHAR}){words}(?!{_SPACED_WORD_CHAR})", re.IGNORECASE)
+
+
+def person_appearances(*, filters: SearchFilters, limit: int) -> list[Moment]:
+    """The person's appearances (filters.person) as moments, longest first, then the best face
+    (largest, then sharpest); overlapping tracks of one asset make one moment. The score is the
+    appearance's length relative to the longest."""
+    params: dict = {}
+    conditions = _asset_conditions(filters, params)
+    sql = (
+        "SELECT ft.asset_id, ft.start, ft.\"end\", a.kind, a.duration, f.time, (f.box->>3)::float, f.sharpness"
+        f" FROM {FaceTrack._meta.db_table} ft JOIN {Asset._meta.db_table} a ON a.id = ft.asset_id"
+        f" LEFT JOIN {Face._meta.db_table} f ON f.id = ft.best_face_id"
+        f" WHERE ft.person_id = ANY(%(people)s) AND {conditions}{_track_tag_condition(filters, params)}"
+        " ORDER BY ft.asset_id, ft.start"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    interval = settings.FRAME_INTERVAL_SECONDS
+    moments: list[tuple[Moment, tuple[float, float]]] = []
+    for asset_id, start, end, kind, duration, face_time, face_height, sharpness in rows:
+        if kind == Asset.Kind.VIDEO:
+            end = max(end, start + interval)
+            end = min(end, duration) if duration else end
+        face = (face_height or 0.0, sharpness or 0.0)  # the best face's height, then its sharpness
+        best_time = face_time if face_time is not None else start
+        if moments and moments[-1][0].asset_id == asset_id and start <= moments[-1][0].end:  # overlaps the last
+            moment, best_face = moments[-1]
+            moment.end = max(moment.end, end)
+            if face > best_face:
+                moment.best_time = best_time
+                moments[-1] = (moment, face)
+            continue
+        moments.append((Moment(asset_id=asset_id, start=start, end=end, visual=0.0, best_time=best_time), face))
+    longest = max((max(m.end - m.start, interval) for m, _ in moments), default=interval)
+    for moment, _ in moments:
+        moment.visual = max(moment.end - moment.start, interval) / longest
+    moments.sort(key=lambda pair: (-pair[0].visual, -pair[1][0], -pair[1][1], pair[0].asset_id, pair[0].start))
+    return [moment for moment, _ in moments[:limit]]
+
+
+def _track_tag_condition(filters: SearchFilters, params: dict) -> str:
+    """With a tag filter, only the tracks (alias `ft`) that overlap the tag's ranges."""
+    if filters.tag is None:
+        return ""
+    params["tag_label"] = filters.tag.pk
+    return (f" AND EXISTS (SELECT 1 FROM {AssetTag._meta.db_table} t WHERE t.asset_id = ft.asset_id"
+            " AND t.label_id = %(tag_label)s AND t.start <= ft.\"end\" AND ft.start <= t.\"end\")")
+
+
 def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
     """Set each moment's `tag` strength: over the tags the query names, the mean of each one's
     best score overlapping the moment (0 where it is absent), so "red circle" is only fully
@@ -297,7 +425,7 @@ def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: 
     candidate_assets = {asset_id for asset_id, _ in candidates}
     extra = [asset_id for asset_id in text if asset_id not in candidate_assets]
     scores = exact_window_scores(vector=vector, model=model, candidates=candidates, filters=filters, extra_assets=extra)
-    assets = Asset.objects.in_bulk(list(scores))
+    assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
     return MomentSearch(scores=scores, text=text, assets=assets)
 
 
@@ -459,6 +587,7 @@ class MomentCard:
     moment: Moment
     asset: Asset
     frame_index: int
+    people: list[tuple[int, str]] = field(default_factory=list)  # (id, name) of named people on screen in it
 
     @property
     def why(self) -> str:
@@ -473,8 +602,27 @@ class MomentCard:
         return "; ".join(parts) + f" = {self.moment.score:.3f}"
 
 
-def moment_cards(moments: list[Moment]) -> list[MomentCard]:
-    assets = Asset.objects.in_bulk({m.asset_id for m in moments})
+def moment_cards(moments: list[Moment], *, assets: dict[int, Asset] | None = None) -> list[MomentCard]:
+    """The moments with their assets and the named people on screen in each. `assets` are those the
+    search already read (search_assets_with_people); without them, one query reads them."""
+    wanted = {m.asset_id for m in moments}
+    if assets is None or not wanted <= assets.keys():
+        assets = search_assets_with_people(asset_ids=wanted) if wanted else {}
     interval = settings.FRAME_INTERVAL_SECONDS
-    return [MomentCard(moment=m, asset=assets[m.asset_id], frame_index=int((m.best_time + 1e-6) // interval))
+    return [MomentCard(moment=m, asset=assets[m.asset_id], frame_index=int((m.best_time + 1e-6) // interval),
+                       people=_people_in(m, assets[m.asset_id].people_on_screen, interval=interval))
             for m in moments if m.asset_id in assets]
+
+
+def _people_in(moment: Moment, tracks, *, interval: float) -> list[tuple[int, str]]:
+    people = {}
+    for track in tracks:
+        if track.person_id is None or not track.person_name:  # unassigned, hidden or unnamed
+            continue
+        if moment.start == moment.end:  # an image, or an instant
+            on_screen = track.start <= moment.start <= track.end
+        else:  # a track of one instant (start = end) still covers its sampled second
+            on_screen = moment.overlaps(track.start, max(track.end, track.start + interval))
+        if on_screen:
+            people.setdefault(track.person_id, track.person_name)
+    return sorted(people.items(), key=lambda item: (item[1].lower(), item[0]))

@@ -12,12 +12,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from mediahub.assets.models import Asset, Frame
+from mediahub.people.selectors import SearchPerson
 from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
-    SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean, moments_from_scores,
-    background_sample_forget, query_background, search_model, tag_coverage, tags_named_in,
+    PersonInQuery, SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean,
+    moments_from_scores, background_sample_forget, person_appearances, person_named_in, query_background, search_model,
+    tag_coverage, tags_named_in, text_query_vector,
 )
 from workers.ml.clip import Calibration, ClipSpec, load_clip
 
@@ -91,20 +93,24 @@ class SearchOutcome:
     lifted: bool  # feedback changed this ranking
     indexed: bool = True  # False: nothing was indexed with the active model yet (no results, stored all the same)
     calibration: str = "default"  # "measured" on this library, or the model's "default" figures
+    person: PersonInQuery | None = None  # a person the query named, whose appearances the results are narrowed to
+    assets: dict = dataclasses.field(default_factory=dict)  # the moments' assets as read (with who is on screen)
 
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
                query: str, filters: SearchFilters, limit: int, session_key: str = "",
-               words_known: bool = True) -> SearchOutcome:
+               words_known: bool = True, rank_query: str | None = None) -> SearchOutcome:
     """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search.
 
-    `words_known` False (the model never learned most of the query's words) makes every answer weak."""
+    `words_known` False (the model never learned most of the query's words) makes every answer weak.
+    `rank_query` is the part of `query` that ranks (what is left once a person's name is taken out)."""
+    rank_query = query if rank_query is None else rank_query
     refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
     if refined_vector is not None:
         vector = refined_vector
-    gathered = moment_search_gather(vector=vector, model=model, filters=filters, query=query)
+    gathered = moment_search_gather(vector=vector, model=model, filters=filters, query=rank_query)
     moments = moments_from_scores(gathered, calibration=calibration)
-    tag_coverage(moments=moments, labels=tags_named_in(query) if query else [])
+    tag_coverage(moments=moments, labels=tags_named_in(rank_query) if rank_query else [])
     ranking.fuse(moments, spread=calibration.spread)
     events = feedback_near(vector=vector, model=model, asset_ids={m.asset_id for m in moments},
                            radius=calibration.feedback_radius)
@@ -113,18 +119,58 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
     understood = words_known and ranking.stands_out(
         moments, background=query_background(vector=vector, model=model), spread=calibration.spread)
     ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
-    ranked = ranked[:limit]
+    outcome = _search_store(user=user, vector=vector, model=model, kind=kind, query=query, filters=filters,
+                            session_key=session_key, ranked=ranked[:limit], weak=weak,
+                            refined=refined_vector is not None, calibration=calibration)
+    outcome.assets = gathered.assets
+    return outcome
+
+
+def _search_store(*, user, vector: np.ndarray, model: EmbeddingModel, kind: str, query: str, filters: SearchFilters,
+                  session_key: str, ranked: list[Moment], weak: bool, refined: bool,
+                  calibration: Calibration) -> SearchOutcome:
     search = Search.objects.create(
         user=user if user and user.is_authenticated else None, kind=kind, query=query, model=model,
         vector=vector, session_key=session_key[:64], filters=filters.as_json(),
         results=[{"asset_id": m.asset_id, "start": m.start, "end": m.end, "score": round(m.score, 4), "rank": rank}
                  for rank, m in enumerate(ranked, start=1)])
-    return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined_vector is not None,
+    return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined,
                          lifted=any(m.feedback for m in ranked), calibration="measured" if calibration.measured else "default")
 
 
+def person_appearances_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, query: str,
+                           filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome:
+    """A query that is only a person's name: their appearances, longest first, stored as a Search."""
+    moments = person_appearances(filters=filters, limit=limit)
+    ranking.fuse(moments, spread=0.0)  # no text or tag bonus: every part of the score is the appearance's
+    return _search_store(user=user, vector=vector, model=model, kind=Search.Kind.TEXT, query=query, filters=filters,
+                         session_key=session_key, ranked=moments, weak=False, refined=False, calibration=calibration)
+
+
+def text_search(*, user, query: str, filters: SearchFilters, limit: int, session_key: str = "",
+                people: list[SearchPerson] | None = None) -> SearchOutcome | None:
+    """A text search. When the query names a known person (and no `person` filter was given), the
+    results are narrowed to that person's appearances and the rest of the query ranks within them;
+    a query that is only the name lists the appearances. `people`: the named people, if already read."""
+    named = person_named_in(query, people=people) if filters.person is None else None
+    if named is None:
+        return search_with_active_model(user=user, vector_for=lambda spec: text_query_vector(spec=spec, text=query),
+                                        kind=Search.Kind.TEXT, query=query, filters=filters, limit=limit,
+                                        session_key=session_key)
+    filters = dataclasses.replace(filters, person=named.person.id, people=named.person.track_people)
+    # Only the rest is encoded: the name would pull the vector toward pictures of its letters.
+    outcome = search_with_active_model(
+        user=user, vector_for=lambda spec: text_query_vector(spec=spec, text=named.rest or query),
+        kind=Search.Kind.TEXT, query=query, filters=filters, limit=limit, session_key=session_key,
+        rank_query=named.rest, appearances_only=not named.rest)
+    if outcome is not None:
+        outcome.person = named
+    return outcome
+
+
 def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
-                             filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome | None:
+                             filters: SearchFilters, limit: int, session_key: str = "", rank_query: str | None = None,
+                             appearances_only: bool = False) -> SearchOutcome | None:
     """Encode the query with the active model (`vector_for(spec)`) and run the search.
 
     None when `vector_for` has no vector to give; ModelUnavailable when the model can't be
@@ -143,9 +189,13 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
             model=embedding_model_ensure(spec=spec), vector=vector, session_key=session_key[:64],
             filters=filters.as_json(), results=[])
         return SearchOutcome(search=search, moments=[], weak=True, refined=False, lifted=False, indexed=False)
+    if appearances_only:
+        return person_appearances_run(user=user, vector=vector, model=model, calibration=calibration, query=query,
+                                      filters=filters, limit=limit, session_key=session_key)
+    rank_query = query if rank_query is None else rank_query
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
-                      filters=filters, limit=limit, session_key=session_key,
-                      words_known=load_clip(spec).knows_words_of(query) if query else True)
+                      filters=filters, limit=limit, session_key=session_key, rank_query=rank_query,
+                      words_known=load_clip(spec).knows_words_of(rank_query) if rank_query else True)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from mediahub.assets.models import Asset
 from mediahub.core.roles import page_requires
+from mediahub.people.selectors import search_named_people
 from mediahub.search import selectors, services
 from mediahub.search.forms import MAX_LIMIT, SearchFiltersForm, TextSearchForm
 from workers.ml.clip import ModelUnavailable
@@ -16,7 +17,9 @@ PAGE_SIZE = 20
 @page_requires("search.add_search")  # every role searches
 def search_page(request):
     """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
-    context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values}
+    context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values,
+               "named_people": search_named_people()}  # read once: the person filter's choices, and names in queries
+    context["person_choices"] = sorted(((p.id, p.name) for p in context["named_people"]), key=lambda c: (c[1].lower(), c[0]))
     similar = _similar_target(request)
     if not request.GET.get("q") and similar is None:
         return render(request, "search/results.html", {**context, "form": TextSearchForm()})
@@ -28,7 +31,7 @@ def search_page(request):
         request.session.save()
     page = _page_number(request)
     try:
-        outcome = _run(request, form, similar, limit=min(page * PAGE_SIZE, MAX_LIMIT))
+        outcome = _run(request, form, similar, limit=min(page * PAGE_SIZE, MAX_LIMIT), people=context["named_people"])
     except ModelUnavailable as exc:
         return render(request, "search/results.html", {**context, "error": f"Search is unavailable: {exc}"}, status=503)
     if outcome is None or not outcome.indexed:
@@ -36,7 +39,7 @@ def search_page(request):
             model=selectors.active_clip_spec().key)})
     moments = outcome.moments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render(request, "search/results.html", {
-        **context, "outcome": outcome, "cards": selectors.moment_cards(moments), "page": page,
+        **context, "outcome": outcome, "cards": selectors.moment_cards(moments, assets=outcome.assets), "page": page,
         "weak_notice": services.WEAK_NOTICE,
         "has_next": len(outcome.moments) == page * PAGE_SIZE and page * PAGE_SIZE < MAX_LIMIT,
         "first_rank": (page - 1) * PAGE_SIZE + 1, "query_string": _without_page(request),
@@ -54,16 +57,14 @@ def _similar_target(request) -> tuple[Asset, float] | None:
         return asset, 0.0
 
 
-def _run(request, form, similar, *, limit: int):
+def _run(request, form, similar, *, limit: int, people):
     if similar:
         asset, time = similar
-        vector_for, kind, query = (lambda spec: selectors.second_vector(spec=spec, asset_id=asset.pk, time=time)), "moment", ""
-    else:
-        query = form.cleaned_data["q"]
-        vector_for, kind = (lambda spec: selectors.text_query_vector(spec=spec, text=query)), "text"
-    return services.search_with_active_model(user=request.user, vector_for=vector_for, kind=kind, query=query,
-                                             filters=form.filters(), limit=limit,
-                                             session_key=request.session.session_key)
+        return services.search_with_active_model(
+            user=request.user, vector_for=lambda spec: selectors.second_vector(spec=spec, asset_id=asset.pk, time=time),
+            kind="moment", query="", filters=form.filters(), limit=limit, session_key=request.session.session_key)
+    return services.text_search(user=request.user, query=form.cleaned_data["q"], filters=form.filters(), limit=limit,
+                                session_key=request.session.session_key, people=people)
 
 
 def _page_number(request) -> int:
