@@ -15,8 +15,8 @@ from django.db.models.functions import Coalesce, JSONObject, Lower
 from mediahub.assets.models import Asset
 from mediahub.people.models import Face, FaceTrack, Person
 
-
 SEARCH_MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
+
 
 def _with_counts(people: QuerySet[Person]) -> QuerySet[Person]:
     """face_count (Face rows) and asset_count as correlated subqueries (two COUNT joins would multiply)."""
