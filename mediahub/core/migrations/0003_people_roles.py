@@ -48,7 +48,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("core", "0002_roles"),
-        ("search", "0001_initial"),  # creates the vector extension people's tables need; keeps the order
         ("people", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),

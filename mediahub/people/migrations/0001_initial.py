@@ -13,6 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0007_vocabulary_sets'),
+        ('search', '0001_initial'),  # creates the vector extension
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
