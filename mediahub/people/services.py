@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Q
 
 from mediahub.assets.models import Asset
 from mediahub.assets.storage import storage_folder_delete
@@ -69,8 +70,8 @@ class _Decision:
 def _interval_overlap(a_start, a_end, b_start, b_end) -> float:
     """Intersection over union of two time ranges; a point range (an image) overlaps an equal point fully."""
     inter = min(a_end, b_end) - max(a_start, b_start)
-    if inter < 0:
-        return 0.0
+    if inter < 0 or (inter == 0 and max(a_end, b_end) > min(a_start, b_start)):
+        return 0.0  # apart, or only touching
     union = max(a_end, b_end) - min(a_start, b_start)
     return 1.0 if union <= 0 else max(inter / union, 1e-6)
 
@@ -113,6 +114,14 @@ def _described(sightings) -> list:
     return [s for s in sightings if getattr(s, "vector", None) is not None]
 
 
+def _track_end(asset: Asset, last_seen: float) -> float:
+    """Where a track ends, like a tag: the end of its last sampled second (an image's track is the instant 0)."""
+    if asset.kind == Asset.Kind.IMAGE:
+        return last_seen
+    end = last_seen + settings.FRAME_INTERVAL_SECONDS
+    return round(min(end, asset.duration) if asset.duration and asset.duration > last_seen else end, 3)
+
+
 @transaction.atomic
 def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[FaceTrack]:
     """Make the asset's face tracks and faces exactly `tracks`, keeping editors' decisions.
@@ -136,7 +145,7 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
     # Tracks without a described face can't be shown or grouped; the rest in order of start, then left edge.
     kept = [sorted(t.sightings, key=lambda s: s.time) for t in tracks if _described(t.sightings)]
     kept.sort(key=lambda sightings: (sightings[0].time, sightings[0].box[0]))
-    firsts = [(float(s[0].time), float(s[-1].time), tuple(int(v) for v in s[0].box)) for s in kept]
+    firsts = [(float(s[0].time), _track_end(asset, float(s[-1].time)), tuple(int(v) for v in s[0].box)) for s in kept]
     carried = _match_decisions(firsts, decisions)
     living_people = set(Person.objects.filter(pk__in={d.person_id for d in decisions} | {
         d.merged_from_id for d in decisions} | {p for d in decisions for p, _ in d.rejections}).values_list("pk", flat=True))
@@ -332,8 +341,8 @@ def person_hide(*, person: Person, hidden: bool = True) -> Person:
 def _same_frame(first: Person, second: Person) -> FaceTrack | None:
     """A track of `first` that is on screen at the same time as one of `second`'s in one asset."""
     for track in FaceTrack.objects.filter(person=first).select_related("asset").order_by("asset_id", "start"):
-        if FaceTrack.objects.filter(person=second, asset_id=track.asset_id, start__lte=track.end,
-                                    end__gte=track.start).exists():
+        together = Q(start__lt=track.end, end__gt=track.start) | Q(start=track.start)
+        if FaceTrack.objects.filter(together, person=second, asset_id=track.asset_id).exists():
             return track
     return None
 

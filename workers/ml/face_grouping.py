@@ -40,7 +40,10 @@ class TrackFaces:
     rejected: frozenset[int] = frozenset()  # people it must never join
 
     def overlaps(self, other: TrackFaces) -> bool:
-        return self.asset == other.asset and self.start <= other.end and other.start <= self.end
+        """On screen together: the time ranges (a track ends where its last second ends) share more than
+        an edge, or both are the same instant (two faces in one image)."""
+        return self.asset == other.asset and (self.start < other.end and other.start < self.end
+                                              or self.start == other.start)
 
 
 @dataclass(eq=False)

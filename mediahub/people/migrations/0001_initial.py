@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('index', models.PositiveIntegerField(help_text="Position among the asset's tracks (by start, then left edge).")),
                 ('start', models.FloatField(help_text='Seconds from the first video frame; 0 for an image.')),
-                ('end', models.FloatField()),
+                ('end', models.FloatField(help_text='Where the last sampled second with the face ends (like a tag); 0 for an image.')),
                 ('box', models.JSONField(help_text="[x, y, w, h] in source pixels in the track's first frame.")),
                 ('boxes', models.JSONField(default=list, help_text='[[time, x, y, w, h], ...]: the face in every sampled second.')),
                 ('assignment', models.CharField(choices=[('auto', 'Grouped automatically'), ('manual', 'Placed by an editor')], default='auto', max_length=10)),
