@@ -34,7 +34,7 @@ def test_asset_faces_lists_tracks_with_their_people(viewer_api, people):
     assert response.status_code == 200
     faces = response.json()["faces"]
     assert [(f["person_id"], f["start"], f["end"], f["box"]) for f in faces] == [
-        (people["bob"].pk, 0.0, 2.0, [300, 90, 50, 50]), (people["alice"].pk, 1.0, 3.0, [100, 80, 60, 60])]
+        (people["bob"].pk, 0.0, 3.0, [300, 90, 50, 50]), (people["alice"].pk, 1.0, 4.0, [100, 80, 60, 60])]
     assert all(set(face) >= {"person_id", "person_name", "start", "end", "box"} for face in faces)
 
 

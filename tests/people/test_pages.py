@@ -55,7 +55,7 @@ def test_person_page_shows_every_appearance_and_plays_from_it(client, viewer, ow
     for asset in assets:
         assert f'href="/assets/{asset.pk}/?t=4"' in page
         assert asset.title in page
-    assert "4–6 s" in page
+    assert "4–7 s" in page
     assert len(re.findall(r'<img class="face" src="/faces/\d+\.jpg"', page)) == 2
     assert "Split off" not in page and "Not this person" not in page
 

@@ -41,7 +41,7 @@ def test_faces_replace_stores_tracks_faces_and_crops(owner, rng, cast):
                              track_result(cast["bob"], rng, start=0, seconds=2, box=(300, 90, 50, 50)))
 
     tracks = list(FaceTrack.objects.filter(asset=asset).order_by("index"))
-    assert [(t.start, t.end, t.box) for t in tracks] == [(0.0, 1.0, [300, 90, 50, 50]), (2.0, 4.0, [100, 80, 60, 60])]
+    assert [(t.start, t.end, t.box) for t in tracks] == [(0.0, 2.0, [300, 90, 50, 50]), (2.0, 5.0, [100, 80, 60, 60])]
     assert tracks[1].boxes == [[2.0, 100, 80, 60, 60], [3.0, 101, 80, 60, 60], [4.0, 102, 80, 60, 60]]
     assert Face.objects.filter(asset=asset).count() == 5
     assert tracks[1].best_face.time == 4.0  # the sharpest (equal sizes)
