@@ -15,8 +15,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mediahub.assets.models import (FACE_FRAMES_ROOT, Asset, AssetTag, Frame, face_frames_folder, frame_image_path, frames_folder,
-                                    proxy_path)
+from mediahub.assets.models import (FACE_FRAMES_ROOT, Asset, AssetTag, Frame, face_frames_folder, frame_image_path,
+                                    frames_folder, proxy_path)
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from mediahub.people.services import asset_faces_delete

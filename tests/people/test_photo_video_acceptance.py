@@ -1,7 +1,11 @@
 """Acceptance: a video of shuffled still photos of five real people yields one person per identity."""
 
 import pytest
+from django.core.files.storage import default_storage
 
+from mediahub.assets.models import face_frames_folder
+from mediahub.assets.services import asset_reprocess
+from mediahub.people.models import Face
 from tests.people.photo_video import pairwise_precision_recall, photo_video, who
 from tests.workers.test_pipeline import create, run_pipeline
 
@@ -27,3 +31,36 @@ def test_a_shuffled_photo_video_yields_one_person_per_identity(tmp_path, viewer_
 
     people = viewer_api.get("/api/people").json()
     assert people["count"] == len({s.person for s in shown})
+
+
+@pytest.fixture
+def photo_asset(tmp_path):
+    shown = photo_video(tmp_path / "few.mp4", photos_each=2, seconds_each=2, pairs=1)
+    return shown, run_pipeline(create(tmp_path / "few.mp4"))
+
+
+@pytest.mark.django_db
+def test_names_survive_a_reprocess_and_the_faces_step_leaves_no_frames_behind(photo_asset, editor_api):
+    shown, asset = photo_asset
+    before = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
+    named = next(track["person_id"] for track in before if track["person_id"])
+    assert editor_api.patch(f"/api/people/{named}", {"name": "Wang Wei"}, format="json").status_code == 200
+    assert not default_storage.exists(face_frames_folder(asset.pk)) or not default_storage.listdir(
+        face_frames_folder(asset.pk))[1], "the larger frames are gone once faces are found"
+
+    asset = run_pipeline(asset_reprocess(asset=asset))
+    after = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
+    assert [(t["start"], t["end"], t["box"]) for t in after] == [(t["start"], t["end"], t["box"]) for t in before]
+    assert [t["person_name"] for t in after] == [t["person_name"] for t in before]
+    assert "Wang Wei" in {t["person_name"] for t in after}
+
+
+@pytest.mark.django_db
+def test_with_faces_off_nothing_about_faces_is_stored(tmp_path, settings, viewer_api):
+    settings.FACES_ENABLED = False
+    photo_video(tmp_path / "off.mp4", photos_each=1, seconds_each=2, pairs=0)
+    asset = run_pipeline(create(tmp_path / "off.mp4"))
+    assert asset.status == "ready"
+    assert viewer_api.get(f"/api/assets/{asset.pk}/faces").json() == {"faces": []}
+    assert not Face.objects.exists() and not default_storage.exists(face_frames_folder(asset.pk))
+
