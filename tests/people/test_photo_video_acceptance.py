@@ -45,13 +45,14 @@ def test_names_survive_a_reprocess_and_the_faces_step_leaves_no_frames_behind(ph
     before = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
     named = next(track["person_id"] for track in before if track["person_id"])
     assert editor_api.patch(f"/api/people/{named}", {"name": "Wang Wei"}, format="json").status_code == 200
+    before = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
     assert not default_storage.exists(face_frames_folder(asset.pk)) or not default_storage.listdir(
         face_frames_folder(asset.pk))[1], "the larger frames are gone once faces are found"
 
     asset = run_pipeline(asset_reprocess(asset=asset))
     after = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
     assert [(t["start"], t["end"], t["box"]) for t in after] == [(t["start"], t["end"], t["box"]) for t in before]
-    assert [t["person_name"] for t in after] == [t["person_name"] for t in before]
+    assert [(t["person_id"], t["person_name"]) for t in after] == [(t["person_id"], t["person_name"]) for t in before]
     assert "Wang Wei" in {t["person_name"] for t in after}
 
 
