@@ -62,12 +62,14 @@ NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission pat
 STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
 CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
 FULL_SCAN_EVERY = 5.0  # seconds between full scans while the picture moves
+PERIODIC_SCAN_MIN_FACE = 50  # px: those look for faces that came in (scale 1.3: ~55 % of a 40 px scan's cost)
 MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before its track ends
 DESCRIBE_EVERY = 10.0  # seconds: a track gets one descriptor per window, its best sighting
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 CHIP_CHANGE = 0.9  # correlation of consecutive tiny chips below which a track's identity is checked
 LINK_MIN_IOU = 0.3
+SPLIT_SCAN_HEIGHT = 480  # px: from here on a full scan is worth two threads
 SIGNATURE_SIZE = (64, 36)
 
 
@@ -310,7 +312,7 @@ class _Scanner:
                     track.sightings.append(_Sighting(frame.time, last.box, last.score, last.sharpness))
             self.since_full_scan.append(frame)
         elif frame.time - self.last_full_scan >= FULL_SCAN_EVERY - 1e-6:
-            self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=True)
+            self._full_scan(frame, min_face=PERIODIC_SCAN_MIN_FACE, follow_back=True)
         else:
             self._local_scans(frame)
             self.since_full_scan.append(frame)
@@ -335,8 +337,8 @@ class _Scanner:
     def _full_detections(self, grey: Image.Image, *, min_face: int) -> list[tuple[Box, float]]:
         scale = max(1.0, DETECTOR_MIN_FACE / min_face)
         width, height = grey.size
-        overlap = height // 3  # a face narrower than this lies wholly inside one of the halves
-        if self.pool is None or width < 2 * overlap:
+        overlap = height // 4  # a face narrower than this lies wholly inside one of the halves
+        if self.pool is None or height < SPLIT_SCAN_HEIGHT or width < 2 * overlap:
             with self.models.kit() as kit:
                 return _detect(kit, _resized(grey, scale), scale=scale)
         middle = width // 2
