@@ -72,9 +72,10 @@ class Clip:
         self.model, _, self.preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None)
         self.model.eval()
 
-    def seconds(self, images) -> float:
+    def seconds(self, images, *, threads: int = 2) -> float:
         import torch
 
+        torch.set_num_threads(threads)
         with torch.inference_mode():
             started = time.perf_counter()
             for start in range(0, len(images), 32):
@@ -82,14 +83,15 @@ class Clip:
         return time.perf_counter() - started
 
 
-def faces_seconds(frames, source_size) -> tuple[float, float, dict, list]:
+def faces_seconds(frames, source_size, *, threads: int = 2) -> tuple[float, float, dict, list]:
     """Wall and CPU seconds of scan_faces on the face frames."""
     from workers.ml.faces import scan_faces
 
     stats: dict = {}
     cpu = _cpu()
     started = time.perf_counter()
-    tracks = scan_faces([(f.time, f.face_image) for f in frames], source_size=source_size, stats=stats)
+    tracks = scan_faces([(f.time, f.face_image) for f in frames], source_size=source_size, stats=stats,
+                        threads=threads)
     return time.perf_counter() - started, _cpu() - cpu, stats, tracks
 
 
@@ -123,20 +125,24 @@ def main() -> None:
                 clip_runs.append(clip.seconds([f.image for f in frames]))
             wall, cpu, stats, tracks = min(faces_runs, key=lambda r: r[0])
             clip_wall = min(clip_runs)
+            # One thread each: CPU seconds that other processes on the machine disturb much less.
+            faces_one = min(faces_seconds(frames, (width, height), threads=1)[0] for _ in range(args.runs))
+            clip_one = min(clip.seconds([f.image for f in frames], threads=1) for _ in range(args.runs))
             rows.append((f"{width}×{height}" + (", crowd" if crowd else ""), len(frames), plain, with_faces, wall, cpu,
-                         clip_wall, stats, tracks))
+                         clip_wall, stats, tracks, faces_one, clip_one))
             print(f"{height}p{' crowd' if crowd else ''}: {len(tracks)} tracks", file=sys.stderr)
             for track in tracks:
                 print(f"  {track.start:5.1f}–{track.end:5.1f} s box {track.box} sightings {len(track.sightings)} "
                       f"described {len(track.described)}", file=sys.stderr)
 
-    print("| video | frames | sampling s (without → with face frames) | added per frame | faces step wall s (CPU s) "
-          "| full / local / still scans, descriptors | tracks | CLIP step s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for size, count, plain, with_faces, wall, cpu, clip, stats, tracks in rows:
-        print(f"| {size} 25 fps, 60 s | {count} | {plain:.2f} → {with_faces:.2f} | {(with_faces - plain) / count * 1000:.0f} ms "
-              f"| **{wall:.2f}** ({cpu:.2f}) | {stats['full']} / {stats['local']} / {stats['still']}, {stats['described']} "
-              f"| {len(tracks)} | **{clip:.2f}** |")
+    print("| video | sampling s, without → with face frames (added per frame) | full / local / still scans, "
+          "descriptors, tracks | faces step, 2 threads: wall s (CPU s) | CLIP step, 2 threads: wall s "
+          "| faces, 1 thread s | CLIP, 1 thread s |")
+    print("|---|---|---|---|---|---|---|")
+    for size, count, plain, with_faces, wall, cpu, clip_wall, stats, tracks, faces_one, clip_one in rows:
+        print(f"| {size}, 60 s | {plain:.2f} → {with_faces:.2f} ({(with_faces - plain) / count * 1000:.0f} ms) "
+              f"| {stats['full']} / {stats['local']} / {stats['still']}, {stats['described']}, {len(tracks)} "
+              f"| **{wall:.2f}** ({cpu:.2f}) | **{clip_wall:.2f}** | **{faces_one:.2f}** | **{clip_one:.2f}** |")
 
 
 if __name__ == "__main__":
