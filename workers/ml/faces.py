@@ -563,7 +563,8 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     boxes in pixels of a source picture of `source_size` (width, height as displayed)."""
     models = load_face_models()
     pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="faces-scan") if threads > 1 else None
-    describe_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-describe") if threads > 1 else None
+    # one descriptor at a time: two in parallel were slower than one after the other here (cache-bound)
+    describe_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-describe") if threads > 1 else None
     try:
         scanner = _Scanner(models, pool=pool, describe_pool=describe_pool, interval=interval)
         frame_size = None
