@@ -26,8 +26,8 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
   ~150 ms. From 480 px of height it runs as two overlapping halves on two threads, plus the whole
   frame scaled down for faces wider than the overlap.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
-  **descriptor** (~110 ms per face) is computed sparsely, on a pool of its own so it runs while the
-  scan goes on: for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds,
+  **descriptor** (~110 ms per face) is computed sparsely, on a thread of its own so it runs while the
+  scan goes on (two descriptors in parallel were slower than one after the other here): for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds,
   started as soon as that window (or the track) ends. When a tracked face's chip suddenly looks
   different (CHIP_CHANGE: another person in the same place, a cut the signature missed), both chips
   are described at once and the track is split when they are not the same person.
