@@ -72,8 +72,8 @@ def test_a_photo_then_another_person_makes_two_tracks_with_their_times_and_boxes
     assert [(t.start, t.end) for t in tracks] == [(0.0, 2.0), (3.0, 5.0)]
     for track in tracks:
         assert [s.time for s in track.sightings] == [track.start + i for i in range(3)]
-        x, y, w, h = track.box  # in source pixels: the photo spans x 220–470, y 60–310
-        assert 240 < x and x + w < 450 and 80 < y and y + h < 300 and w > 100
+        x, y, w, h = track.box  # in source pixels (the face frames are 426×240): the photo spans x 220–470, y 60–310
+        assert 210 <= x and x + w <= 480 and 50 <= y and y + h <= 320 and w > 100  # on the photo (its face fills it)
     assert face_distance(tracks[0].described[0].vector, tracks[1].described[0].vector) > SAME_PERSON_DISTANCE
 
 
@@ -149,3 +149,18 @@ def test_missing_weights_say_what_to_install(monkeypatch):
                         lambda name, *a: None if name == "face_recognition_models" else real_find_spec(name, *a))
     with pytest.raises(FaceModelsUnavailable, match="pip install dlib-bin.*face_recognition_models"):
         faces.weights_folder()
+
+
+@pytest.mark.parametrize("name", ["hdr_pq.mp4", "phone_portrait_hevc_vfr.mp4"])
+def test_face_frames_of_hdr_and_proxied_footage_look_like_the_samples(tmp_path, name):
+    from tests.media_files import CORPUS, write_footage
+
+    footage = next(f for f in CORPUS if f.name == name)
+    path = write_footage(tmp_path, footage)
+    with_faces = list(sample_video(path, face_short_side=1080, proxy_path=tmp_path / "proxy.mp4"))
+    for sample in with_faces:
+        assert min(sample.face_image.size) == min(footage.width, footage.height)
+        assert (sample.face_image.width > sample.face_image.height) == (footage.width > footage.height)
+        truth = footage.render(sample.time)  # the SDR picture that was encoded, as displayed
+        face = np.asarray(sample.face_image.resize((truth.shape[1], truth.shape[0])), np.float32)
+        assert np.abs(face - truth).mean() < 20  # tone-mapped and turned like the sample

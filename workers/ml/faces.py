@@ -6,29 +6,31 @@ The weights are the public-domain files of the `face_recognition_models` wheel, 
 expensive calls run on a small thread pool; each thread gets its own detector and descriptor network
 (their scratch buffers are not safe to share).
 
-The schedule (what each sampled second costs; figures for a 1280×720 face frame on the 2-core
-reference machine, see README "Faces"):
+The schedule (what each sampled second costs; CPU figures for a 1280×720 face frame on the 2-core
+reference machine; bench/faces_step.py and README "Faces" have the whole step):
 
 - Every frame gets a 64×36 grey signature (< 1 ms). Its mean absolute difference from the signature
   of the last frame that was actually scanned says what happened:
   - **first frame, a cut** (difference ≥ CUT_DIFFERENCE) **or a gap** in the sampling: every track
-    ends and the frame gets a **full scan**;
+    ends and the frame gets a **full scan** for faces from FULL_SCAN_MIN_FACE px;
   - **still** (difference < STILL_DIFFERENCE): nothing moved, so every face of the previous second is
     still there, where it was: its sighting is repeated (no scan, no landmarks, no descriptor);
   - **moving**: a **local scan** around each face of the previous second (a crop 2.5× the box, scaled
-    so the face is ~90 px, no upsampling: 2–8 ms per face), and a full scan every FULL_SCAN_EVERY
-    seconds while the picture keeps moving, for faces that came in. A face found that way is followed
-    **back** through the buffered frames since the previous full scan with local scans, so its track
-    starts when it came on screen, not when the periodic scan saw it.
-- A **full scan** scales the grey frame by 65/FULL_SCAN_MIN_FACE (finds faces ≥ FULL_SCAN_MIN_FACE px:
-  the detector's smallest face is ~65 px) and runs it as two overlapping halves on two threads, plus a
-  scan of the whole frame scaled down for faces larger than the overlap (~200 ms wall at 720p instead
-  of ~300 ms in one thread; dlib's own upsampling ×2 would be ~550 ms).
-- Every detection gets landmarks and an aligned 150×150 chip (~1.5 ms) for its sharpness; the
-  **descriptor** (~110 ms per face) is computed sparsely, in the background on the pool: for each
-  track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds. When a tracked face's chip
-  suddenly looks different (an undetected cut, another person stepping into the same place), both
-  chips are described at once and the track is split when they are not the same person.
+    so the face is ~90 px, no upsampling: 2–8 ms per face; a face may go unseen for MISSED_SECONDS,
+    turned away, before its track ends), and a full scan for faces from PERIODIC_SCAN_MIN_FACE px
+    every FULL_SCAN_EVERY seconds while the picture keeps moving, for faces that came in. A face
+    found that way is followed **back** through the frames since the previous full scan with local
+    scans, so its track starts when it came on screen, not when the periodic scan saw it.
+- A **full scan** scales the grey frame by 65/min face (the detector's smallest face is ~65 px): for
+  40 px, 1280×720 becomes 2080×1170, ~275 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
+  ~150 ms. From 480 px of height it runs as two overlapping halves on two threads, plus the whole
+  frame scaled down for faces wider than the overlap.
+- Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
+  **descriptor** (~110 ms per face) is computed sparsely, on a thread of its own so it runs while the
+  scan goes on (two descriptors in parallel were slower than one after the other here): for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds,
+  started as soon as that window (or the track) ends. When a tracked face's chip suddenly looks
+  different (CHIP_CHANGE: another person in the same place, a cut the signature missed), both chips
+  are described at once and the track is split when they are not the same person.
 """
 
 from __future__ import annotations
@@ -62,12 +64,14 @@ NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission pat
 STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
 CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
 FULL_SCAN_EVERY = 5.0  # seconds between full scans while the picture moves
+PERIODIC_SCAN_MIN_FACE = 50  # px: those look for faces that came in (scale 1.3: ~55 % of a 40 px scan's cost)
 MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before its track ends
 DESCRIBE_EVERY = 10.0  # seconds: a track gets one descriptor per window, its best sighting
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 CHIP_CHANGE = 0.9  # correlation of consecutive tiny chips below which a track's identity is checked
 LINK_MIN_IOU = 0.3
+SPLIT_SCAN_HEIGHT = 480  # px: from here on a full scan is worth two threads
 SIGNATURE_SIZE = (64, 36)
 
 
@@ -290,9 +294,10 @@ class _Scanner:
         self.reference: np.ndarray | None = None  # signature of the last frame that was scanned
         self.previous: _Frame | None = None
         self.last_full_scan = -np.inf
-        self.since_full_scan: deque[_Frame] = deque(maxlen=int(FULL_SCAN_EVERY / interval) + 1)  # frames after the last full scan, for following back
-        self.stats = {"full": 0, "local": 0, "still": 0, "described": 0, "identity_checks": 0, "full_s": 0.0, "local_s": 0.0,
-                      "chips_s": 0.0}
+        # the frames since the last full scan, to follow a face that a periodic scan found back in time
+        self.since_full_scan: deque[_Frame] = deque(maxlen=int(FULL_SCAN_EVERY / interval) + 1)
+        self.stats = {"full": 0, "local": 0, "still": 0, "described": 0, "identity_checks": 0,
+                      "full_s": 0.0, "local_s": 0.0, "chips_s": 0.0}
 
     # -- the schedule
 
@@ -310,7 +315,7 @@ class _Scanner:
                     track.sightings.append(_Sighting(frame.time, last.box, last.score, last.sharpness))
             self.since_full_scan.append(frame)
         elif frame.time - self.last_full_scan >= FULL_SCAN_EVERY - 1e-6:
-            self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=True)
+            self._full_scan(frame, min_face=PERIODIC_SCAN_MIN_FACE, follow_back=True)
         else:
             self._local_scans(frame)
             self.since_full_scan.append(frame)
@@ -335,8 +340,8 @@ class _Scanner:
     def _full_detections(self, grey: Image.Image, *, min_face: int) -> list[tuple[Box, float]]:
         scale = max(1.0, DETECTOR_MIN_FACE / min_face)
         width, height = grey.size
-        overlap = height // 3  # a face narrower than this lies wholly inside one of the halves
-        if self.pool is None or width < 2 * overlap:
+        overlap = height // 4  # a face narrower than this lies wholly inside one of the halves
+        if self.pool is None or height < SPLIT_SCAN_HEIGHT or width < 2 * overlap:
             with self.models.kit() as kit:
                 return _detect(kit, _resized(grey, scale), scale=scale)
         middle = width // 2
@@ -558,7 +563,8 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     boxes in pixels of a source picture of `source_size` (width, height as displayed)."""
     models = load_face_models()
     pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="faces-scan") if threads > 1 else None
-    describe_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-describe") if threads > 1 else None
+    # one descriptor at a time: two in parallel were slower than one after the other here (cache-bound)
+    describe_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-describe") if threads > 1 else None
     try:
         scanner = _Scanner(models, pool=pool, describe_pool=describe_pool, interval=interval)
         frame_size = None
