@@ -26,7 +26,7 @@ def test_a_shuffled_photo_video_yields_one_person_per_identity(tmp_path, viewer_
 
     for track in faces:  # no person twice in one frame
         together = [other for other in faces if other is not track and other["person_id"] == track["person_id"]
-                    and other["start"] <= track["end"] and track["start"] <= other["end"]]
+                    and other["start"] < track["end"] and track["start"] < other["end"]]
         assert track["person_id"] is None or not together
 
     people = viewer_api.get("/api/people").json()

