@@ -72,6 +72,7 @@ CHIP_PADDING = 0.25
 CHIP_CHANGE = 0.9  # correlation of consecutive tiny chips below which a track's identity is checked
 LINK_MIN_IOU = 0.3
 SPLIT_SCAN_HEIGHT = 480  # px: from here on a full scan is worth two threads
+READ_AHEAD = 8  # frames taken from the decoder before the tracker needs them (cuts are scanned early)
 SIGNATURE_SIZE = (64, 36)
 
 
@@ -256,6 +257,7 @@ class _Frame:
     rgb: np.ndarray
     grey: Image.Image
     signature: np.ndarray
+    scanned_ahead: Future | None = None  # its full scan, started early on the scan thread (a likely cut)
 
 
 @dataclass
@@ -330,7 +332,10 @@ class _Scanner:
     def _full_scan(self, frame: _Frame, *, min_face: int, follow_back: bool) -> None:
         self.stats["full"] += 1
         started = clock.perf_counter()
-        detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
+        if frame.scanned_ahead is not None and min_face == FULL_SCAN_MIN_FACE:
+            detections = _suppress(frame.scanned_ahead.result())
+        else:
+            detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
         self.stats["full_s"] += clock.perf_counter() - started
         self._link(frame, [(box, score) for box, score in detections], new_tracks=True, follow_back=follow_back)
         self.reference = frame.signature
@@ -557,6 +562,32 @@ def _signature(grey: Image.Image) -> np.ndarray:
     return np.asarray(grey.resize(SIGNATURE_SIZE, Image.Resampling.BOX), np.float32)
 
 
+def _read_ahead(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
+                pool: ThreadPoolExecutor | None) -> Iterator[_Frame]:
+    """The frames, READ_AHEAD of them ahead of the tracker: a frame that differs from the one before
+    it like a cut gets its full scan started on the scan thread at once (it doesn't depend on the
+    tracks), so cuts are scanned while the shot before them is still being tracked."""
+    waiting: deque[_Frame] = deque()
+    previous = None
+    for time, image in frames:
+        image = image.convert("RGB")
+        grey = image.convert("L")
+        frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey))
+        if pool is not None and (previous is None or np.abs(frame.signature - previous).mean() >= CUT_DIFFERENCE):
+            frame.scanned_ahead = pool.submit(_whole_scan, models, grey, FULL_SCAN_MIN_FACE)
+        previous = frame.signature
+        waiting.append(frame)
+        if len(waiting) > READ_AHEAD:
+            yield waiting.popleft()
+    yield from waiting
+
+
+def _whole_scan(models: FaceModels, grey: Image.Image, min_face: int) -> list[tuple[Box, float]]:
+    scale = max(1.0, DETECTOR_MIN_FACE / min_face)
+    with models.kit() as kit:
+        return _detect(kit, _resized(grey, scale), scale=scale)
+
+
 def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tuple[int, int],
                interval: float = 1.0, threads: int = 2, stats: dict | None = None) -> list[FaceTrackResult]:
     """Face tracks in `frames` ((time, RGB face frame) in time order, one per `interval` seconds), with
@@ -568,11 +599,9 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     try:
         scanner = _Scanner(models, pool=pool, describe_pool=describe_pool, interval=interval)
         frame_size = None
-        for time, image in frames:
-            image = image.convert("RGB")
-            frame_size = image.size
-            grey = image.convert("L")
-            scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey)))
+        for frame in _read_ahead(frames, models, pool):
+            frame_size = frame.grey.size
+            scanner.add(frame)
         tracks = scanner.finish()
         results = [_result(track, frame_size, source_size) for track in tracks]
     finally:
