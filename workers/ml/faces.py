@@ -23,8 +23,11 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
     scans, so its track starts when it came on screen, not when the periodic scan saw it.
 - A **full scan** scales the grey frame by 65/min face (the detector's smallest face is ~65 px): for
   40 px, 1280×720 becomes 2080×1170, ~275 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
-  ~150 ms. From 480 px of height it runs as two overlapping halves on two threads, plus the whole
-  frame scaled down for faces wider than the overlap.
+  ~150 ms. A cut's full scan starts early: the frames are read READ_AHEAD ahead of the tracker and
+  a frame that differs from the one before it like a cut is scanned on the scan thread at once,
+  while the shot before it is still being tracked. Other full scans (from 480 px of height) run as
+  two overlapping halves on two threads, plus the whole frame scaled down for faces wider than the
+  overlap.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
   **descriptor** (~110 ms per face) is computed sparsely, on a thread of its own so it runs while the
   scan goes on (two descriptors in parallel were slower than one after the other here): for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds,
