@@ -335,7 +335,7 @@ class _Scanner:
     def _full_scan(self, frame: _Frame, *, min_face: int, follow_back: bool) -> None:
         self.stats["full"] += 1
         started = clock.perf_counter()
-        if frame.scanned_ahead is not None and min_face == FULL_SCAN_MIN_FACE:
+        if frame.scanned_ahead is not None:  # it looked for faces from FULL_SCAN_MIN_FACE: never fewer
             detections = _suppress(frame.scanned_ahead.result())
         else:
             detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
