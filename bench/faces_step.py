@@ -10,9 +10,12 @@ of three. It times, on the reference machine:
     for the 720p video and the same video at 1920×1080;
   - scan_faces on the face frames (models loaded beforehand, as in a worker);
   - the CLIP step: open_clip ViT-B-32 (pretrained=None: the same compute as the real weights)
-    encode_image on the 60 sampled 224-px frames.
+    encode_image on the 60 sampled 224-px frames;
 
-    .venv/bin/python bench/faces_step.py [--seconds-1080 60]
+each the best of `--runs`, faces and CLIP alternating, with two threads each and with one thread
+each (the machine is shared: one-thread times are disturbed much less by other processes).
+
+    .venv/bin/python bench/faces_step.py [--skip-1080] [--runs 3]
 
 Prints a Markdown table for the README.
 """

@@ -25,8 +25,11 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
     scans, so its track starts when it came on screen, not when the periodic scan saw it.
 - A **full scan** scales the grey frame by 65/min face (the detector's smallest face is ~65 px): for
   40 px, 1280×720 becomes 2080×1170, ~275 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
-  ~150 ms. From 480 px of height it runs as two overlapping halves on two threads, plus the whole
-  frame scaled down for faces wider than the overlap.
+  ~150 ms. A cut's full scan starts early: the frames are read READ_AHEAD ahead of the tracker and
+  a frame that differs from the one before it like a cut is scanned on the scan thread at once,
+  while the shot before it is still being tracked. Other full scans (from 480 px of height) run as
+  two overlapping halves on two threads, plus the whole frame scaled down for faces wider than the
+  overlap.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
   **descriptor** (~110 ms per face) is computed sparsely, on a thread of its own so it runs while the
   scan goes on (two descriptors in parallel were slower than one after the other here): for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds,
@@ -62,7 +65,8 @@ DETECTOR_MIN_FACE = 65  # px: the smallest face the HOG detector finds without u
 FULL_SCAN_MIN_FACE = 40  # px of the face frame: the smallest face a full scan finds
 LOCAL_FACE_SIZE = 90  # px: a local scan scales its crop so the face has this size
 LOCAL_CONTEXT = 2.5  # a local scan's crop is this many times the face box
-NEW_TRACK_MIN_SCORE = 0.3  # detector confidence to start a track (a mission patch scores ~0.1)
+NEW_TRACK_MIN_SCORE = 0.2  # detector confidence to start a track (a mission patch scores ~0.1; a real
+# face turned a little away 0.29 in tests/people/photo_video.py)
 STILL_DIFFERENCE = 1.5  # signature mean |difference| (0..255) below which nothing moved
 CUT_DIFFERENCE = 22.0  # and above which the picture changed: a cut
 # or when this share of the picture changed colour (_colour_change). Measured: within real shots
@@ -78,6 +82,7 @@ CHIP_PADDING = 0.25
 CHIP_CHANGE = 0.9  # correlation of consecutive tiny chips below which a track's identity is checked
 LINK_MIN_IOU = 0.3
 SPLIT_SCAN_HEIGHT = 480  # px: from here on a full scan is worth two threads
+READ_AHEAD = 8  # frames taken from the decoder before the tracker needs them (cuts are scanned early)
 SIGNATURE_SIZE = (64, 36)
 
 
@@ -263,6 +268,7 @@ class _Frame:
     grey: Image.Image
     signature: np.ndarray
     colours: np.ndarray
+    scanned_ahead: Future | None = None  # its full scan, started early on the scan thread (a likely cut)
 
 
 @dataclass
@@ -311,13 +317,10 @@ class _Scanner:
     def add(self, frame: _Frame) -> None:
         gap = self.previous is not None and frame.time - self.previous.time > 1.5 * self.interval
         reference = self.reference
-        difference = np.inf if reference is None else float(np.abs(frame.signature - reference.signature).mean())
-        cut = reference is None or difference >= CUT_DIFFERENCE or _colour_change(
-            frame.colours, reference.colours) >= CUT_COLOUR_CHANGE
-        if gap or cut:
+        if gap or reference is None or _looks_like_cut(frame, reference):
             self._end_all()
             self._full_scan(frame, min_face=FULL_SCAN_MIN_FACE, follow_back=False)
-        elif difference < STILL_DIFFERENCE:
+        elif float(np.abs(frame.signature - reference.signature).mean()) < STILL_DIFFERENCE:
             self.stats["still"] += 1
             for track in self.active:
                 if track.misses == 0:  # a face seen a second ago is still there
@@ -340,7 +343,10 @@ class _Scanner:
     def _full_scan(self, frame: _Frame, *, min_face: int, follow_back: bool) -> None:
         self.stats["full"] += 1
         started = clock.perf_counter()
-        detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
+        if frame.scanned_ahead is not None:  # it looked for faces from FULL_SCAN_MIN_FACE: never fewer
+            detections = _suppress(frame.scanned_ahead.result())
+        else:
+            detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
         self.stats["full_s"] += clock.perf_counter() - started
         self._link(frame, [(box, score) for box, score in detections], new_tracks=True, follow_back=follow_back)
         self.reference = frame
@@ -585,6 +591,39 @@ def _colour_change(colours: np.ndarray, reference: np.ndarray) -> float:
     return float(np.abs(colours - reference).sum() / 2)
 
 
+def _looks_like_cut(frame: _Frame, reference: _Frame) -> bool:
+    """The brightness pattern (grey signature) or the colours of most of the picture changed."""
+    return (float(np.abs(frame.signature - reference.signature).mean()) >= CUT_DIFFERENCE
+            or _colour_change(frame.colours, reference.colours) >= CUT_COLOUR_CHANGE)
+
+
+def _read_ahead(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
+                pool: ThreadPoolExecutor | None) -> Iterator[_Frame]:
+    """The frames, READ_AHEAD of them ahead of the tracker: a frame that differs from the one before
+    it like a cut gets its full scan started on the scan thread at once (it doesn't depend on the
+    tracks), so cuts are scanned while the shot before them is still being tracked."""
+    waiting: deque[_Frame] = deque()
+    previous = None
+    for time, image in frames:
+        image = image.convert("RGB")
+        grey = image.convert("L")
+        frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey),
+                       colours=_colours(image))
+        if pool is not None and (previous is None or _looks_like_cut(frame, previous)):
+            frame.scanned_ahead = pool.submit(_whole_scan, models, grey, FULL_SCAN_MIN_FACE)
+        previous = frame
+        waiting.append(frame)
+        if len(waiting) > READ_AHEAD:
+            yield waiting.popleft()
+    yield from waiting
+
+
+def _whole_scan(models: FaceModels, grey: Image.Image, min_face: int) -> list[tuple[Box, float]]:
+    scale = max(1.0, DETECTOR_MIN_FACE / min_face)
+    with models.kit() as kit:
+        return _detect(kit, _resized(grey, scale), scale=scale)
+
+
 def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tuple[int, int],
                interval: float = 1.0, threads: int = 2, stats: dict | None = None) -> list[FaceTrackResult]:
     """Face tracks in `frames` ((time, RGB face frame) in time order, one per `interval` seconds), with
@@ -596,11 +635,9 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     try:
         scanner = _Scanner(models, pool=pool, describe_pool=describe_pool, interval=interval)
         frame_size = None
-        for time, image in frames:
-            image = image.convert("RGB")
-            frame_size = image.size
-            grey = image.convert("L")
-            scanner.add(_Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey), colours=_colours(image)))
+        for frame in _read_ahead(frames, models, pool):
+            frame_size = frame.grey.size
+            scanner.add(frame)
         tracks = scanner.finish()
         results = [_result(track, frame_size, source_size) for track in tracks]
     finally:
