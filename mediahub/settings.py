@@ -211,7 +211,7 @@ EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
 FACES_ENABLED = env.bool("MEDIAHUB_FACES", default=True)
 FACE_SHORT_SIDE = env.int("MEDIAHUB_FACE_SHORT_SIDE", default=1080)
 # Faces: two dlib descriptors closer than this (Euclidean) are taken for the same person (README, "People").
-FACE_SAME_PERSON_DISTANCE = env.float("MEDIAHUB_FACE_DISTANCE", default=0.5)
+FACE_SAME_PERSON_DISTANCE = env.float("MEDIAHUB_FACE_DISTANCE", default=0.55)  # = faces.SAME_PERSON_DISTANCE
 
 LOGGING = {
     "version": 1,
