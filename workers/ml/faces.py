@@ -562,7 +562,10 @@ def _clipped(box: Box, size: tuple[int, int]) -> Box:
 
 
 def _sharpness(chip: np.ndarray) -> float:
-    grey = chip.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    # Element-wise, not a matrix product: BLAS threads fighting dlib's for the two cores made this
+    # 150×150 product take 16 ms instead of a fraction of one.
+    channels = chip.astype(np.float32)
+    grey = 0.299 * channels[..., 0] + 0.587 * channels[..., 1] + 0.114 * channels[..., 2]
     laplacian = (grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4 * grey[1:-1, 1:-1])
     return float(laplacian.var())
 
