@@ -152,10 +152,16 @@ def frame_image(request, pk: int, index: int):
     frame = selectors.asset_frame(asset_id=pk, index=index)
     if frame is None or not default_storage.exists(frame.image):
         raise Http404("There is no such frame.")
+    return stored_jpeg_response(request, frame.image, download_name=f"{index:06d}.jpg")
+
+
+def stored_jpeg_response(request, name: str, *, download_name: str) -> HttpResponse:
+    """A small stored JPEG (a frame, a face crop): through the front server when there is one; the
+    browser may keep it an hour."""
     if settings.SENDFILE_BACKEND:
-        response = _front_server_response(request, frame.image, "image/jpeg", download_name=f"{index:06d}.jpg")
+        response = _front_server_response(request, name, "image/jpeg", download_name=download_name)
     else:
-        response = FileResponse(default_storage.open(frame.image, "rb"), content_type="image/jpeg")
+        response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -90,6 +90,14 @@ def _person_answer(request, person: Person) -> dict:
     return PersonSerializer(selectors.person_with_counts(pk=person.pk), context={"request": request}).data
 
 
+def _person_and_other(request, pk: int) -> tuple[Person, Person]:
+    """The person of the URL and the one named by the body's other_id."""
+    person = _person_or_404(pk)
+    body = OtherPersonSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return person, _person_or_404(body.validated_data["other_id"], what="other person")
+
+
 class PeopleApi(APIView):
     """Base of every people endpoint, holding their one access check (CONTRACT.md section 6)."""
 
@@ -150,10 +158,7 @@ class PersonMergeApi(PeopleApi):
     @extend_schema(summary="Merge another person into this one (editors and admins)",
                    request=OtherPersonSerializer, responses=PersonSerializer)
     def post(self, request, pk: int):
-        person = _person_or_404(pk)
-        body = OtherPersonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        other = _person_or_404(body.validated_data["other_id"], what="other person")
+        person, other = _person_and_other(request, pk)
         person = services.person_merge(person=person, other=other, by=request.user)
         return Response(_person_answer(request, person))
 
@@ -162,10 +167,7 @@ class PersonUnmergeApi(PeopleApi):
     @extend_schema(summary="Undo merging another person into this one (editors and admins)",
                    request=OtherPersonSerializer, responses=PersonSerializer)
     def post(self, request, pk: int):
-        person = _person_or_404(pk)
-        body = OtherPersonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        other = _person_or_404(body.validated_data["other_id"], what="other person")
+        person, other = _person_and_other(request, pk)
         other = services.person_unmerge(person=person, other=other)
         return Response(_person_answer(request, other))
 

@@ -1,17 +1,16 @@
 """People pages: everyone seen in the library, one person's appearances, editors' changes, face crops."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from mediahub.assets.views import _front_server_response
+from mediahub.assets.views import stored_jpeg_response
 from mediahub.core.roles import page_requires, user_can
 from mediahub.people import selectors, services
 from mediahub.people.models import FaceTrack, Person
@@ -160,9 +159,4 @@ def face_chip(request, pk: int):
     face = selectors.face_get(pk=pk)
     if face is None or not default_storage.exists(face.chip):
         raise Http404("There is no such face crop.")
-    if settings.SENDFILE_BACKEND:
-        response = _front_server_response(request, face.chip, "image/jpeg", download_name=f"face-{pk}.jpg")
-    else:
-        response = FileResponse(default_storage.open(face.chip, "rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return stored_jpeg_response(request, face.chip, download_name=f"face-{pk}.jpg")
