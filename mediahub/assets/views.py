@@ -76,7 +76,7 @@ def _timeline_rows(asset: Asset) -> list[dict]:
     return sorted(rows.values(), key=lambda row: row["segments"][0]["tag"].start)
 
 
-UNKNOWN_PERSON = "Unknown person"
+NOT_GROUPED = "Not grouped yet"
 
 
 def _face_rows(asset: Asset) -> list[dict]:
@@ -86,13 +86,20 @@ def _face_rows(asset: Asset) -> list[dict]:
     rows: dict[int | None, dict] = {}
     for track in search_tracks_on_screen(asset_ids=[asset.pk]):
         row = rows.setdefault(track.person_id, {"person_id": track.person_id, "segments": [],
-                                                "name": track.person_name or UNKNOWN_PERSON})
+                                                "name": _person_label(track.person_id, track.person_name)})
         left = 100 * track.start / length if length else 0
         width = max(100 * (track.end - track.start) / length, 0.8) if length else 100
         row["segments"].append({"start": track.start, "end": track.end, "left": round(left, 3),
                                 "width": round(min(width, 100 - left), 3)})
-    return sorted(rows.values(), key=lambda row: (row["person_id"] is None, row["name"] == UNKNOWN_PERSON,
+    return sorted(rows.values(), key=lambda row: (row["person_id"] is None, row["name"].startswith("Unnamed person"),
                                                   row["name"].lower(), row["segments"][0]["start"]))
+
+
+def _person_label(person_id: int | None, name: str) -> str:
+    """As the People page names them: unnamed people by number, so two of them can be told apart."""
+    if person_id is None:
+        return NOT_GROUPED
+    return name or f"Unnamed person {person_id}"
 
 
 @require_POST

@@ -28,8 +28,8 @@ def test_the_timeline_has_a_row_per_person_with_bars_that_seek(client, viewer, o
     html = client.get(f"/assets/{asset.pk}/").content.decode()
     rows = face_rows(html)
     assert rows == [(str(wang.pk), f'<a href="/people/{wang.pk}/">Wang Wei</a>'),
-                    (str(unnamed.pk), f'<a href="/people/{unnamed.pk}/">Unknown person</a>'),
-                    ("", "Unknown person")]
+                    (str(unnamed.pk), f'<a href="/people/{unnamed.pk}/">Unnamed person {unnamed.pk}</a>'),
+                    ("", "Not grouped yet")]
     wang_row = re.search(rf'<tr data-person-id="{wang.pk}">.*?</tr>', html, flags=re.S).group(0)
     bars = re.findall(r'data-seek="([\d.]+)"\s+style="left: ([\d.]+)%; width: ([\d.]+)%;"', wang_row)
     assert bars == [("2.0", "10.0", "15.0"), ("12.0", "60.0", "15.0")]
