@@ -164,3 +164,23 @@ def test_face_frames_of_hdr_and_proxied_footage_look_like_the_samples(tmp_path, 
         truth = footage.render(sample.time)  # the SDR picture that was encoded, as displayed
         face = np.asarray(sample.face_image.resize((truth.shape[1], truth.shape[0])), np.float32)
         assert np.abs(face - truth).mean() < 20  # tone-mapped and turned like the sample
+
+
+def test_two_threads_describe_faces_in_a_process_of_their_own_with_the_same_vectors():
+    # dlib's descriptor holds the GIL, so with threads it runs in the descriptor process
+    photo = astronaut_photo()
+    inline = scan_faces([(0.0, photo)], source_size=photo.size, threads=1)[0].described[0].vector
+    elsewhere = scan_faces([(0.0, photo)], source_size=photo.size, threads=2)[0].described[0].vector
+    assert np.array_equal(inline, elsewhere)
+
+
+def test_a_killed_descriptor_process_fails_the_scan_as_worth_a_retry_and_the_retry_works():
+    photo = astronaut_photo()
+    models = faces.load_face_models()
+    models.describe_elsewhere(np.zeros((150, 150, 3), np.uint8)).result()  # the process is running
+    models._describer._child.kill()
+    models._describer._child.wait()
+    with pytest.raises(ConnectionError, match="descriptor process ended with exit code -9"):  # the step retries
+        models._describer.submit(np.zeros((150, 150, 3), np.uint8)).result(timeout=30)
+    retried = scan_faces([(0.0, photo)], source_size=photo.size, threads=2)
+    assert len(retried) == 1 and retried[0].described[0].vector.shape == (128,)

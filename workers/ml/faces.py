@@ -24,18 +24,20 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
     found that way is followed **back** through the frames since the previous full scan with local
     scans, so its track starts when it came on screen, not when the periodic scan saw it.
 - A **full scan** scales the grey frame by 65/min face (the detector's smallest face is ~65 px): for
-  40 px, 1280×720 becomes 2080×1170, ~275 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
-  ~150 ms. A cut's full scan starts early: the frames are read READ_AHEAD ahead of the tracker and
-  a frame that differs from the one before it like a cut is scanned on the scan thread at once,
-  while the shot before it is still being tracked. Other full scans (from 480 px of height) run as
-  two overlapping halves on two threads, plus the whole frame scaled down for faces wider than the
-  overlap.
+  40 px, 1280×720 becomes 2080×1170, ~240 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
+  ~150 ms. With threads, frames from 480 px of height are scanned as two overlapping halves on the
+  pool's two threads, plus the whole frame scaled down for faces wider than the overlap.
+- Frames are prepared (decoded, converted, signed) on a thread of their own, READ_AHEAD ahead of
+  the tracker, and a frame that differs from the one before it like a cut gets its full scan
+  started on the pool at once, while the shot before it is still being tracked.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
-  **descriptor** (~110 ms per face) is computed sparsely, on a thread of its own so it runs while the
-  scan goes on (two descriptors in parallel were slower than one after the other here): for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds,
-  started as soon as that window (or the track) ends. When a tracked face's chip suddenly looks
-  different (CHIP_CHANGE: another person in the same place, a cut the signature missed), both chips
-  are described at once and the track is split when they are not the same person.
+  **descriptor** (110–150 ms per face here: dlib-bin is built without BLAS) is computed sparsely:
+  for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds, started as soon
+  as that window (or the track) ends. With threads it runs in the descriptor process
+  (face_describer.py): it holds the GIL, and on a thread it stalled the tracker and the scans.
+  When a tracked face's chip suddenly looks different (CHIP_CHANGE: another person in the same
+  place, a cut the signature missed), both chips are described at once and the track is split when
+  they are not the same person.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import numpy as np
 from PIL import Image
 
 from workers.ml.clip import ModelUnavailable
+from workers.ml.face_describer import DescriberProcess
 
 logger = logging.getLogger(__name__)
 
@@ -109,20 +112,35 @@ class FaceModels:
         self.folder = folder
         self._spare: queue.SimpleQueue[_Kit] = queue.SimpleQueue()
         self._spare.put(self._load_kit())
+        self._describer: DescriberProcess | None = None
+        self._describer_lock = threading.Lock()
 
     def _load_kit(self) -> _Kit:
         import dlib
 
         return _Kit(detector=dlib.get_frontal_face_detector(),
                     predictor=dlib.shape_predictor(str(self.folder / "shape_predictor_5_face_landmarks.dat")),
-                    describer=dlib.face_recognition_model_v1(str(self.folder / "dlib_face_recognition_resnet_model_v1.dat")))
+                    describer=dlib.face_recognition_model_v1(str(self.folder / DESCRIBER_WEIGHTS)))
 
     def warm(self, count: int) -> None:
-        """Load kits until `count` exist (scan_faces with n threads uses up to n + 1), so a first scan
-        doesn't pay for loading them (~0.8 s each)."""
+        """Load kits until `count` exist (scan_faces with n threads uses up to n + 2) and start the
+        descriptor process, so a first scan doesn't pay for loading them (~0.8 s each)."""
         with _lock:
             while self._spare.qsize() < count:
                 self._spare.put(self._load_kit())
+        with self._describer_lock:
+            self._running_describer()
+
+    def describe_elsewhere(self, chip: np.ndarray) -> Future:
+        """The chip's descriptor, computed in the descriptor process (face_describer.py) while this
+        process goes on; it is started on first need and again after it died."""
+        with self._describer_lock:
+            return self._running_describer().submit(chip)
+
+    def _running_describer(self) -> DescriberProcess:
+        if self._describer is None or not self._describer.alive:
+            self._describer = DescriberProcess(self.folder / DESCRIBER_WEIGHTS)
+        return self._describer
 
     @contextlib.contextmanager
     def kit(self) -> Iterator[_Kit]:
@@ -136,6 +154,7 @@ class FaceModels:
             self._spare.put(kit)
 
 
+DESCRIBER_WEIGHTS = "dlib_face_recognition_resnet_model_v1.dat"
 _models: FaceModels | None = None
 _lock = threading.Lock()
 INSTALL_HINT = "pip install dlib-bin==20.0.1.post1 face_recognition_models==0.3.0 (both pinned in requirements.txt)"
@@ -147,7 +166,7 @@ def weights_folder() -> Path:
     if spec is None or spec.origin is None:
         raise FaceModelsUnavailable(f"The face weights (package face_recognition_models) are not installed: {INSTALL_HINT}.")
     folder = Path(spec.origin).parent / "models"
-    missing = [name for name in ("shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat")
+    missing = [name for name in ("shape_predictor_5_face_landmarks.dat", DESCRIBER_WEIGHTS)
                if not (folder / name).is_file()]
     if missing:
         raise FaceModelsUnavailable(f"The face weights {', '.join(missing)} are missing from {folder}; reinstall them: "
@@ -268,7 +287,7 @@ class _Frame:
     grey: Image.Image
     signature: np.ndarray
     colours: np.ndarray
-    scanned_ahead: Future | None = None  # its full scan, started early on the scan thread (a likely cut)
+    scanned_ahead: list[Future] | None = None  # its full scan, started early on the pool (a likely cut)
 
 
 @dataclass
@@ -298,10 +317,9 @@ class _Track:
 class _Scanner:
     """The schedule of the module docstring, one frame at a time."""
 
-    def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor | None, describe_pool: ThreadPoolExecutor | None,
-                 interval: float):
-        # Scans and descriptors have pools of their own, so a scan never queues behind descriptors.
-        self.models, self.pool, self.describe_pool, self.interval = models, pool, describe_pool, interval
+    def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor | None, interval: float):
+        # with a pool, descriptors are computed in the descriptor process: a scan never waits for them
+        self.models, self.pool, self.interval = models, pool, interval
         self.active: list[_Track] = []
         self.done: list[_Track] = []
         self.reference: _Frame | None = None  # the last frame that was scanned
@@ -343,38 +361,15 @@ class _Scanner:
     def _full_scan(self, frame: _Frame, *, min_face: int, follow_back: bool) -> None:
         self.stats["full"] += 1
         started = clock.perf_counter()
-        if frame.scanned_ahead is not None:  # it looked for faces from FULL_SCAN_MIN_FACE: never fewer
-            detections = _suppress(frame.scanned_ahead.result())
-        else:
-            detections = _suppress(self._full_detections(frame.grey, min_face=min_face))
+        if frame.scanned_ahead is None:
+            detections = _gather(_start_full_scan(self.models, self.pool, frame.grey, min_face))
+        else:  # it looked for faces from FULL_SCAN_MIN_FACE: never fewer
+            detections = _gather(frame.scanned_ahead)
         self.stats["full_s"] += clock.perf_counter() - started
         self._link(frame, [(box, score) for box, score in detections], new_tracks=True, follow_back=follow_back)
         self.reference = frame
         self.last_full_scan = frame.time
         self.since_full_scan.clear()
-
-    def _full_detections(self, grey: Image.Image, *, min_face: int) -> list[tuple[Box, float]]:
-        scale = max(1.0, DETECTOR_MIN_FACE / min_face)
-        width, height = grey.size
-        overlap = height // 4  # a face narrower than this lies wholly inside one of the halves
-        if self.pool is None or height < SPLIT_SCAN_HEIGHT or width < 2 * overlap:
-            with self.models.kit() as kit:
-                return _detect(kit, _resized(grey, scale), scale=scale)
-        middle = width // 2
-        halves = [(0, min(width, middle + overlap // 2)), (max(0, middle - overlap // 2), width)]
-        big_scale = DETECTOR_MIN_FACE / overlap  # faces wider than the overlap, on the whole picture
-
-        def scan(part):
-            if part == "big":
-                with self.models.kit() as kit:
-                    return _detect(kit, _resized(grey, big_scale), scale=big_scale)
-            left, right = part
-            with self.models.kit() as kit:
-                crop = grey.crop((left, 0, right, height))
-                return _detect(kit, _resized(crop, scale), scale=scale, offset=(left, 0))
-
-        elsewhere = self.pool.submit(scan, halves[1])
-        return scan(halves[0]) + scan("big") + elsewhere.result()
 
     def _local_scans(self, frame: _Frame) -> None:
         started = clock.perf_counter()
@@ -529,9 +524,9 @@ class _Scanner:
 
     def _describe(self, chip: np.ndarray) -> Future | np.ndarray:
         self.stats["described"] += 1
-        if self.describe_pool is None:
+        if self.pool is None:
             return _descriptor(self.models, chip)
-        return self.describe_pool.submit(_descriptor, self.models, chip)
+        return self.models.describe_elsewhere(chip)
 
     def _end_all(self) -> None:
         for track in self.active:
@@ -602,10 +597,53 @@ def _looks_like_cut(frame: _Frame, reference: _Frame) -> bool:
 
 def _read_ahead(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
                 pool: ThreadPoolExecutor | None) -> Iterator[_Frame]:
-    """The frames, READ_AHEAD of them ahead of the tracker: a frame that differs from the one before
-    it like a cut gets its full scan started on the scan thread at once (it doesn't depend on the
-    tracks), so cuts are scanned while the shot before them is still being tracked."""
-    waiting: deque[_Frame] = deque()
+    """The frames, prepared up to READ_AHEAD ahead of the tracker on a thread of their own (decoding,
+    conversions and signatures release the GIL): a frame that differs from the one before it like a
+    cut gets its full scan started on the pool at once (it doesn't depend on the tracks), so cuts are
+    scanned while the shot before them is still being tracked."""
+    if pool is None:
+        yield from _prepared(frames, models, None)
+        return
+    handoff: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stopped = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in _prepared(frames, models, pool):
+                if not _hand_over(handoff, frame, stopped):
+                    return
+            _hand_over(handoff, _END, stopped)
+        except BaseException as exc:  # a frame that can't be read: the tracker raises it
+            _hand_over(handoff, exc, stopped)
+
+    producer = threading.Thread(target=produce, name="faces-frames", daemon=True)
+    producer.start()
+    try:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stopped.set()
+        producer.join()
+
+
+_END = object()
+
+
+def _hand_over(handoff: queue.Queue, item, stopped: threading.Event) -> bool:
+    """Put `item` in the queue unless the tracker stopped taking frames (then False)."""
+    while not stopped.is_set():
+        try:
+            handoff.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _prepared(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
+              pool: ThreadPoolExecutor | None) -> Iterator[_Frame]:
     previous = None
     for time, image in frames:
         image = image.convert("RGB")
@@ -613,18 +651,43 @@ def _read_ahead(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
         frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey),
                        colours=_colours(image))
         if pool is not None and (previous is None or _looks_like_cut(frame, previous)):
-            frame.scanned_ahead = pool.submit(_whole_scan, models, grey, FULL_SCAN_MIN_FACE)
+            frame.scanned_ahead = _start_full_scan(models, pool, grey, FULL_SCAN_MIN_FACE)
         previous = frame
-        waiting.append(frame)
-        if len(waiting) > READ_AHEAD:
-            yield waiting.popleft()
-    yield from waiting
+        yield frame
 
 
-def _whole_scan(models: FaceModels, grey: Image.Image, min_face: int) -> list[tuple[Box, float]]:
+def _start_full_scan(models: FaceModels, pool: ThreadPoolExecutor | None, grey: Image.Image,
+                     min_face: int) -> list[Future]:
+    """A scan of the whole frame for faces from `min_face` px: with a pool, as two overlapping
+    halves plus the whole frame scaled down for faces wider than the overlap, so every thread works."""
     scale = max(1.0, DETECTOR_MIN_FACE / min_face)
+    width, height = grey.size
+    overlap = height // 4  # a face narrower than this lies wholly inside one of the halves
+    if pool is None or height < SPLIT_SCAN_HEIGHT or width < 2 * overlap:
+        parts = [(grey, scale, (0, 0))]
+    else:
+        middle = width // 2
+        left_half, right_half = (0, middle + overlap // 2), (middle - overlap // 2, width)
+        parts = [(grey.crop((left, 0, right, height)), scale, (left, 0)) for left, right in (left_half, right_half)]
+        parts.append((grey, DETECTOR_MIN_FACE / overlap, (0, 0)))
+    if pool is None:
+        return [_done(_scan_part(models, *part)) for part in parts]
+    return [pool.submit(_scan_part, models, *part) for part in parts]
+
+
+def _scan_part(models: FaceModels, picture: Image.Image, scale: float, offset: tuple[int, int]) -> list[tuple[Box, float]]:
     with models.kit() as kit:
-        return _detect(kit, _resized(grey, scale), scale=scale)
+        return _detect(kit, _resized(picture, scale), scale=scale, offset=offset)
+
+
+def _done(result) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
+
+
+def _gather(parts: list[Future]) -> list[tuple[Box, float]]:
+    return _suppress([found for part in parts for found in part.result()])
 
 
 def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tuple[int, int],
@@ -632,11 +695,9 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     """Face tracks in `frames` ((time, RGB face frame) in time order, one per `interval` seconds), with
     boxes in pixels of a source picture of `source_size` (width, height as displayed)."""
     models = load_face_models()
-    pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="faces-scan") if threads > 1 else None
-    # one descriptor at a time: two in parallel were slower than one after the other here (cache-bound)
-    describe_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-describe") if threads > 1 else None
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-scan") if threads > 1 else None
     try:
-        scanner = _Scanner(models, pool=pool, describe_pool=describe_pool, interval=interval)
+        scanner = _Scanner(models, pool=pool, interval=interval)
         frame_size = None
         for frame in _read_ahead(frames, models, pool):
             frame_size = frame.grey.size
@@ -644,9 +705,8 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
         tracks = scanner.finish()
         results = [_result(track, frame_size, source_size) for track in tracks]
     finally:
-        for executor in (pool, describe_pool):
-            if executor is not None:
-                executor.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
     if stats is not None:
         stats.update(scanner.stats)
     results.sort(key=lambda r: (r.start, r.box[0]))
