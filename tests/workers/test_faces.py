@@ -166,21 +166,23 @@ def test_face_frames_of_hdr_and_proxied_footage_look_like_the_samples(tmp_path, 
         assert np.abs(face - truth).mean() < 20  # tone-mapped and turned like the sample
 
 
-def test_two_threads_describe_faces_in_a_process_of_their_own_with_the_same_vectors():
-    # dlib's descriptor holds the GIL, so with threads it runs in the descriptor process
+def test_the_descriptor_run_by_torch_gives_dlibs_own_vectors():
+    import dlib
+
     photo = astronaut_photo()
-    inline = scan_faces([(0.0, photo)], source_size=photo.size, threads=1)[0].described[0].vector
-    elsewhere = scan_faces([(0.0, photo)], source_size=photo.size, threads=2)[0].described[0].vector
-    assert np.array_equal(inline, elsewhere)
+    sighting = scan_faces([(0.0, photo)], source_size=photo.size)[0].described[0]
+    dlib_network = dlib.face_recognition_model_v1(str(faces.weights_folder() / faces.DESCRIBER_WEIGHTS))
+    by_dlib = np.asarray(dlib_network.compute_face_descriptor(np.asarray(sighting.chip)), dtype=np.float32)
+    assert np.abs(sighting.vector - by_dlib).max() < 1e-4
 
 
-def test_a_killed_descriptor_process_fails_the_scan_as_worth_a_retry_and_the_retry_works():
-    photo = astronaut_photo()
-    models = faces.load_face_models()
-    models.describe_elsewhere(np.zeros((150, 150, 3), np.uint8)).result()  # the process is running
-    models._describer._child.kill()
-    models._describer._child.wait()
-    with pytest.raises(ConnectionError, match="descriptor process ended with exit code -9"):  # the step retries
-        models._describer.submit(np.zeros((150, 150, 3), np.uint8)).result(timeout=30)
-    retried = scan_faces([(0.0, photo)], source_size=photo.size, threads=2)
-    assert len(retried) == 1 and retried[0].described[0].vector.shape == (128,)
+def test_damaged_descriptor_weights_say_what_to_reinstall(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    real = faces.weights_folder()
+    (folder / "shape_predictor_5_face_landmarks.dat").write_bytes((real / "shape_predictor_5_face_landmarks.dat").read_bytes())
+    (folder / faces.DESCRIBER_WEIGHTS).write_bytes((real / faces.DESCRIBER_WEIGHTS).read_bytes()[:200_000])  # cut off
+    monkeypatch.setattr(faces, "weights_folder", lambda: folder)
+    monkeypatch.setattr(faces, "_models", None)
+    with pytest.raises(FaceModelsUnavailable, match="could not be loaded.*reinstall"):
+        faces.load_face_models()

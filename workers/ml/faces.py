@@ -31,11 +31,11 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
   the tracker, and a frame that differs from the one before it like a cut gets its full scan
   started on the pool at once, while the shot before it is still being tracked.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
-  **descriptor** (110–150 ms per face here: dlib-bin is built without BLAS) is computed sparsely:
-  for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds, started as soon
-  as that window (or the track) ends. With threads it runs in the descriptor process
-  (face_describer.py): it holds the GIL, and on a thread it stalled the tracker and the scans.
-  When a tracked face's chip suddenly looks different (CHIP_CHANGE: another person in the same
+  **descriptor** is dlib's ResNet run by torch (face_resnet.py: ~12 ms per face on one thread,
+  where dlib-bin, built without BLAS, takes 110–150 ms and holds the GIL throughout). It is computed
+  sparsely: for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds, started
+  on the pool as soon as that window (or the track) ends. When a tracked face's chip suddenly looks
+  different (CHIP_CHANGE: another person in the same
   place, a cut the signature missed), both chips are described at once and the track is split when
   they are not the same person.
 """
@@ -55,10 +55,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+import torch
 from PIL import Image
 
 from workers.ml.clip import ModelUnavailable
-from workers.ml.face_describer import DescriberProcess
+from workers.ml.face_resnet import build_network
 
 logger = logging.getLogger(__name__)
 
@@ -98,49 +99,39 @@ class FaceModelsUnavailable(ModelUnavailable):
 
 @dataclass
 class _Kit:
-    """One thread's detector, landmark predictor and descriptor network."""
+    """One thread's detector and landmark predictor."""
 
     detector: object
     predictor: object
-    describer: object
 
 
 class FaceModels:
-    """The three dlib models; `kit()` lends one thread its own copies (created on first need)."""
+    """dlib's detector and landmarks (`kit()` lends one thread its own copies, created on first need)
+    and dlib's descriptor network run by torch (face_resnet.py), shared by all threads."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self._spare: queue.SimpleQueue[_Kit] = queue.SimpleQueue()
         self._spare.put(self._load_kit())
-        self._describer: DescriberProcess | None = None
-        self._describer_lock = threading.Lock()
+        self.network = build_network(folder / DESCRIBER_WEIGHTS)
 
     def _load_kit(self) -> _Kit:
         import dlib
 
         return _Kit(detector=dlib.get_frontal_face_detector(),
-                    predictor=dlib.shape_predictor(str(self.folder / "shape_predictor_5_face_landmarks.dat")),
-                    describer=dlib.face_recognition_model_v1(str(self.folder / DESCRIBER_WEIGHTS)))
+                    predictor=dlib.shape_predictor(str(self.folder / "shape_predictor_5_face_landmarks.dat")))
 
     def warm(self, count: int) -> None:
-        """Load kits until `count` exist (scan_faces with n threads uses up to n + 2) and start the
-        descriptor process, so a first scan doesn't pay for loading them (~0.8 s each)."""
+        """Load kits until `count` exist (scan_faces with n threads uses up to n + 1), so a first scan
+        doesn't pay for loading them."""
         with _lock:
             while self._spare.qsize() < count:
                 self._spare.put(self._load_kit())
-        with self._describer_lock:
-            self._running_describer()
 
-    def describe_elsewhere(self, chip: np.ndarray) -> Future:
-        """The chip's descriptor, computed in the descriptor process (face_describer.py) while this
-        process goes on; it is started on first need and again after it died."""
-        with self._describer_lock:
-            return self._running_describer().submit(chip)
-
-    def _running_describer(self) -> DescriberProcess:
-        if self._describer is None or not self._describer.alive:
-            self._describer = DescriberProcess(self.folder / DESCRIBER_WEIGHTS)
-        return self._describer
+    def describe(self, chip: np.ndarray) -> np.ndarray:
+        """The 128-d descriptor of an aligned 150×150 RGB chip."""
+        with torch.inference_mode():
+            return self.network(torch.from_numpy(np.ascontiguousarray(chip)[None]))[0].numpy()
 
     @contextlib.contextmanager
     def kit(self) -> Iterator[_Kit]:
@@ -185,7 +176,7 @@ def load_face_models() -> FaceModels:
             folder = weights_folder()
             try:
                 _models = FaceModels(folder)
-            except (ImportError, RuntimeError) as exc:  # a broken install or a damaged weights file
+            except (ImportError, RuntimeError, ValueError, IndexError) as exc:  # a broken install, damaged weights
                 raise FaceModelsUnavailable(f"The face models in {folder} could not be loaded ({exc}); reinstall them: "
                                             f"{INSTALL_HINT}.") from exc
             logger.info("loaded the dlib face models in %.1fs", clock.monotonic() - started)
@@ -318,7 +309,6 @@ class _Scanner:
     """The schedule of the module docstring, one frame at a time."""
 
     def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor | None, interval: float):
-        # with a pool, descriptors are computed in the descriptor process: a scan never waits for them
         self.models, self.pool, self.interval = models, pool, interval
         self.active: list[_Track] = []
         self.done: list[_Track] = []
@@ -525,8 +515,8 @@ class _Scanner:
     def _describe(self, chip: np.ndarray) -> Future | np.ndarray:
         self.stats["described"] += 1
         if self.pool is None:
-            return _descriptor(self.models, chip)
-        return self.models.describe_elsewhere(chip)
+            return self.models.describe(chip)
+        return self.pool.submit(self.models.describe, chip)
 
     def _end_all(self) -> None:
         for track in self.active:
@@ -534,11 +524,6 @@ class _Scanner:
         self.active = []
         self.since_full_scan.clear()
         self.reference = None
-
-
-def _descriptor(models: FaceModels, chip: np.ndarray) -> np.ndarray:
-    with models.kit() as kit:
-        return np.asarray(kit.describer.compute_face_descriptor(chip), dtype=np.float32)
 
 
 def _vector(value: Future | np.ndarray) -> np.ndarray:
@@ -696,6 +681,10 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     boxes in pixels of a source picture of `source_size` (width, height as displayed)."""
     models = load_face_models()
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-scan") if threads > 1 else None
+    torch_threads = torch.get_num_threads()
+    # One torch thread per descriptor: its own intra-op threads competed with the scans for the cores
+    # (CPU seconds of the 720p benchmark 4.2 → 3.1). Restored after: the CLIP step shares the process.
+    torch.set_num_threads(1)
     try:
         scanner = _Scanner(models, pool=pool, interval=interval)
         frame_size = None
@@ -707,6 +696,7 @@ def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tupl
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+        torch.set_num_threads(torch_threads)
     if stats is not None:
         stats.update(scanner.stats)
     results.sort(key=lambda r: (r.start, r.box[0]))
