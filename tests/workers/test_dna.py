@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 from workers.ml.demo.world import Scene, render_frame
-from workers.ml.dna import active_area, align, fingerprint
+from workers.ml.dna import active_area, align, fingerprint, mirrored
 
 RATE = 4  # samples a second
 SOURCE = [Scene(shape="circle", colour="red", background="blue", duration=6.0, seed=11, vx=0.05, omega=4),
@@ -52,3 +52,11 @@ def test_a_dark_scene_is_not_cropped_as_a_border():
     dark = Scene(shape="cross", colour="purple", background="black", duration=2.0, seed=5, x0=-0.6)
     bright = Scene(shape="diamond", colour="white", background="orange", duration=2.0, seed=6)
     assert active_area(f for _, f in frames([dark, bright])) == (0, 0, 320, 180)
+
+
+def test_a_flipped_copy_is_found_through_the_mirrored_query():
+    original = fingerprint(frames(SOURCE))
+    flipped = frames(SOURCE[2:], edit=lambda f: np.ascontiguousarray(f[:, ::-1]))
+    assert align(fingerprint(flipped), original) == [], "PDQ alone does not see through a flip"
+    (segment,) = align(fingerprint(mirrored(flipped)), original)
+    assert abs((segment.other_start - segment.start) - 12.0) <= 0.25 and segment.end - segment.start >= 5.0

@@ -93,6 +93,12 @@ def fingerprint(frames: Iterable[tuple[float, np.ndarray]], *, area: tuple[int, 
                        np.asarray(hashes, np.uint8).reshape(-1, HASH_BYTES))
 
 
+def mirrored(frames: Iterable[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
+    """The frames flipped left to right: the query side of a check for flipped copies (PDQ is not
+    flip-invariant; hashing the mirrored query costs one more fingerprint, the library stays as is)."""
+    return [(time, np.ascontiguousarray(frame[:, ::-1])) for time, frame in frames]
+
+
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(len(a), len(b)) bit distances between packed hashes."""
     return _POPCOUNT[a[:, None, :] ^ b[None, :, :]].sum(axis=2, dtype=np.int32)
