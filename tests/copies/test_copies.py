@@ -1,0 +1,140 @@
+"""Video DNA through the real pipeline (in-process, demo model): an excerpt re-encoded at half size
+inside an unrelated video is listed on both assets with aligned ranges; unrelated footage is not;
+deleting and reprocessing; the check endpoint finds the source and stores nothing."""
+
+import pytest
+
+from mediahub.assets.models import Asset
+from mediahub.assets.services import asset_create, asset_delete, asset_reprocess
+from mediahub.copies.models import Fingerprint, FrameHash, Match
+from tests.copies.clips import BIKES, BUNNY, CARPHONE, excerpt
+from workers.pipeline import EMBED_STEP, pipeline_signature
+
+BUNNY_SECONDS = 5.28  # the copy starts with all of bigbuckbunny, then bikes 3–9 s
+
+
+def ingest(path, owner, title: str) -> Asset:
+    with open(path, "rb") as source:
+        asset = asset_create(source=source, filename=path.name, owner=owner, title=title).asset
+    return run_pipeline(asset)
+
+
+def run_pipeline(asset: Asset, first_step: str = "asset_probe") -> Asset:
+    asset.refresh_from_db()
+    pipeline_signature(asset_id=asset.pk, run_id=asset.run_id, first_step=first_step).apply()
+    asset.refresh_from_db()
+    assert asset.status == "ready", asset.error
+    return asset
+
+
+def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    overlap = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    return overlap / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+@pytest.fixture
+def library(owner, tmp_path):
+    """The source (bikes), a news piece holding 6 s of it after unrelated footage, and an unrelated clip."""
+    source = ingest(BIKES, owner, "Bikes, original")
+    piece = ingest(excerpt(tmp_path / "piece.mp4", start=3.0, end=9.0, after=BUNNY), owner, "Evening news piece")
+    unrelated = ingest(CARPHONE, owner, "Car phone")
+    return {"source": source, "piece": piece, "unrelated": unrelated}
+
+
+def copies_of(api, asset: Asset) -> list[dict]:
+    response = api.get(f"/api/assets/{asset.pk}/copies")
+    assert response.status_code == 200, response.content
+    return response.json()["copies"]
+
+
+def test_an_excerpt_inside_another_video_is_listed_on_both_assets_with_aligned_ranges(viewer_api, library):
+    source, piece, unrelated = library["source"], library["piece"], library["unrelated"]
+
+    [on_piece] = copies_of(viewer_api, piece)
+    assert on_piece["asset_id"] == source.pk and on_piece["title"] == "Bikes, original"
+    assert 0 < on_piece["score"] <= 1
+    [segment] = on_piece["segments"]
+    assert iou((segment["start"], segment["end"]), (BUNNY_SECONDS, BUNNY_SECONDS + 6)) >= 0.8
+    assert iou((segment["other_start"], segment["other_end"]), (3.0, 9.0)) >= 0.8
+    assert segment["other_start"] - segment["start"] == pytest.approx(3.0 - BUNNY_SECONDS, abs=0.5)
+
+    [on_source] = copies_of(viewer_api, source)  # symmetric: the same ranges seen from the source
+    assert on_source["asset_id"] == piece.pk and on_source["score"] == on_piece["score"]
+    assert [(s["other_start"], s["other_end"], s["start"], s["end"]) for s in on_source["segments"]] == [
+        (s["start"], s["end"], s["other_start"], s["other_end"]) for s in on_piece["segments"]]
+
+    assert copies_of(viewer_api, unrelated) == []
+
+
+def test_deleting_an_asset_removes_its_copies_from_the_other(viewer_api, library):
+    asset_delete(asset=library["piece"])
+    assert copies_of(viewer_api, library["source"]) == []
+    assert not Match.objects.exists()
+    assert not Fingerprint.objects.filter(asset_id=library["piece"].pk).exists()
+
+
+def test_reprocessing_either_asset_yields_the_same_copies(viewer_api, library):
+    before = {name: copies_of(viewer_api, library[name]) for name in ("source", "piece")}
+    for name in ("source", "piece"):
+        run_pipeline(asset_reprocess(asset=library[name]))
+        assert {name: copies_of(viewer_api, library[name]) for name in ("source", "piece")} == before
+    hashes = FrameHash.objects.count()
+    run_pipeline(asset_reprocess(asset=library["source"], first_step=EMBED_STEP), first_step=EMBED_STEP)
+    assert {name: copies_of(viewer_api, library[name]) for name in ("source", "piece")} == before
+    assert FrameHash.objects.count() == hashes  # a re-embedding keeps the fingerprint
+
+
+def _row_counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (Asset, Fingerprint, FrameHash, Match))
+
+
+def test_checking_a_clip_finds_its_source_and_stores_nothing(viewer_api, library, tmp_path, settings):
+    clip = excerpt(tmp_path / "suspect.mp4", start=2.0, end=8.0)
+    counts = _row_counts()
+    staged_before = set((settings.DATA_DIR / "staging").glob("check-*"))
+    with open(clip, "rb") as handle:
+        response = viewer_api.post("/api/copies/check", {"file": handle}, format="multipart")
+    assert response.status_code == 200, response.content
+    found = {copy["asset_id"]: copy for copy in response.json()["copies"]}
+    assert library["unrelated"].pk not in found
+    [segment] = found[library["source"].pk]["segments"]
+    assert iou((segment["start"], segment["end"]), (0.0, 6.0)) >= 0.8
+    assert iou((segment["other_start"], segment["other_end"]), (2.0, 8.0)) >= 0.8
+    assert _row_counts() == counts
+    assert set((settings.DATA_DIR / "staging").glob("check-*")) == staged_before
+
+
+@pytest.mark.parametrize(("name", "content"), [("notes.txt", b"not a video at all\n" * 40),
+                                               ("empty.mp4", b""), ("broken.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)])
+def test_a_file_that_is_not_media_is_refused_with_a_sentence(viewer_api, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with open(path, "rb") as handle:
+        response = viewer_api.post("/api/copies/check", {"file": handle}, format="multipart")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail.endswith(".") and len(detail.split()) >= 5
+
+
+def test_a_check_without_a_file_or_over_the_limit_says_what_to_do(viewer_api, tmp_path, settings):
+    assert "multipart field 'file'" in viewer_api.post("/api/copies/check", {}, format="multipart").json()["detail"]
+    settings.COPY_CHECK_MAX_BYTES = 1024
+    with open(BIKES, "rb") as handle:
+        response = viewer_api.post("/api/copies/check", {"file": handle}, format="multipart")
+    assert response.status_code == 413
+    assert "Cut the part you want to check" in response.json()["detail"]
+
+
+def test_copies_need_a_signed_in_user_and_every_role_may_check(anonymous_api, viewer_api, owner, client, viewer):
+    asset = Asset.objects.create(title="x", owner=owner, kind="video", original="originals/x.mp4",
+                                 original_filename="x.mp4", sha256="0" * 64, size_bytes=1)
+    assert anonymous_api.get(f"/api/assets/{asset.pk}/copies").status_code == 401
+    assert anonymous_api.post("/api/copies/check", {}, format="multipart").status_code == 401
+    assert viewer_api.get(f"/api/assets/{asset.pk}/copies").json() == {"copies": []}
+    assert viewer_api.get("/api/assets/999999/copies").status_code == 404
+    response = client.get("/copies/check/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(viewer)
+    page = client.get("/copies/check/")
+    assert page.status_code == 200 and b'enctype="multipart/form-data"' in page.content
+    assert b"csrfmiddlewaretoken" in page.content
