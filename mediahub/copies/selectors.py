@@ -44,7 +44,12 @@ class FoundCopy:
 
 def hash_bits(packed: np.ndarray) -> list[str]:
     """Packed 256-bit hashes ((n, 32) uint8) as the '0101…' strings a bit(256) column takes."""
-    return ["".join(format(byte, "08b") for byte in row.tolist()) for row in packed]
+    if not len(packed):
+        return []
+    text = (np.unpackbits(np.asarray(packed, np.uint8).reshape(len(packed), -1), axis=1) + ord("0")).astype(np.uint8)
+    width = text.shape[1]
+    joined = text.tobytes().decode("ascii")
+    return [joined[i:i + width] for i in range(0, len(joined), width)]
 
 
 def segment_rows(segments: list[dna.Segment], *, swap: bool = False) -> list[dict]:
