@@ -5,18 +5,13 @@ deleting and reprocessing; the check endpoint finds the source and stores nothin
 import pytest
 
 from mediahub.assets.models import Asset
-from mediahub.assets.services import asset_create, asset_delete, asset_reprocess
+from mediahub.assets.services import asset_delete, asset_reprocess
 from mediahub.copies.models import Fingerprint, FrameHash, Match
 from tests.copies.clips import BIKES, BUNNY, CARPHONE, excerpt
+from tests.library import ingest
 from workers.pipeline import EMBED_STEP, pipeline_signature
 
 BUNNY_SECONDS = 5.28  # the copy starts with all of bigbuckbunny, then bikes 3–9 s
-
-
-def ingest(path, owner, title: str) -> Asset:
-    with open(path, "rb") as source:
-        asset = asset_create(source=source, filename=path.name, owner=owner, title=title).asset
-    return run_pipeline(asset)
 
 
 def run_pipeline(asset: Asset, first_step: str = "asset_probe") -> Asset:
@@ -33,11 +28,11 @@ def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 @pytest.fixture
-def library(owner, tmp_path):
+def library(db, tmp_path):
     """The source (bikes), a news piece holding 6 s of it after unrelated footage, and an unrelated clip."""
-    source = ingest(BIKES, owner, "Bikes, original")
-    piece = ingest(excerpt(tmp_path / "piece.mp4", start=3.0, end=9.0, after=BUNNY), owner, "Evening news piece")
-    unrelated = ingest(CARPHONE, owner, "Car phone")
+    source = ingest(BIKES, "Bikes, original")
+    piece = ingest(excerpt(tmp_path / "piece.mp4", start=3.0, end=9.0, after=BUNNY), "Evening news piece")
+    unrelated = ingest(CARPHONE, "Car phone")
     return {"source": source, "piece": piece, "unrelated": unrelated}
 
 
