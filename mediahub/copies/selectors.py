@@ -118,7 +118,7 @@ def copies_find(*, query: dna.Fingerprint, exclude_asset_id: int | None = None) 
     min_votes = 1 if len(sample) == 1 else MIN_VOTES
     wanted = [fingerprint_id for fingerprint_id, votes in candidates if votes >= min_votes]
     rows = (Fingerprint.objects.filter(pk__in=wanted).select_related("asset")
-            .only("pk", "data", "asset__pk", "asset__title", "asset__created_at"))
+            .only("id", "data", "asset__id", "asset__title", "asset__created_at"))
     found = []
     for row in rows:
         segments = dna.find_copies(query, dna.Fingerprint.from_bytes(bytes(row.data)))
@@ -136,7 +136,7 @@ def fingerprint_of(*, asset: Asset) -> Fingerprint | None:
 def asset_copies(*, asset: Asset) -> QuerySet[Match]:
     """The other assets holding footage of this one, best first, with their titles."""
     return (Match.objects.filter(asset=asset).select_related("other")
-            .only("asset_id", "score", "segments", "other__pk", "other__title", "other__created_at")
+            .only("asset_id", "score", "segments", "other__id", "other__title", "other__created_at")
             .order_by("-score", "other_id"))
 
 
