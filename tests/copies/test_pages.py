@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+from django.core.cache import caches
 from django.utils import timezone
 
 from mediahub.assets.models import Asset
@@ -58,3 +60,20 @@ def test_deleting_either_asset_removes_both_directions(owner):
     source, piece = matched_pair(owner)
     source.delete()
     assert not Match.objects.exists()
+
+
+@pytest.fixture
+def one_check_a_minute(settings):
+    caches["throttle"].clear()
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "copy_check": "1/minute"}
+    yield
+    caches["throttle"].clear()
+
+
+def test_checks_are_throttled_per_user_on_the_page_and_the_api_together(client, viewer, viewer_api, one_check_a_minute):
+    client.force_login(viewer)
+    first = client.post("/copies/check/", {})
+    assert first.status_code == 400 and "Choose a video or an image to check." in first.content.decode()
+    second = client.post("/copies/check/", {})
+    assert second.status_code == 429 and "Too many checks for now; try again in" in second.content.decode()
+    assert viewer_api.post("/api/copies/check", {}, format="multipart").status_code == 429
