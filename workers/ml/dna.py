@@ -1,164 +1,308 @@
 """Video DNA: PDQ fingerprints of sampled frames, and alignment of two fingerprints into copied
-segments (no Django). Groundwork for issue 8; not yet wired into the pipeline.
+segments (no Django).
 
-- **Hashes**: Meta's PDQ (PyPI `pdqhash`; 256 bits, ~0.1 ms on a 64 px picture, ~7 ms at 512 px)
-  of each sampled frame after trimming black borders, skipping low-quality frames (PDQ quality
-  below MIN_QUALITY: black, flat, bars) and frames nearly identical to the last one kept.
-- **Borders** are estimated over many frames: a row or column is border only when it is dark in
-  every frame, so a dark scene is not cropped and letterboxing is.
-- **Alignment**: candidate pairs within MATCH_DISTANCE bits (Meta's starting point: 31); each pair
-  votes for (speed, offset) with offset = other time − speed × query time, in OFFSET_BIN bins; the
-  best-voted diagonals are walked in query-time order, split where matches stop for more than
-  GAP_SECONDS, and a run is a copied segment when it is long enough, has enough matched frames and
-  covers enough of its span.
+- **Sampling** (`DnaSampler`): during the one decode the frames step already does, each sample
+  keeps only a THUMB×THUMB luma thumbnail (a fixed square grid: PDQ squashes every picture to
+  64×64 anyway, and its 16×16 lowest DCT frequencies fit in 32 px), so a 2-hour video holds tens
+  of MB, not GBs. Black borders are estimated over ALL samples at the end: a row or column is
+  border only when it is dark in every sample, so a dark scene is not cropped and letterboxing is.
+- **Hashes**: Meta's PDQ (PyPI `pdqhash`) of each cropped thumbnail, with its dihedral variant
+  for the left-right flip from the same DCT (`compute_dihedral`). Flat frames (black, one colour:
+  luma contrast below MIN_CONTRAST; PDQ's own quality score rejects most test-pattern frames,
+  whose luma contrast is low but clean, see README) and frames nearly identical to the last one kept are
+  skipped, except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
+- **Alignment**: candidate pairs within MATCH_DISTANCE bits; each pair votes for (speed, offset)
+  with offset = other time − speed × query time, in OFFSET_BIN bins; the best-voted diagonals are
+  walked in time order, split where matches stop for more than GAP_SECONDS, and a run is a copied
+  segment when it is long enough, has enough matched frames with distinct hashes and covers
+  enough of its span. The plain query and its mirrored hashes are both tried (`Segment.flipped`).
+  Alignment always runs in one canonical direction, so find_copies(a, b) and find_copies(b, a)
+  give the same segments with the sides swapped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+import struct
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 HASH_BYTES = 32
-MIN_QUALITY = 50
+THUMB = 32  # px, the stored luma thumbnail (square grid)
+BORDER_GRID = 128  # px, the grid on which dark rows and columns are judged
+BORDER_LEVEL = 16  # luma 0..255: rows/columns darker than this in every sample are bars
+PDQ_SIDE = 64
+INTERVAL = 0.25  # seconds between samples (README "Video DNA": what 2, 3 and 4 a second give)
+MIN_CONTRAST = 1.5  # luma standard deviation of the cropped thumbnail: below it a frame is flat (black, one colour)
 MATCH_DISTANCE = 31
-NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing
-BORDER_LEVEL = 24  # 0..255: darker rows and columns may be bars
+NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
+HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
 GAP_SECONDS = 3.0
 MIN_SEGMENT_SECONDS = 2.0
 MIN_MATCHED_FRAMES = 3
+MIN_DISTINCT_HASHES = 2  # matched frames of one segment at least NEAR_IDENTICAL apart from each other
 MIN_COVERAGE = 0.5
 SPEEDS = (1.0, 25 / 24, 24 / 25, 30 / 25, 25 / 30)  # frame-rate conversions played back at the new rate
+FLIP_LEFT_RIGHT = 5  # index of the left-right mirror in pdqhash.compute_dihedral's eight hashes
+_MAGIC = b"PDQ1"
+_HEADER = struct.Struct("<4sId")  # magic, frame count, duration
 _POPCOUNT = np.array([bin(value).count("1") for value in range(256)], dtype=np.uint8)
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    times: np.ndarray  # (n,) float32 seconds, increasing
-    hashes: np.ndarray  # (n, 32) uint8, PDQ bits packed
+    times: np.ndarray  # (n,) float32 seconds, increasing (one entry at 0 for an image)
+    hashes: np.ndarray  # (n, 32) uint8, PDQ bits packed, borders trimmed
+    mirrored: np.ndarray  # (n, 32) uint8, PDQ of the same frames flipped left to right
+    duration: float  # seconds; 0.0 for an image
+
+    @property
+    def is_image(self) -> bool:
+        return self.duration == 0.0
+
+    def to_bytes(self) -> bytes:
+        """Header + raw arrays: 68 bytes a kept frame."""
+        header = _HEADER.pack(_MAGIC, len(self.times), float(self.duration))
+        return b"".join([header, self.times.astype("<f4").tobytes(), self.hashes.astype(np.uint8).tobytes(),
+                         self.mirrored.astype(np.uint8).tobytes()])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fingerprint:
+        magic, count, duration = _HEADER.unpack_from(data)
+        if magic != _MAGIC or len(data) != _HEADER.size + count * (4 + 2 * HASH_BYTES):
+            raise ValueError("These bytes are not a stored fingerprint (wrong header or length).")
+        offset = _HEADER.size
+        times = np.frombuffer(data, "<f4", count, offset).astype(np.float32)
+        offset += 4 * count
+        hashes = np.frombuffer(data, np.uint8, count * HASH_BYTES, offset).reshape(count, HASH_BYTES).copy()
+        offset += count * HASH_BYTES
+        mirrored = np.frombuffer(data, np.uint8, count * HASH_BYTES, offset).reshape(count, HASH_BYTES).copy()
+        return cls(times=times, hashes=hashes, mirrored=mirrored, duration=duration)
 
 
 @dataclass(frozen=True)
 class Segment:
-    start: float
+    start: float  # seconds in the query
     end: float
-    other_start: float
+    other_start: float  # seconds in the other
     other_end: float
-    matched: int  # frames of this side matched on the diagonal
-    score: float  # mean similarity of the matches (1 = identical hashes)
+    matched: int  # frames matched on the diagonal
+    score: float  # 1 = identical hashes, 0 = at MATCH_DISTANCE on average
+    flipped: bool  # the query's mirror image matched
+
+    def swapped(self) -> Segment:
+        return replace(self, start=self.other_start, end=self.other_end, other_start=self.start,
+                       other_end=self.end)
 
 
-def active_area(frames: Iterable[np.ndarray], *, level: int = BORDER_LEVEL) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the picture inside black bars, judged over all `frames` (RGB)."""
-    rows = cols = None
-    for frame in frames:
-        luma = frame.max(axis=2)
-        bright_rows, bright_cols = luma.max(axis=1) > level, luma.max(axis=0) > level
-        rows = bright_rows if rows is None else rows | bright_rows
-        cols = bright_cols if cols is None else cols | bright_cols
-    if rows is None or not rows.any() or not cols.any():
-        return (0, 0, 0 if cols is None else len(cols), 0 if rows is None else len(rows))
-    top, bottom = int(np.argmax(rows)), len(rows) - int(np.argmax(rows[::-1]))
-    left, right = int(np.argmax(cols)), len(cols) - int(np.argmax(cols[::-1]))
-    return left, top, right, bottom
+class DnaSampler:
+    """Collects small pictures during the one decode the frames step already does; fingerprint() at the end."""
+
+    def __init__(self, *, interval: float = INTERVAL):
+        self.interval = interval
+        self.times: list[float] = []
+        self.thumbs: list[np.ndarray] = []  # THUMB×THUMB uint8 luma
+        self.bright_rows = np.zeros(BORDER_GRID, bool)
+        self.bright_cols = np.zeros(BORDER_GRID, bool)
+
+    def add(self, time: float, rgb: np.ndarray) -> None:
+        """A decoded picture (H×W×3 uint8, display orientation, any size); only a small copy is kept."""
+        luma = Image.fromarray(np.ascontiguousarray(rgb)).convert("L")
+        if luma.size != (BORDER_GRID, BORDER_GRID):
+            luma = luma.resize((BORDER_GRID, BORDER_GRID), Image.Resampling.BOX)
+        grid = np.asarray(luma)
+        self.bright_rows |= grid.max(axis=1) > BORDER_LEVEL
+        self.bright_cols |= grid.max(axis=0) > BORDER_LEVEL
+        self.times.append(float(time))
+        self.thumbs.append(np.asarray(luma.resize((THUMB, THUMB), Image.Resampling.BOX)))
+
+    def active_area(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) of the picture inside black bars, as fractions of the frame."""
+        if not self.bright_rows.any() or not self.bright_cols.any():
+            return 0.0, 0.0, 1.0, 1.0
+        top, bottom = _span(self.bright_rows)
+        left, right = _span(self.bright_cols)
+        return left / BORDER_GRID, top / BORDER_GRID, right / BORDER_GRID, bottom / BORDER_GRID
+
+    def fingerprint(self, *, duration: float) -> Fingerprint:
+        left, top, right, bottom = self.active_area()
+        box = (left * THUMB, top * THUMB, right * THUMB, bottom * THUMB)
+        times, hashes, mirrored = [], [], []
+        for time, thumb in zip(self.times, self.thumbs):
+            picture = Image.fromarray(thumb).resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR, box=box)
+            if np.asarray(picture, np.float32).std() < MIN_CONTRAST:
+                continue
+            plain, flipped, _ = pdq_pair(picture)
+            if hashes and (int(_POPCOUNT[plain ^ hashes[-1]].sum()) <= NEAR_IDENTICAL
+                           and time - times[-1] < HOLD_SECONDS):
+                continue
+            times.append(time)
+            hashes.append(plain)
+            mirrored.append(flipped)
+        return Fingerprint(times=np.asarray(times, np.float32), hashes=_packed(hashes), mirrored=_packed(mirrored),
+                           duration=float(duration))
 
 
-def pdq(frame: np.ndarray) -> tuple[np.ndarray, int]:
-    """The packed 256-bit PDQ hash of an RGB frame and its quality (0..100)."""
+def _span(bright: np.ndarray) -> tuple[int, int]:
+    return int(np.argmax(bright)), len(bright) - int(np.argmax(bright[::-1]))
+
+
+def _packed(hashes: list[np.ndarray]) -> np.ndarray:
+    return np.asarray(hashes, np.uint8).reshape(-1, HASH_BYTES)
+
+
+def pdq_pair(luma: Image.Image) -> tuple[np.ndarray, np.ndarray, int]:
+    """Packed PDQ of a luma picture and of its left-right mirror (one DCT), and the quality (0..100)."""
     import pdqhash
 
-    bits, quality = pdqhash.compute(np.ascontiguousarray(frame))
-    return np.packbits(bits.astype(np.uint8)), int(quality)
-
-
-def fingerprint(frames: Iterable[tuple[float, np.ndarray]], *, area: tuple[int, int, int, int] | None = None) -> Fingerprint:
-    """Hashes of (time, RGB frame) pairs inside `area`, without poor or repeated frames."""
-    times, hashes = [], []
-    for time, frame in frames:
-        if area is not None:
-            left, top, right, bottom = area
-            frame = frame[top:bottom, left:right]
-        if frame.size == 0:
-            continue
-        packed, quality = pdq(frame)
-        if quality < MIN_QUALITY:
-            continue
-        if hashes and int(_POPCOUNT[packed ^ hashes[-1]].sum()) <= NEAR_IDENTICAL:
-            continue
-        times.append(time)
-        hashes.append(packed)
-    return Fingerprint(np.asarray(times, np.float32),
-                       np.asarray(hashes, np.uint8).reshape(-1, HASH_BYTES))
-
-
-def mirrored(frames: Iterable[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
-    """The frames flipped left to right: the query side of a check for flipped copies (PDQ is not
-    flip-invariant; hashing the mirrored query costs one more fingerprint, the library stays as is)."""
-    return [(time, np.ascontiguousarray(frame[:, ::-1])) for time, frame in frames]
+    grey = np.asarray(luma)
+    variants, quality = pdqhash.compute_dihedral(np.ascontiguousarray(np.stack([grey] * 3, axis=-1)))
+    return (np.packbits(variants[0].astype(np.uint8)), np.packbits(variants[FLIP_LEFT_RIGHT].astype(np.uint8)),
+            int(quality))
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(len(a), len(b)) bit distances between packed hashes."""
+    a, b = np.asarray(a, np.uint8).reshape(-1, HASH_BYTES), np.asarray(b, np.uint8).reshape(-1, HASH_BYTES)
     return _POPCOUNT[a[:, None, :] ^ b[None, :, :]].sum(axis=2, dtype=np.int32)
 
 
-def align(query: Fingerprint, other: Fingerprint, *, max_distance: int = MATCH_DISTANCE) -> list[Segment]:
-    """The segments of `query` that are copies of segments of `other`, best first, not overlapping in query time."""
+def find_copies(query: Fingerprint, other: Fingerprint) -> list[Segment]:
+    """Where `query` and `other` show the same footage, plain or flipped, best first, not overlapping."""
     if not len(query.times) or not len(other.times):
         return []
-    distances = hamming(query.hashes, other.hashes)
-    qi, oi = np.nonzero(distances <= max_distance)
+    if _direction_key(query) > _direction_key(other):
+        return [segment.swapped() for segment in find_copies(other, query)]
+    if query.is_image or other.is_image:
+        return _image_matches(query, other)
+    segments = (_align(query, query.hashes, other, flipped=False)
+                + _align(query, query.mirrored, other, flipped=True))
+    return _non_overlapping(sorted(segments, key=lambda s: (-s.matched * s.score, s.start)))
+
+
+def copy_score(segments: list[Segment]) -> float:
+    """0..1 for the API: how alike the best-matched footage is (0 when nothing matched)."""
+    return round(max((segment.score for segment in segments), default=0.0), 3)
+
+
+def _direction_key(fingerprint: Fingerprint) -> tuple:
+    """Images first, then a fixed order of videos, so alignment runs the same way both ways round."""
+    return (not fingerprint.is_image, len(fingerprint.times), fingerprint.duration, fingerprint.hashes.tobytes())
+
+
+def _similarity(distances: np.ndarray) -> np.ndarray:
+    return 1.0 - distances / (2.0 * MATCH_DISTANCE)
+
+
+def _image_matches(image: Fingerprint, other: Fingerprint) -> list[Segment]:
+    """An image against an image (one segment 0–0) or a video (the ranges of its matching frames)."""
+    segments = []
+    for hashes, flipped in ((image.hashes, False), (image.mirrored, True)):
+        distances = hamming(hashes[:1], other.hashes)[0]
+        hits = np.nonzero(distances <= MATCH_DISTANCE)[0]
+        for run in _split_at_gaps(hits.tolist(), other.times):
+            segments.append(Segment(start=0.0, end=0.0, other_start=float(other.times[run[0]]),
+                                    other_end=float(other.times[run[-1]]), matched=len(run),
+                                    score=float(_similarity(distances[run]).mean()), flipped=flipped))
+    return _non_overlapping(sorted(segments, key=lambda s: (-s.matched * s.score, s.other_start)), side="other")
+
+
+def _split_at_gaps(indices: list[int], times: np.ndarray) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and times[index] - times[runs[-1][-1]] <= GAP_SECONDS:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def _align(query: Fingerprint, hashes: np.ndarray, other: Fingerprint, *, flipped: bool) -> list[Segment]:
+    times = query.times
+    distances = hamming(hashes, other.hashes)
+    qi, oi = np.nonzero(distances <= MATCH_DISTANCE)
     if not len(qi):
         return []
-    similarity = 1.0 - distances[qi, oi] / 256.0
+    similarity = _similarity(distances[qi, oi])
     segments: list[Segment] = []
     for speed in SPEEDS:
-        offsets = other.times[oi] - speed * query.times[qi]
+        offsets = other.times[oi] - speed * times[qi]
         bins = np.round(offsets / OFFSET_BIN).astype(np.int64)
         for peak in _peaks(bins, similarity):
             on = np.abs(bins - peak) <= 1
-            segments += _runs(query, other, qi[on], oi[on], similarity[on])
-    return _non_overlapping(sorted(segments, key=lambda s: (-s.matched * s.score, s.start)))
+            segments += _runs(query, hashes, other, qi[on], oi[on], similarity[on], flipped=flipped)
+    return segments
 
 
 def _peaks(bins: np.ndarray, weights: np.ndarray, limit: int = 8) -> list[int]:
     values, inverse = np.unique(bins, return_inverse=True)
     votes = np.bincount(inverse, weights=weights)
     order = np.argsort(-votes, kind="stable")
-    return [int(values[i]) for i in order[:limit] if votes[i] >= MIN_MATCHED_FRAMES * 0.8]
+    return [int(values[i]) for i in order[:limit] if votes[i] >= MIN_MATCHED_FRAMES * 0.5]
 
 
-def _runs(query: Fingerprint, other: Fingerprint, qi, oi, similarity) -> list[Segment]:
-    """Matches along one diagonal, split at gaps, kept when long, dense and covered enough."""
+def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *, flipped: bool) -> list[Segment]:
+    """Matches along one diagonal, split at gaps, kept when long, dense, varied and covered enough.
+    A sample stands for the INTERVAL after it, so a range ends one interval after its last match."""
+    times = query.times
     best: dict[int, tuple[float, int]] = {}
     for q, o, s in zip(qi.tolist(), oi.tolist(), similarity.tolist()):
         if q not in best or s > best[q][0]:
             best[q] = (s, o)
-    ordered = sorted(best)
-    runs, current = [], [ordered[0]]
-    for q in ordered[1:]:
-        if query.times[q] - query.times[current[-1]] > GAP_SECONDS:
-            runs.append(current)
-            current = []
-        current.append(q)
-    runs.append(current)
     segments = []
-    for run in runs:
-        start, end = float(query.times[run[0]]), float(query.times[run[-1]])
-        in_span = int(((query.times >= start) & (query.times <= end)).sum())
-        if end - start < MIN_SEGMENT_SECONDS or len(run) < MIN_MATCHED_FRAMES or len(run) < MIN_COVERAGE * in_span:
+    for run in _split_at_gaps(sorted(best), times):
+        start, end = float(times[run[0]]), float(times[run[-1]])
+        in_span = int(((times >= start) & (times <= end)).sum())
+        if (end - start < MIN_SEGMENT_SECONDS or len(run) < MIN_MATCHED_FRAMES or len(run) < MIN_COVERAGE * in_span
+                or _distinct(hashes[run]) < MIN_DISTINCT_HASHES):
             continue
         others = [float(other.times[best[q][1]]) for q in run]
-        segments.append(Segment(start=start, end=end, other_start=min(others), other_end=max(others),
-                                matched=len(run), score=float(np.mean([best[q][0] for q in run]))))
+        segments.append(Segment(start=start, end=_until(end, query), other_start=min(others),
+                                other_end=_until(max(others), other),
+                                matched=len(run), score=float(np.mean([best[q][0] for q in run])), flipped=flipped))
     return segments
 
 
-def _non_overlapping(segments: list[Segment]) -> list[Segment]:
+def _until(last_sample: float, fingerprint: Fingerprint) -> float:
+    return round(min(last_sample + INTERVAL, max(fingerprint.duration, last_sample)), 3)
+
+
+def _distinct(hashes: np.ndarray) -> int:
+    """How many of `hashes` differ from all the ones before them by more than NEAR_IDENTICAL bits."""
+    kept: list[np.ndarray] = []
+    for value in hashes:
+        if not kept or hamming(value, np.asarray(kept)).min() > NEAR_IDENTICAL:
+            kept.append(value)
+    return len(kept)
+
+
+def _non_overlapping(segments: list[Segment], *, side: str = "query") -> list[Segment]:
+    def span(segment: Segment) -> tuple[float, float]:
+        return (segment.start, segment.end) if side == "query" else (segment.other_start, segment.other_end)
+
     kept: list[Segment] = []
     for segment in segments:
-        if all(segment.end < k.start or segment.start > k.end for k in kept):
+        start, end = span(segment)
+        if all(end < span(k)[0] or start > span(k)[1] for k in kept):
             kept.append(segment)
     return kept
+
+
+def fingerprint_file(path: Path | str) -> Fingerprint:
+    """The fingerprint of a video or an image file, in one decode. Raises MediaError for a file
+    that is neither (the message is for a person)."""
+    from workers.media.frames import sample_image, sample_video
+    from workers.media.probe import probe
+
+    info = probe(path)
+    sampler = DnaSampler()
+    if info.kind == "image":
+        sample_image(path, dna=sampler)
+        return sampler.fingerprint(duration=0.0)
+    for _ in sample_video(path, interval=60.0, dna=sampler):
+        pass
+    last = sampler.times[-1] + sampler.interval if sampler.times else 0.0
+    return sampler.fingerprint(duration=float(info.duration or last))
