@@ -133,3 +133,27 @@ def test_copies_need_a_signed_in_user_and_every_role_may_check(anonymous_api, vi
     page = client.get("/copies/check/")
     assert page.status_code == 200 and b'enctype="multipart/form-data"' in page.content
     assert b"csrfmiddlewaretoken" in page.content
+
+
+def test_two_copies_ingested_at_the_same_time_find_each_other_once_and_a_rerun_changes_nothing(db, tmp_path):
+    """Both store their fingerprints before either searches (the frames step comes first); then each
+    copies step runs, twice for the second (a redelivery): one pair, stored both ways."""
+    from mediahub.assets.services import asset_create
+    from workers import tasks
+
+    paths = [excerpt(tmp_path / "a.mp4", start=0.0, end=8.0), excerpt(tmp_path / "b.mp4", start=2.0, end=10.0)]
+    assets = []
+    for path in paths:
+        with open(path, "rb") as source:
+            assets.append(asset_create(source=source, filename=path.name, owner=None).asset)
+    for step in (tasks.asset_probe, tasks.asset_sample_frames):
+        for asset in assets:
+            step.apply(args=(asset.pk, str(asset.run_id)))
+    assert not Match.objects.exists()
+    for asset in (*assets, assets[1]):
+        tasks.asset_copies.apply(args=(asset.pk, str(asset.run_id)))
+    rows = sorted(Match.objects.values_list("asset_id", "other_id"))
+    assert rows == sorted([(assets[0].pk, assets[1].pk), (assets[1].pk, assets[0].pk)])
+    [segment] = Match.objects.get(asset=assets[0]).segments
+    assert iou((segment["start"], segment["end"]), (2.0, 8.0)) >= 0.8
+    assert segment["other_start"] - segment["start"] == pytest.approx(-2.0, abs=0.5)
