@@ -157,3 +157,19 @@ def test_two_copies_ingested_at_the_same_time_find_each_other_once_and_a_rerun_c
     [segment] = Match.objects.get(asset=assets[0]).segments
     assert iou((segment["start"], segment["end"]), (2.0, 8.0)) >= 0.8
     assert segment["other_start"] - segment["start"] == pytest.approx(-2.0, abs=0.5)
+
+
+@pytest.mark.parametrize("edit", ["flipped", "letterbox", "grayscale"])
+def test_the_check_finds_edited_copies_flipped_ones_as_flipped(viewer_api, db, tmp_path, edit):
+    from tests import dna_edits
+
+    source = ingest(BIKES, "Bikes, original")
+    truth = dna_edits.REQUIRED[edit](dna_edits.read_clip(BIKES), tmp_path / f"{edit}.mp4")
+    with open(tmp_path / f"{edit}.mp4", "rb") as handle:
+        response = viewer_api.post("/api/copies/check", {"file": handle}, format="multipart")
+    [copy] = response.json()["copies"]
+    assert copy["asset_id"] == source.pk
+    best = max(copy["segments"], key=lambda s: s["end"] - s["start"])
+    assert iou((best["start"], best["end"]), (truth.start, truth.end)) >= 0.8
+    assert iou((best["other_start"], best["other_end"]), (truth.source_start, truth.source_end)) >= 0.8
+    assert best["flipped"] is (edit == "flipped")
