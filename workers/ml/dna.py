@@ -7,9 +7,9 @@ segments (no Django).
   of MB, not GBs. Black borders are estimated over ALL samples at the end: a row or column is
   border only when it is dark in every sample, so a dark scene is not cropped and letterboxing is.
 - **Hashes**: Meta's PDQ (PyPI `pdqhash`) of each cropped thumbnail, with its dihedral variant
-  for the left-right flip from the same DCT (`compute_dihedral`). Flat frames (black, one colour:
-  luma contrast below MIN_CONTRAST; PDQ's own quality score rejects most test-pattern frames,
-  whose luma contrast is low but clean, see README) and frames nearly identical to the last one kept are
+  for the left-right flip from the same DCT (`compute_dihedral`). Frames of poor quality (PDQ
+  quality below MIN_QUALITY: black, flat, and many test-pattern frames, whose bits flip between
+  neighbouring frames, see README) are left out: they are no evidence either way. Frames nearly identical to the last one kept are
   skipped, except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
 - **Alignment**: candidate pairs within MATCH_DISTANCE bits; each pair votes for (speed, offset)
   with offset = other time − speed × query time, in OFFSET_BIN bins; the best-voted diagonals are
@@ -35,12 +35,14 @@ BORDER_GRID = 128  # px, the grid on which dark rows and columns are judged
 BORDER_LEVEL = 16  # luma 0..255: rows/columns darker than this in every sample are bars
 PDQ_SIDE = 64
 INTERVAL = 0.25  # seconds between samples (README "Video DNA": what 2, 3 and 4 a second give)
-MIN_CONTRAST = 1.5  # luma standard deviation of the cropped thumbnail: below it a frame is flat (black, one colour)
+MIN_QUALITY = 5  # PDQ quality of the 64 px picture: below it a frame is flat (black, one colour) and its bits noise
 MATCH_DISTANCE = 31
 NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
-GAP_SECONDS = 3.0
+GAP_SECONDS = 3.0  # image against video: matching frames further apart are separate ranges
+MAX_MISSES = 4  # kept frames in a row that don't match end a copied run (left-out frames don't count)
+MAX_EXTEND = 5.0  # seconds a range grows over left-out frames on both sides up to the nearest kept frame
 MIN_SEGMENT_SECONDS = 2.0
 MIN_MATCHED_FRAMES = 3
 MIN_DISTINCT_HASHES = 2  # matched frames of one segment at least NEAR_IDENTICAL apart from each other
@@ -133,9 +135,9 @@ class DnaSampler:
         times, hashes, mirrored = [], [], []
         for time, thumb in zip(self.times, self.thumbs):
             picture = Image.fromarray(thumb).resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR, box=box)
-            if np.asarray(picture, np.float32).std() < MIN_CONTRAST:
+            plain, flipped, quality = pdq_pair(picture)
+            if quality < MIN_QUALITY:
                 continue
-            plain, flipped, _ = pdq_pair(picture)
             if hashes and (int(_POPCOUNT[plain ^ hashes[-1]].sum()) <= NEAR_IDENTICAL
                            and time - times[-1] < HOLD_SECONDS):
                 continue
@@ -253,21 +255,44 @@ def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *,
         if q not in best or s > best[q][0]:
             best[q] = (s, o)
     segments = []
-    for run in _split_at_gaps(sorted(best), times):
+    for run in _split_at_misses(sorted(best)):
         start, end = float(times[run[0]]), float(times[run[-1]])
-        in_span = int(((times >= start) & (times <= end)).sum())
+        in_span = run[-1] - run[0] + 1
         if (end - start < MIN_SEGMENT_SECONDS or len(run) < MIN_MATCHED_FRAMES or len(run) < MIN_COVERAGE * in_span
                 or _distinct(hashes[run]) < MIN_DISTINCT_HASHES):
             continue
-        others = [float(other.times[best[q][1]]) for q in run]
-        segments.append(Segment(start=start, end=_until(end, query), other_start=min(others),
-                                other_end=_until(max(others), other),
+        others = [best[q][1] for q in run]
+        first, last = min(others), max(others)
+        before = min(_room_before(times, run[0]), _room_before(other.times, first))
+        after = min(_room_after(query, run[-1]), _room_after(other, last))
+        segments.append(Segment(start=round(start - before, 3), end=round(end + after, 3),
+                                other_start=round(float(other.times[first]) - before, 3),
+                                other_end=round(float(other.times[last]) + after, 3),
                                 matched=len(run), score=float(np.mean([best[q][0] for q in run])), flipped=flipped))
     return segments
 
 
-def _until(last_sample: float, fingerprint: Fingerprint) -> float:
-    return round(min(last_sample + INTERVAL, max(fingerprint.duration, last_sample)), 3)
+def _split_at_misses(indices: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index - runs[-1][-1] - 1 <= MAX_MISSES:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def _room_before(times: np.ndarray, index: int) -> float:
+    """Seconds before kept frame `index` with no kept frame in them (left out: black, flat, poor)."""
+    previous = float(times[index - 1]) + INTERVAL if index > 0 else 0.0
+    return min(MAX_EXTEND, max(0.0, float(times[index]) - previous))
+
+
+def _room_after(fingerprint: Fingerprint, index: int) -> float:
+    """Seconds after kept frame `index` up to the next kept one (a sample stands for INTERVAL after it)."""
+    times = fingerprint.times
+    following = float(times[index + 1]) if index + 1 < len(times) else max(fingerprint.duration, float(times[index]) + INTERVAL)
+    return min(MAX_EXTEND, max(INTERVAL, following - float(times[index])))
 
 
 def _distinct(hashes: np.ndarray) -> int:
