@@ -34,6 +34,7 @@ THUMB = 32  # px, the stored luma thumbnail (square grid)
 BORDER_GRID = 128  # px, the grid on which dark rows and columns are judged
 BORDER_LEVEL = 16  # luma 0..255: rows/columns darker than this in every sample are bars
 PDQ_SIDE = 64
+LOGO_CORNER = 8  # px of PDQ_SIDE: the corners (12.5 % a side) left out of every hash
 INTERVAL = 0.25  # seconds between samples (README "Video DNA": what 2, 3 and 4 a second give)
 MIN_QUALITY = 5  # PDQ quality of the 64 px picture: below it a frame is flat (black, one colour) and its bits noise
 MATCH_DISTANCE = 31
@@ -41,7 +42,7 @@ NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
 GAP_SECONDS = 3.0  # image against video: matching frames further apart are separate ranges
-MAX_MISSES = 4  # kept frames in a row that don't match end a copied run (left-out frames don't count)
+MAX_MISSES = 4  # kept frames in a row that don't match (over GAP_SECONDS) end a copied run
 MAX_EXTEND = 5.0  # seconds a range grows over left-out frames on both sides up to the nearest kept frame
 MIN_SEGMENT_SECONDS = 2.0
 MIN_MATCHED_FRAMES = 3
@@ -135,7 +136,7 @@ class DnaSampler:
         times, hashes, mirrored = [], [], []
         for time, thumb in zip(self.times, self.thumbs):
             picture = Image.fromarray(thumb).resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR, box=box)
-            plain, flipped, quality = pdq_pair(picture)
+            plain, flipped, quality = pdq_pair(_without_corners(np.asarray(picture)))
             if quality < MIN_QUALITY:
                 continue
             if hashes and (int(_POPCOUNT[plain ^ hashes[-1]].sum()) <= NEAR_IDENTICAL
@@ -148,6 +149,15 @@ class DnaSampler:
                            duration=float(duration))
 
 
+def _without_corners(picture: np.ndarray) -> np.ndarray:
+    """The picture with its four corners (where broadcasters put their logos) filled with its median
+    grey, on both sides of every comparison, so a burned-in bug does not change the hash."""
+    filled, side = picture.copy(), LOGO_CORNER
+    value = np.median(picture)
+    filled[:side, :side] = filled[:side, -side:] = filled[-side:, :side] = filled[-side:, -side:] = value
+    return filled
+
+
 def _span(bright: np.ndarray) -> tuple[int, int]:
     return int(np.argmax(bright)), len(bright) - int(np.argmax(bright[::-1]))
 
@@ -156,7 +166,7 @@ def _packed(hashes: list[np.ndarray]) -> np.ndarray:
     return np.asarray(hashes, np.uint8).reshape(-1, HASH_BYTES)
 
 
-def pdq_pair(luma: Image.Image) -> tuple[np.ndarray, np.ndarray, int]:
+def pdq_pair(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Packed PDQ of a luma picture and of its left-right mirror (one DCT), and the quality (0..100)."""
     import pdqhash
 
@@ -255,7 +265,7 @@ def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *,
         if q not in best or s > best[q][0]:
             best[q] = (s, o)
     segments = []
-    for run in _split_at_misses(sorted(best)):
+    for run in _split_at_misses(sorted(best), times):
         start, end = float(times[run[0]]), float(times[run[-1]])
         in_span = run[-1] - run[0] + 1
         if (end - start < MIN_SEGMENT_SECONDS or len(run) < MIN_MATCHED_FRAMES or len(run) < MIN_COVERAGE * in_span
@@ -272,10 +282,12 @@ def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *,
     return segments
 
 
-def _split_at_misses(indices: list[int]) -> list[list[int]]:
+def _split_at_misses(indices: list[int], times: np.ndarray) -> list[list[int]]:
+    """Runs of matched kept frames; a run ends at more than MAX_MISSES unmatched kept frames that
+    also last more than GAP_SECONDS (left-out frames are no evidence either way)."""
     runs: list[list[int]] = []
     for index in indices:
-        if runs and index - runs[-1][-1] - 1 <= MAX_MISSES:
+        if runs and (index - runs[-1][-1] - 1 <= MAX_MISSES or times[index] - times[runs[-1][-1]] <= GAP_SECONDS):
             runs[-1].append(index)
         else:
             runs.append([index])
