@@ -157,8 +157,8 @@ def trimmed(source: Clip, target: Path, **_) -> Truth:
 
 
 def excerpt(source: Clip, target: Path, *, unrelated: Clip, **_) -> Truth:
-    """6 s of the source (or its middle third when shorter than 9 s) inside an unrelated video."""
-    length = 6.0 if source.duration >= 9 else round(source.duration / 3, 1)
+    """6 s of the source (or 3/4 of it when shorter than 8 s) inside an unrelated video."""
+    length = 6.0 if source.duration >= 8 else round(source.duration * 0.75, 1)
     start = round((source.duration - length) / 2, 1)
     before, after = min(4.0, unrelated.duration / 2), min(3.0, unrelated.duration / 2)
     fitted = Clip([_resized(rgb, source.size) for rgb in unrelated.frames], unrelated.fps)

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 HASH_BYTES = 32
-THUMB = 32  # px, the stored luma thumbnail (square grid)
+THUMB = 48  # px, the stored luma thumbnail (square grid; README: 32 loses letterboxed copies)
 BORDER_GRID = 128  # px, the grid on which dark rows and columns are judged
 BORDER_LEVEL = 16  # luma 0..255: rows/columns darker than this in every sample are bars
 PDQ_SIDE = 64
@@ -104,8 +104,8 @@ class Segment:
 class DnaSampler:
     """Collects small pictures during the one decode the frames step already does; fingerprint() at the end."""
 
-    def __init__(self, *, interval: float = INTERVAL):
-        self.interval = interval
+    def __init__(self, *, interval: float | None = None):
+        self.interval = interval or INTERVAL
         self.times: list[float] = []
         self.thumbs: list[np.ndarray] = []  # THUMB×THUMB uint8 luma
         self.bright_rows = np.zeros(BORDER_GRID, bool)
@@ -130,8 +130,16 @@ class DnaSampler:
         left, right = _span(self.bright_cols)
         return left / BORDER_GRID, top / BORDER_GRID, right / BORDER_GRID, bottom / BORDER_GRID
 
-    def fingerprint(self, *, duration: float) -> Fingerprint:
+    def trimmed_area(self) -> tuple[float, float, float, float]:
+        """active_area() one grid cell further in on each side that has bars: the cell on the edge
+        mixes bar and picture, and a thin black line changes a PDQ hash more than a lost sliver."""
         left, top, right, bottom = self.active_area()
+        cell = 1 / BORDER_GRID
+        return (left + cell if left > 0 else 0.0, top + cell if top > 0 else 0.0,
+                right - cell if right < 1 else 1.0, bottom - cell if bottom < 1 else 1.0)
+
+    def fingerprint(self, *, duration: float) -> Fingerprint:
+        left, top, right, bottom = self.trimmed_area()
         box = (left * THUMB, top * THUMB, right * THUMB, bottom * THUMB)
         times, hashes, mirrored = [], [], []
         for time, thumb in zip(self.times, self.thumbs):
