@@ -146,7 +146,7 @@ def main() -> None:
         edits = {name: edits[name] for name in args.edits.split(",")}
     rows, comparisons, false_matches, all_found, all_reported = [], 0, 0, 0, 0
     for edit_name, edit in edits.items():
-        found, reported, wrong, ious = 0, 0, 0, []
+        found, reported, wrong, ious, misses = 0, 0, 0, [], []
         for index, source in enumerate(sources):
             clip = dna_edits.read_clip(library[source])
             unrelated = dna_edits.read_clip(fillers[index % len(fillers)])
@@ -169,16 +169,18 @@ def main() -> None:
                 ious.append(best)
                 hit = best >= IOU_FOUND
             found += hit
+            if not hit:
+                misses.append(source)
         false_matches += wrong
         all_found += found
         all_reported += reported
         precision = (reported - wrong) / reported if reported else 1.0
         rows.append((edit_name, len(sources), found / len(sources), precision, float(np.mean(ious)) if ious else 0.0))
         print(f"{edit_name:20s} recall {found / len(sources):.2f}  precision {precision:.2f}  "
-              f"mean IoU {rows[-1][4]:.2f}  ({wrong} false)", flush=True)
+              f"mean IoU {rows[-1][4]:.2f}  ({wrong} false; missed: {', '.join(misses) or 'none'})", flush=True)
     print()
     print(f"library: {len(library)} videos, {video_seconds / 60:.1f} min; {len(sources)} sources x {len(edits)} edits; "
-          f"sampling every {dna.DnaSampler().interval} s")
+          f"sampling every {dna.DnaSampler().interval:.3f} s")
     print("| edit | copies | recall | precision | mean IoU (found source) |")
     print("|---|---|---|---|---|")
     for name, count, recall, precision, mean_iou in rows:
