@@ -123,15 +123,16 @@ def brighter(source: Clip, target: Path, **_) -> Truth:
 
 
 def small_logo(source: Clip, target: Path, **_) -> Truth:
-    """A broadcaster's bug in the top right corner, ~10 % of the width."""
+    """A broadcaster's bug in the top right corner: ~8 % of the width, white at 60 % opacity."""
     width, height = source.size
-    side = max(8, width // 10)
+    side = max(8, width * 8 // 100)
     logo = Image.new("RGB", (side, side // 2), (250, 250, 250))
     ImageDraw.Draw(logo).ellipse((2, 2, side // 2 - 2, side // 2 - 2), fill=(200, 30, 30))
+    mask = Image.new("L", logo.size, 153)
 
     def branded(rgb):
         image = Image.fromarray(rgb)
-        image.paste(logo, (width - side - width // 30, height // 20))
+        image.paste(logo, (width - side - width // 30, height // 20), mask)
         return np.asarray(image)
 
     write_clip(target, _mapped(source, branded))
@@ -156,8 +157,8 @@ def trimmed(source: Clip, target: Path, **_) -> Truth:
 
 
 def excerpt(source: Clip, target: Path, *, unrelated: Clip, **_) -> Truth:
-    """6 s of the source (or its middle third when shorter than 9 s) inside an unrelated video."""
-    length = 6.0 if source.duration >= 9 else round(source.duration / 3, 1)
+    """6 s of the source (or 3/4 of it when shorter than 8 s) inside an unrelated video."""
+    length = 6.0 if source.duration >= 8 else round(source.duration * 0.75, 1)
     start = round((source.duration - length) / 2, 1)
     before, after = min(4.0, unrelated.duration / 2), min(3.0, unrelated.duration / 2)
     fitted = Clip([_resized(rgb, source.size) for rgb in unrelated.frames], unrelated.fps)

@@ -7,9 +7,9 @@ segments (no Django).
   of MB, not GBs. Black borders are estimated over ALL samples at the end: a row or column is
   border only when it is dark in every sample, so a dark scene is not cropped and letterboxing is.
 - **Hashes**: Meta's PDQ (PyPI `pdqhash`) of each cropped thumbnail, with its dihedral variant
-  for the left-right flip from the same DCT (`compute_dihedral`). Flat frames (black, one colour:
-  luma contrast below MIN_CONTRAST; PDQ's own quality score rejects most test-pattern frames,
-  whose luma contrast is low but clean, see README) and frames nearly identical to the last one kept are
+  for the left-right flip from the same DCT (`compute_dihedral`). Frames of poor quality (PDQ
+  quality below MIN_QUALITY: black, flat, and many test-pattern frames, whose bits flip between
+  neighbouring frames, see README) are left out: they are no evidence either way. Frames nearly identical to the last one kept are
   skipped, except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
 - **Alignment**: candidate pairs within MATCH_DISTANCE bits; each pair votes for (speed, offset)
   with offset = other time − speed × query time, in OFFSET_BIN bins; the best-voted diagonals are
@@ -30,17 +30,20 @@ import numpy as np
 from PIL import Image
 
 HASH_BYTES = 32
-THUMB = 32  # px, the stored luma thumbnail (square grid)
+THUMB = 48  # px, the stored luma thumbnail (square grid; README: 32 loses letterboxed copies)
 BORDER_GRID = 128  # px, the grid on which dark rows and columns are judged
 BORDER_LEVEL = 16  # luma 0..255: rows/columns darker than this in every sample are bars
 PDQ_SIDE = 64
-INTERVAL = 0.25  # seconds between samples (README "Video DNA": what 2, 3 and 4 a second give)
-MIN_CONTRAST = 1.5  # luma standard deviation of the cropped thumbnail: below it a frame is flat (black, one colour)
+LOGO_CORNER = 8  # px of PDQ_SIDE: the corners (12.5 % a side) left out of every hash
+INTERVAL = 1 / 3  # seconds between samples: 3 a second (README "Video DNA": 2, 3 and 4 a second measured)
+MIN_QUALITY = 5  # PDQ quality of the 64 px picture: below it a frame is flat (black, one colour) and its bits noise
 MATCH_DISTANCE = 31
 NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
-GAP_SECONDS = 3.0
+GAP_SECONDS = 3.0  # image against video: matching frames further apart are separate ranges
+MAX_MISSES = 4  # kept frames in a row that don't match (over GAP_SECONDS) end a copied run
+MAX_EXTEND = 5.0  # seconds a range grows over left-out frames on both sides up to the nearest kept frame
 MIN_SEGMENT_SECONDS = 2.0
 MIN_MATCHED_FRAMES = 3
 MIN_DISTINCT_HASHES = 2  # matched frames of one segment at least NEAR_IDENTICAL apart from each other
@@ -101,8 +104,8 @@ class Segment:
 class DnaSampler:
     """Collects small pictures during the one decode the frames step already does; fingerprint() at the end."""
 
-    def __init__(self, *, interval: float = INTERVAL):
-        self.interval = interval
+    def __init__(self, *, interval: float | None = None):
+        self.interval = interval or INTERVAL
         self.times: list[float] = []
         self.thumbs: list[np.ndarray] = []  # THUMB×THUMB uint8 luma
         self.bright_rows = np.zeros(BORDER_GRID, bool)
@@ -127,15 +130,23 @@ class DnaSampler:
         left, right = _span(self.bright_cols)
         return left / BORDER_GRID, top / BORDER_GRID, right / BORDER_GRID, bottom / BORDER_GRID
 
-    def fingerprint(self, *, duration: float) -> Fingerprint:
+    def trimmed_area(self) -> tuple[float, float, float, float]:
+        """active_area() one grid cell further in on each side that has bars: the cell on the edge
+        mixes bar and picture, and a thin black line changes a PDQ hash more than a lost sliver."""
         left, top, right, bottom = self.active_area()
+        cell = 1 / BORDER_GRID
+        return (left + cell if left > 0 else 0.0, top + cell if top > 0 else 0.0,
+                right - cell if right < 1 else 1.0, bottom - cell if bottom < 1 else 1.0)
+
+    def fingerprint(self, *, duration: float) -> Fingerprint:
+        left, top, right, bottom = self.trimmed_area()
         box = (left * THUMB, top * THUMB, right * THUMB, bottom * THUMB)
         times, hashes, mirrored = [], [], []
         for time, thumb in zip(self.times, self.thumbs):
             picture = Image.fromarray(thumb).resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR, box=box)
-            if np.asarray(picture, np.float32).std() < MIN_CONTRAST:
+            plain, flipped, quality = pdq_pair(_without_corners(np.asarray(picture)))
+            if quality < MIN_QUALITY:
                 continue
-            plain, flipped, _ = pdq_pair(picture)
             if hashes and (int(_POPCOUNT[plain ^ hashes[-1]].sum()) <= NEAR_IDENTICAL
                            and time - times[-1] < HOLD_SECONDS):
                 continue
@@ -146,6 +157,15 @@ class DnaSampler:
                            duration=float(duration))
 
 
+def _without_corners(picture: np.ndarray) -> np.ndarray:
+    """The picture with its four corners (where broadcasters put their logos) filled with its median
+    grey, on both sides of every comparison, so a burned-in bug does not change the hash."""
+    filled, side = picture.copy(), LOGO_CORNER
+    value = np.median(picture)
+    filled[:side, :side] = filled[:side, -side:] = filled[-side:, :side] = filled[-side:, -side:] = value
+    return filled
+
+
 def _span(bright: np.ndarray) -> tuple[int, int]:
     return int(np.argmax(bright)), len(bright) - int(np.argmax(bright[::-1]))
 
@@ -154,7 +174,7 @@ def _packed(hashes: list[np.ndarray]) -> np.ndarray:
     return np.asarray(hashes, np.uint8).reshape(-1, HASH_BYTES)
 
 
-def pdq_pair(luma: Image.Image) -> tuple[np.ndarray, np.ndarray, int]:
+def pdq_pair(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Packed PDQ of a luma picture and of its left-right mirror (one DCT), and the quality (0..100)."""
     import pdqhash
 
@@ -253,21 +273,46 @@ def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *,
         if q not in best or s > best[q][0]:
             best[q] = (s, o)
     segments = []
-    for run in _split_at_gaps(sorted(best), times):
+    for run in _split_at_misses(sorted(best), times):
         start, end = float(times[run[0]]), float(times[run[-1]])
-        in_span = int(((times >= start) & (times <= end)).sum())
+        in_span = run[-1] - run[0] + 1
         if (end - start < MIN_SEGMENT_SECONDS or len(run) < MIN_MATCHED_FRAMES or len(run) < MIN_COVERAGE * in_span
                 or _distinct(hashes[run]) < MIN_DISTINCT_HASHES):
             continue
-        others = [float(other.times[best[q][1]]) for q in run]
-        segments.append(Segment(start=start, end=_until(end, query), other_start=min(others),
-                                other_end=_until(max(others), other),
+        others = [best[q][1] for q in run]
+        first, last = min(others), max(others)
+        before = min(_room_before(times, run[0]), _room_before(other.times, first))
+        after = min(_room_after(query, run[-1]), _room_after(other, last))
+        segments.append(Segment(start=round(start - before, 3), end=round(end + after, 3),
+                                other_start=round(float(other.times[first]) - before, 3),
+                                other_end=round(float(other.times[last]) + after, 3),
                                 matched=len(run), score=float(np.mean([best[q][0] for q in run])), flipped=flipped))
     return segments
 
 
-def _until(last_sample: float, fingerprint: Fingerprint) -> float:
-    return round(min(last_sample + INTERVAL, max(fingerprint.duration, last_sample)), 3)
+def _split_at_misses(indices: list[int], times: np.ndarray) -> list[list[int]]:
+    """Runs of matched kept frames; a run ends at more than MAX_MISSES unmatched kept frames that
+    also last more than GAP_SECONDS (left-out frames are no evidence either way)."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and (index - runs[-1][-1] - 1 <= MAX_MISSES or times[index] - times[runs[-1][-1]] <= GAP_SECONDS):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def _room_before(times: np.ndarray, index: int) -> float:
+    """Seconds before kept frame `index` with no kept frame in them (left out: black, flat, poor)."""
+    previous = float(times[index - 1]) + INTERVAL if index > 0 else 0.0
+    return min(MAX_EXTEND, max(0.0, float(times[index]) - previous))
+
+
+def _room_after(fingerprint: Fingerprint, index: int) -> float:
+    """Seconds after kept frame `index` up to the next kept one (a sample stands for INTERVAL after it)."""
+    times = fingerprint.times
+    following = float(times[index + 1]) if index + 1 < len(times) else max(fingerprint.duration, float(times[index]) + INTERVAL)
+    return min(MAX_EXTEND, max(INTERVAL, following - float(times[index])))
 
 
 def _distinct(hashes: np.ndarray) -> int:
