@@ -33,10 +33,11 @@ HASH_BYTES = 32
 THUMB = 48  # px, the stored luma thumbnail (square grid; README: 32 loses letterboxed copies)
 BORDER_GRID = 128  # px, the grid on which dark rows and columns are judged
 BORDER_LEVEL = 16  # luma 0..255: rows/columns darker than this in every sample are bars
+BAR_EDGE_CELLS = 2  # grid cells trimmed past a bar: the thumbnail and its resampling blur the bar into them
 PDQ_SIDE = 64
 LOGO_CORNER = 8  # px of PDQ_SIDE: the corners (12.5 % a side) left out of every hash
 INTERVAL = 1 / 3  # seconds between samples: 3 a second (README "Video DNA": 2, 3 and 4 a second measured)
-MIN_QUALITY = 5  # PDQ quality of the 64 px picture: below it a frame is flat (black, one colour) and its bits noise
+MIN_QUALITY = 8  # PDQ quality of the 64 px picture: below it the bits are noise (README)
 MATCH_DISTANCE = 31
 NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
@@ -131,10 +132,10 @@ class DnaSampler:
         return left / BORDER_GRID, top / BORDER_GRID, right / BORDER_GRID, bottom / BORDER_GRID
 
     def trimmed_area(self) -> tuple[float, float, float, float]:
-        """active_area() one grid cell further in on each side that has bars: the cell on the edge
-        mixes bar and picture, and a thin black line changes a PDQ hash more than a lost sliver."""
+        """active_area() BAR_EDGE_CELLS further in on each side that has bars: the cells on the edge
+        mix bar and picture, and a thin dark line changes a PDQ hash more than a lost sliver."""
         left, top, right, bottom = self.active_area()
-        cell = 1 / BORDER_GRID
+        cell = BAR_EDGE_CELLS / BORDER_GRID
         return (left + cell if left > 0 else 0.0, top + cell if top > 0 else 0.0,
                 right - cell if right < 1 else 1.0, bottom - cell if bottom < 1 else 1.0)
 
