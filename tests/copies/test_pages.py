@@ -77,3 +77,9 @@ def test_checks_are_throttled_per_user_on_the_page_and_the_api_together(client, 
     second = client.post("/copies/check/", {})
     assert second.status_code == 429 and "Too many checks for now; try again in" in second.content.decode()
     assert viewer_api.post("/api/copies/check", {}, format="multipart").status_code == 429
+
+
+def test_the_openapi_description_lists_the_copies_endpoints(viewer_api):
+    schema = viewer_api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert "/api/assets/{id}/copies" in schema["paths"]
+    assert "multipart/form-data" in schema["paths"]["/api/copies/check"]["post"]["requestBody"]["content"]
