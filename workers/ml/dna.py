@@ -3,21 +3,21 @@ segments (no Django).
 
 - **Sampling** (`DnaSampler`): during the one decode the frames step already does, each sample
   keeps only a THUMB×THUMB luma thumbnail (a fixed square grid: PDQ squashes every picture to
-  64×64 anyway, and its 16×16 lowest DCT frequencies fit in 32 px), so a 2-hour video holds tens
-  of MB, not GBs. Black borders are estimated over ALL samples at the end: a row or column is
-  border only when it is dark in every sample, so a dark scene is not cropped and letterboxing is.
+  64×64 anyway), so a 2-hour video holds ~50 MB, not GBs. Black borders are estimated over ALL
+  samples at the end: a row or column is a bar only when it is dark in every sample, so a dark
+  scene is not cropped and letterboxing is. The corners, where logos sit, are left out of every hash.
 - **Hashes**: Meta's PDQ (PyPI `pdqhash`) of each cropped thumbnail, with its dihedral variant
-  for the left-right flip from the same DCT (`compute_dihedral`). Frames of poor quality (PDQ
-  quality below MIN_QUALITY: black, flat, and many test-pattern frames, whose bits flip between
-  neighbouring frames, see README) are left out: they are no evidence either way. Frames nearly identical to the last one kept are
-  skipped, except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
+  for the left-right flip from the same DCT (`compute_dihedral`). Frames below MIN_QUALITY (black,
+  flat, shapes nearly as bright as their background: their bits are noise, see README) are left
+  out: they are no evidence either way. Frames nearly identical to the last one kept are skipped,
+  except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
 - **Alignment**: candidate pairs within MATCH_DISTANCE bits; each pair votes for (speed, offset)
-  with offset = other time − speed × query time, in OFFSET_BIN bins; the best-voted diagonals are
-  walked in time order, split where matches stop for more than GAP_SECONDS, and a run is a copied
-  segment when it is long enough, has enough matched frames with distinct hashes and covers
-  enough of its span. The plain query and its mirrored hashes are both tried (`Segment.flipped`).
-  Alignment always runs in one canonical direction, so find_copies(a, b) and find_copies(b, a)
-  give the same segments with the sides swapped.
+  with offset = other time − speed × query time, in OFFSET_BIN bins; along the best-voted diagonals
+  matches form runs, ended by more than MAX_MISSES unmatched kept frames over GAP_SECONDS; a run is
+  a copied segment when it is long enough, has enough matched frames with distinct hashes and
+  matches enough of the kept frames it spans. The plain query and its mirrored hashes are both
+  tried (`Segment.flipped`). Alignment always runs in one canonical direction, so
+  find_copies(a, b) and find_copies(b, a) give the same segments with the sides swapped.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ MATCH_DISTANCE = 31
 NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
-GAP_SECONDS = 3.0  # image against video: matching frames further apart are separate ranges
+GAP_SECONDS = 3.0  # misses shorter than this don't end a run; image vs video: further apart, separate ranges
 MAX_MISSES = 4  # kept frames in a row that don't match (over GAP_SECONDS) end a copied run
 MAX_EXTEND = 5.0  # seconds a range grows over left-out frames on both sides up to the nearest kept frame
 MIN_SEGMENT_SECONDS = 2.0
