@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "mediahub.assets",
     "mediahub.search",
     "mediahub.people",
+    "mediahub.copies",
 ]
 
 MIDDLEWARE = [
@@ -244,7 +245,11 @@ RANGE_CHUNK_BYTES = int(env.float("MEDIAHUB_RANGE_CHUNK_MIB", default=8) * 1024 
 THROTTLE_RATES = {
     "search": env.str("MEDIAHUB_SEARCH_RATE", default="120/minute"),
     "upload": env.str("MEDIAHUB_UPLOAD_RATE", default="600/hour"),
+    "copy_check": env.str("MEDIAHUB_COPY_CHECK_RATE", default="60/hour"),
 }
+# Copy checks (POST /api/copies/check) decode the clip in the web process: keep them short.
+COPY_CHECK_MAX_BYTES = int(env.float("MEDIAHUB_COPY_CHECK_MAX_MIB", default=500) * 1024 * 1024)
+COPY_CHECK_MAX_SECONDS = env.float("MEDIAHUB_COPY_CHECK_MAX_SECONDS", default=600)
 # redis-py spells kombu's unix-socket URL (redis+socket://PATH) as unix://PATH.
 THROTTLE_REDIS_URL = ("unix://" + REDIS_URL.removeprefix("redis+socket://") if REDIS_URL.startswith("redis+socket://")
                       else REDIS_URL)

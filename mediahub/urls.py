@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.renderers import JSONRenderer
 
 from mediahub.assets import api as assets_api
+from mediahub.copies import api as copies_api
 from mediahub.core import api as core_api
 from mediahub.people import api as people_api
 from mediahub.search import api as search_api
@@ -21,6 +22,8 @@ api_urlpatterns = [
     path("assets/<int:pk>/reprocess", assets_api.AssetReprocessApi.as_view(), name="asset-reprocess"),
     path("assets/<int:pk>/similar", search_api.MoreLikeThisApi.as_view(), name="asset-similar"),
     path("assets/<int:pk>/faces", people_api.AssetFacesApi.as_view(), name="asset-faces"),
+    path("assets/<int:pk>/copies", copies_api.AssetCopiesApi.as_view(), name="asset-copies"),
+    path("copies/check", copies_api.CopyCheckApi.as_view(), name="copies-check"),
     path("people", people_api.PeopleListApi.as_view(), name="people"),
     path("people/<int:pk>", people_api.PersonDetailApi.as_view(), name="person"),
     path("people/<int:pk>/merge", people_api.PersonMergeApi.as_view(), name="person-merge"),
@@ -38,6 +41,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("search/", search_views.search_page, name="search"),
     path("", include("mediahub.people.urls")),
+    path("", include("mediahub.copies.urls")),
     path("", include("mediahub.assets.urls")),
 ]
 

@@ -22,6 +22,8 @@ from PIL import Image
 from mediahub.assets import services as assets
 from mediahub.assets.models import Asset, AssetTag, Frame, face_frame_path, face_frames_folder, frame_image_path
 from mediahub.assets.storage import local_copy, storage_folder_delete
+from mediahub.copies import selectors as copies_selectors
+from mediahub.copies import services as copies
 from mediahub.people import services as people
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
@@ -30,6 +32,7 @@ from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
 from workers.ml.clip import ModelUnavailable, load_clip
+from workers.ml.dna import DnaSampler, Fingerprint
 from workers.ml.faces import scan_faces
 from workers.ml.tagging import tag_ranges
 
@@ -100,20 +103,22 @@ def asset_probe(self, asset: Asset) -> None:
 
 @pipeline_task("frames", 0.05)
 def asset_sample_frames(self, asset: Asset) -> None:
-    """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one
-    and the larger frames the faces step reads (kept only until that step has run)."""
+    """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one,
+    the larger frames the faces step reads (kept only until that step has run) and the asset's video
+    DNA fingerprint (stored at once, so a copy ingested at the same time can find this one)."""
     interval = settings.FRAME_INTERVAL_SECONDS
     face_short_side = settings.FACE_SHORT_SIDE if settings.FACES_ENABLED else None
     storage_folder_delete(face_frames_folder(asset.pk))  # an earlier run's, never read
     report = SamplingReport()
+    dna = DnaSampler()
     records, last_progress = [], time.monotonic()
     scratch_root = settings.DATA_DIR / "staging"
     scratch_root.mkdir(parents=True, exist_ok=True)
     with local_copy(asset.original.name) as path, tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
         proxy = Path(scratch) / "proxy.mp4"
-        sampled = ([sample_image(path, face_short_side=face_short_side)] if asset.kind == Asset.Kind.IMAGE
+        sampled = ([sample_image(path, face_short_side=face_short_side, dna=dna)] if asset.kind == Asset.Kind.IMAGE
                    else sample_video(path, interval=interval, report=report, proxy_path=proxy,
-                                     face_short_side=face_short_side))
+                                     face_short_side=face_short_side, dna=dna))
         for frame in sampled:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
             if frame.face_image is not None:
@@ -126,6 +131,8 @@ def asset_sample_frames(self, asset: Asset) -> None:
                 last_progress = time.monotonic()
         assets.asset_proxy_save(asset=asset, source=proxy if report.proxy else None)
     assets.frames_replace(asset=asset, frames=records, poster_index=_poster_index(records))
+    duration = asset.duration if asset.kind == Asset.Kind.VIDEO and asset.duration else 0.0
+    copies.fingerprint_save(asset=asset, fingerprint=dna.fingerprint(duration=duration))
     warning = _damage_warning(report, asset.duration, interval) if asset.kind == Asset.Kind.VIDEO else None
     if warning:
         assets.asset_warning_set(asset=asset, message=warning)
@@ -224,6 +231,19 @@ def asset_faces(self, asset: Asset) -> None:
                         source_size=(asset.width, asset.height), interval=settings.FRAME_INTERVAL_SECONDS)
     people.faces_replace(asset=asset, tracks=tracks)
     storage_folder_delete(folder)
+
+
+@pipeline_task("copies", 0.97)
+def asset_copies(self, asset: Asset) -> None:
+    """Find the other assets holding this asset's footage and store the copies both ways (database
+    work: the default queue). A run that didn't sample frames (a re-embedding) keeps the fingerprint
+    and the copies it had."""
+    stored = copies_selectors.fingerprint_of(asset=asset)
+    if stored is None or str(stored.run_id) != str(asset.run_id):
+        return
+    fingerprint = Fingerprint.from_bytes(bytes(stored.data))
+    found = copies_selectors.copies_find(query=fingerprint, exclude_asset_id=asset.pk)
+    copies.matches_store(asset=asset, fingerprint_id=stored.pk, found=found)
 
 
 @pipeline_task("finish", 0.99)

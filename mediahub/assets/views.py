@@ -18,6 +18,7 @@ from mediahub.assets import selectors, services
 from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset
 from mediahub.assets.uploads import UploadTooLarge
+from mediahub.copies.selectors import asset_copies, footage_sources
 from mediahub.core.roles import page_requires
 from mediahub.people.selectors import search_people_in_assets, search_tracks_on_screen
 
@@ -38,9 +39,12 @@ def library(request):
     status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
     kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
     page = Paginator(selectors.asset_list(status=status, kind=kind), LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
-    people = search_people_in_assets(asset_ids=[asset.pk for asset in page.object_list])
+    asset_ids = [asset.pk for asset in page.object_list]
+    people = search_people_in_assets(asset_ids=asset_ids)
+    sources = footage_sources(asset_ids=asset_ids)
     for asset in page.object_list:
         asset.people_seen = people.get(asset.pk, [])
+        asset.footage_from = sources.get(asset.pk, [])
     return render(request, "assets/library.html", {"page": page, "status": status, "kind": kind,
                                                    "statuses": Asset.Status.values, "kinds": Asset.Kind.values})
 
@@ -60,6 +64,8 @@ def detail(request, pk: int):
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
         "face_rows": _face_rows(asset),
+        "copies": asset_copies(asset=asset),
+        "footage_from": footage_sources(asset_ids=[asset.pk]).get(asset.pk, []),
         "edit_form": AssetEditForm(initial={"title": asset.title, "description": asset.description}),
     })
 

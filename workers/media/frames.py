@@ -32,6 +32,7 @@ PROXY_CRF = "23"
 PROXY_AUDIO_RATE = 48000
 MAX_DEMUX_RETRIES = 10_000
 MAX_AUDIO_BACKLOG = 5_000  # audio frames kept while waiting for the first picture (~2 min of AAC)
+DNA_GRID = 128  # px, the square picture given to a `dna` sampler (it keeps less)
 HIGH_FRAME_RATE = 40.0  # from here on, skipping non-reference frames moves a sample by hundredths of a second
 
 BROWSER_CODECS = {"h264", "vp8", "vp9", "av1"}
@@ -84,7 +85,8 @@ def browser_playable(*, container: str, codec: str, pixel_format: str, start_tim
 
 
 def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingReport | None = None,
-                 proxy_path: Path | str | None = None, face_short_side: int | None = None) -> Iterator[SampledFrame]:
+                 proxy_path: Path | str | None = None, face_short_side: int | None = None,
+                 dna=None) -> Iterator[SampledFrame]:
     """Yield the frame shown at each multiple of `interval` seconds: the first frame starting
     in that slot, else the one still on screen from before (a still wrapped as a video, a pause
     in variable-rate footage).
@@ -96,6 +98,9 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
     With `face_short_side`, every sample also carries `face_image`: the same decoded frame with
     its short side at most that (never more than the source's), scaled from the decoder's
     picture (or the proxy's RGB when that has the size), so faces need no second decode.
+    With `dna` (an object with `.interval` and `.add(time, rgb)`, e.g. workers.ml.dna.DnaSampler),
+    the first frame shown in each of its slots is also given to it, scaled by swscale to a small
+    DNA_GRID square at display orientation, from the same decode.
     """
     report = report if report is not None else SamplingReport()
     with av.open(str(path), metadata_errors="ignore") as container:
@@ -103,7 +108,7 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
         stream.thread_type = "AUTO"
         audio = container.streams.audio[0] if container.streams.audio and proxy_path else None
         pass_ = _DecodePass(container=container, stream=stream, audio=audio, interval=interval,
-                            report=report, proxy_path=proxy_path, face_short_side=face_short_side)
+                            report=report, proxy_path=proxy_path, face_short_side=face_short_side, dna=dna)
         try:
             yield from pass_.run()
         finally:
@@ -116,8 +121,9 @@ class _DecodePass:
     """One demux-and-decode pass: samples, damage bookkeeping and the proxy encoder."""
 
     def __init__(self, *, container, stream, audio, interval: float, report: SamplingReport, proxy_path,
-                 face_short_side: int | None):
+                 face_short_side: int | None, dna=None):
         self.container, self.stream, self.audio = container, stream, audio
+        self.dna, self.dna_next = dna, 0
         self.face_short_side = face_short_side
         self.interval, self.report, self.proxy_path = interval, report, proxy_path
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -228,6 +234,10 @@ class _DecodePass:
         self.last_good_end = max(self.last_good_end, end)
         self.report.decoded_until = max(self.report.decoded_until, end)
         proxy_rgb = self.proxy.write(frame, time) if self.proxy else None
+        if self.dna is not None and time + 1e-6 >= self.dna_next * self.dna.interval:
+            self.dna.add(time, _rotated(_rgb(frame, DNA_GRID, DNA_GRID, self.report.tone_mapped),
+                                        display_rotation(frame.rotation)))
+            self.dna_next = math.floor((time + 1e-6) / self.dna.interval) + 1
         if time + 1e-6 >= self.next_index * self.interval:
             pictures = _sample_image(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side)
             yield self._sample(int((time + 1e-6) // self.interval), time, pictures)
@@ -487,9 +497,10 @@ class _Proxy:
             self.container.close()
 
 
-def sample_image(path: Path | str, *, face_short_side: int | None = None) -> SampledFrame:
+def sample_image(path: Path | str, *, face_short_side: int | None = None, dna=None) -> SampledFrame:
     """The single 'frame' of a still image, EXIF orientation applied (and with `face_short_side`,
-    the face picture: short side at most that, from the same decode)."""
+    the face picture: short side at most that, from the same decode; with `dna`, the picture is
+    also given to its `.add` at time 0)."""
     with Image.open(path) as img:
         img.draft("RGB", scaled_size(*img.size, face_short_side or FRAME_SHORT_SIDE))  # JPEG decodes at reduced size
         img = ImageOps.exif_transpose(img).convert("RGB")
@@ -498,6 +509,8 @@ def sample_image(path: Path | str, *, face_short_side: int | None = None) -> Sam
             face = img.copy()
             face.thumbnail(scaled_size(*face.size, face_short_side), Image.Resampling.BILINEAR)
         img.thumbnail(scaled_size(*img.size), Image.Resampling.BILINEAR)
+        if dna is not None:
+            dna.add(0.0, np.asarray(img))
         return SampledFrame(index=0, time=0.0, image=img, face_image=face)
 
 

@@ -1,0 +1,77 @@
+"""JSON API for video DNA (CONTRACT.md section 3): an asset's copies, and checking a clip.
+
+Seeing copies is seeing the library; checking a clip is open to every role too (a viewer who
+received a clip may ask where it comes from), throttled because it decodes the clip here.
+"""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mediahub.assets import selectors as asset_selectors
+from mediahub.copies import selectors
+from mediahub.core import roles
+from mediahub.core.throttling import UserScopedRateThrottle
+
+SEGMENT = inline_serializer("CopySegment", {
+    "start": serializers.FloatField(), "end": serializers.FloatField(), "other_start": serializers.FloatField(),
+    "other_end": serializers.FloatField(), "flipped": serializers.BooleanField()}, many=True)
+COPIES = inline_serializer("Copies", {"copies": inline_serializer("Copy", {
+    "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "score": serializers.FloatField(),
+    "url": serializers.URLField(), "segments": SEGMENT}, many=True)})
+
+
+class CheckRefused(APIException):
+    status_code = 400
+
+
+def _copy_json(request, *, asset_id: int, title: str, score: float, segments: list[dict]) -> dict:
+    return {"asset_id": asset_id, "title": title, "score": round(score, 4),
+            "url": request.build_absolute_uri(reverse("assets:detail", args=[asset_id])), "segments": segments}
+
+
+class CopiesApi(APIView):
+    """Base of the copies endpoints, holding their one access check: every role."""
+
+    permission_classes = [roles.RolePermission]
+    required_permissions = {"GET": "assets.view_asset", "POST": "assets.view_asset"}
+
+
+class AssetCopiesApi(CopiesApi):
+    @extend_schema(summary="Other assets holding this asset's footage, with aligned ranges", responses=COPIES)
+    def get(self, request, pk: int):
+        asset = asset_selectors.asset_get(pk=pk)
+        if asset is None:
+            raise NotFound(f"There is no asset {pk}; it may have been deleted.")
+        return Response({"copies": [
+            _copy_json(request, asset_id=match.other.pk, title=match.other.title, score=match.score,
+                       segments=match.segments)
+            for match in selectors.asset_copies(asset=asset)]})
+
+
+class CopyCheckApi(CopiesApi):
+    throttle_classes = [UserScopedRateThrottle]
+    throttle_scope = "copy_check"
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(summary="Where the library already holds a clip's footage (nothing is stored)",
+                   request=inline_serializer("CopyCheck", {"file": serializers.FileField()}), responses=COPIES)
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"detail": "Attach the clip to check (a video or an image) as the multipart field 'file'."})
+        try:
+            found = selectors.copies_check(upload=upload)
+        except selectors.CheckRefused as exc:
+            refused = CheckRefused(str(exc))
+            refused.status_code = exc.status
+            raise refused from exc
+        return Response({"copies": [
+            _copy_json(request, asset_id=copy.asset_id, title=copy.title, score=copy.score,
+                       segments=selectors.segment_rows(copy.segments))
+            for copy in found]})
+

@@ -1,0 +1,196 @@
+"""Reads of video DNA: where else the library holds an asset's (or an uploaded clip's) footage.
+
+Finding copies has two stages. Candidates: each query hash (and its mirror, for flipped copies)
+asks the HNSW index over every frame hash in the library for its nearest neighbours within
+MATCH_DISTANCE bits, and each other asset gets one vote per query frame that found it. Alignment:
+the best-voted assets' compact fingerprints are loaded and `workers.ml.dna.find_copies` turns the
+matching frames into aligned segments. The check endpoint and the pipeline's copies step use the
+same reader.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+
+from mediahub.assets.models import Asset
+from mediahub.copies.models import Fingerprint, Match
+from workers.media.probe import MediaError, probe
+from workers.ml import dna
+
+NEIGHBOURS = 8  # nearest frame hashes per query hash: a copy shows up among them
+EF_SEARCH = 64  # HNSW search breadth (pgvector hnsw.ef_search)
+QUERY_SPACING = 0.5  # seconds: query with at most two hashes a second (bench/dna_scale.py)
+MIN_VOTES = 2  # query frames that must find an asset before it is aligned (1 for a one-frame query)
+MAX_CANDIDATES = 30  # assets aligned per query, most voted first
+
+
+@dataclass(frozen=True)
+class FoundCopy:
+    asset_id: int
+    fingerprint_id: int
+    title: str
+    created_at: object
+    score: float
+    segments: list[dna.Segment]
+
+
+def hash_bits(packed: np.ndarray) -> list[str]:
+    """Packed 256-bit hashes ((n, 32) uint8) as the '0101…' strings a bit(256) column takes."""
+    if not len(packed):
+        return []
+    text = (np.unpackbits(np.asarray(packed, np.uint8).reshape(len(packed), -1), axis=1) + ord("0")).astype(np.uint8)
+    width = text.shape[1]
+    joined = text.tobytes().decode("ascii")
+    return [joined[i:i + width] for i in range(0, len(joined), width)]
+
+
+def segment_rows(segments: list[dna.Segment], *, swap: bool = False) -> list[dict]:
+    """Segments as stored and answered, in time order: start/end in the query (in the other with `swap`)."""
+    rows = []
+    for segment in segments:
+        here, there = (segment.start, segment.end), (segment.other_start, segment.other_end)
+        if swap:
+            here, there = there, here
+        rows.append({"start": round(float(here[0]), 2), "end": round(float(here[1]), 2),
+                     "other_start": round(float(there[0]), 2), "other_end": round(float(there[1]), 2),
+                     "flipped": bool(segment.flipped)})
+    return sorted(rows, key=lambda row: (row["start"], row["other_start"]))
+
+
+def query_sample(fingerprint: dna.Fingerprint, *, spacing: float = QUERY_SPACING) -> np.ndarray:
+    """Indices of the query frames that ask the index: at least `spacing` seconds apart."""
+    chosen, last = [], -np.inf
+    for index, time in enumerate(fingerprint.times.tolist()):
+        if time - last >= spacing:
+            chosen.append(index)
+            last = time
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def candidate_fingerprints(*, hashes: np.ndarray, exclude_asset_id: int | None = None,
+                           neighbours: int = NEIGHBOURS, max_distance: int = dna.MATCH_DISTANCE,
+                           limit: int = MAX_CANDIDATES) -> list[tuple[int, int]]:
+    """(fingerprint id, votes) of the assets whose frames are nearest to `hashes`, most voted first.
+
+    `hashes` are (n, 32) packed rows, plain and mirrored together; a query frame and its mirror
+    count as one vote each, which is fine: only the order matters.
+    """
+    if not len(hashes):
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", [str(max(EF_SEARCH, neighbours))])
+        cursor.execute(
+            """
+            SELECT near.fingerprint_id, count(DISTINCT query.i) AS votes
+            FROM unnest(%s::bit(256)[]) WITH ORDINALITY AS query(h, i)
+            CROSS JOIN LATERAL (
+                SELECT fh.fingerprint_id, fh.hash <~> query.h AS distance
+                FROM copies_framehash fh JOIN copies_fingerprint fp ON fp.id = fh.fingerprint_id
+                WHERE fp.asset_id <> %s
+                ORDER BY fh.hash <~> query.h
+                LIMIT %s
+            ) AS near
+            WHERE near.distance <= %s
+            GROUP BY near.fingerprint_id
+            ORDER BY votes DESC, near.fingerprint_id
+            LIMIT %s
+            """,
+            [hash_bits(hashes), exclude_asset_id or 0, neighbours, max_distance, limit])
+        return [(int(fingerprint_id), int(votes)) for fingerprint_id, votes in cursor.fetchall()]
+
+
+def copies_find(*, query: dna.Fingerprint, exclude_asset_id: int | None = None) -> list[FoundCopy]:
+    """The assets holding footage of `query`, best first, with segments aligned to `query`'s times."""
+    sample = query_sample(query)
+    if not len(sample):
+        return []
+    candidates = candidate_fingerprints(hashes=np.concatenate([query.hashes[sample], query.mirrored[sample]]),
+                                        exclude_asset_id=exclude_asset_id)
+    min_votes = 1 if len(sample) == 1 else MIN_VOTES
+    wanted = [fingerprint_id for fingerprint_id, votes in candidates if votes >= min_votes]
+    rows = (Fingerprint.objects.filter(pk__in=wanted).select_related("asset")
+            .only("id", "data", "asset__id", "asset__title", "asset__created_at"))
+    found = []
+    for row in rows:
+        segments = dna.find_copies(query, dna.Fingerprint.from_bytes(bytes(row.data)))
+        if segments:
+            found.append(FoundCopy(asset_id=row.asset.pk, fingerprint_id=row.pk, title=row.asset.title,
+                                   created_at=row.asset.created_at, score=dna.copy_score(segments),
+                                   segments=segments))
+    return sorted(found, key=lambda copy: (-copy.score, copy.asset_id))
+
+
+def fingerprint_of(*, asset: Asset) -> Fingerprint | None:
+    return Fingerprint.objects.filter(asset=asset).first()
+
+
+def asset_copies(*, asset: Asset) -> QuerySet[Match]:
+    """The other assets holding footage of this one, best first, with their titles."""
+    return (Match.objects.filter(asset=asset).select_related("other")
+            .only("asset_id", "score", "segments", "other__id", "other__title", "other__created_at")
+            .order_by("-score", "other_id"))
+
+
+def footage_sources(*, asset_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """For each asset, the OLDER assets it contains footage from ((id, title), oldest first): the
+    "Contains footage from …" badges. One query for a page of the library."""
+    sources: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    rows = (Match.objects.filter(asset_id__in=asset_ids, other__created_at__lt=F("asset__created_at"))
+            .order_by("asset_id", "other__created_at", "other_id").values_list("asset_id", "other_id", "other__title"))
+    for asset_id, other_id, title in rows:
+        sources[asset_id].append((other_id, title))
+    return dict(sources)
+
+
+# FFmpeg "decodes" text files as pictures of text (its tty demuxer): not footage anyone checks.
+TEXT_AS_VIDEO = {"ansi", "bintext", "xbin", "idf"}
+
+
+class CheckRefused(Exception):
+    """The uploaded clip can't be checked; the message says why, for a person."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def copies_check(*, upload) -> list[FoundCopy]:
+    """Where the library holds the footage of an uploaded clip (a Django UploadedFile). Nothing is
+    stored: the file is staged in a temporary file under the data directory and deleted."""
+    if not upload.size:
+        raise CheckRefused("The file is empty (0 bytes); choose a video or image to check.")
+    if upload.size > settings.COPY_CHECK_MAX_BYTES:
+        raise CheckRefused(f"The file is {upload.size / 1024**2:.0f} MB; a check takes at most "
+                           f"{settings.COPY_CHECK_MAX_BYTES / 1024**2:.0f} MB. Cut the part you want to check.",
+                           status=413)
+    scratch = settings.DATA_DIR / "staging"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=scratch, prefix="check-", suffix=Path(upload.name or "").suffix[:10]) as staged:
+        for chunk in upload.chunks():
+            staged.write(chunk)
+        staged.flush()
+        try:
+            info = probe(staged.name)
+            if info.codec in TEXT_AS_VIDEO:
+                raise CheckRefused("This is a text file, not a video or an image; check a video or an image.")
+            if info.duration and info.duration > settings.COPY_CHECK_MAX_SECONDS:
+                raise CheckRefused(f"The clip is {info.duration / 60:.1f} minutes long; a check takes at most "
+                                   f"{settings.COPY_CHECK_MAX_SECONDS / 60:g} minutes. Cut the part you want to check.",
+                                   status=413)
+            fingerprint = dna.fingerprint_file(staged.name)
+        except MediaError as exc:
+            raise CheckRefused(f"{exc} Check a video or an image.") from exc
+    return copies_find(query=fingerprint)
+
+
+def check_max_bytes() -> int:
+    return settings.COPY_CHECK_MAX_BYTES
