@@ -35,9 +35,8 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
   where dlib-bin, built without BLAS, takes 110–150 ms and holds the GIL throughout). It is computed
   sparsely: for each track, the sharpest × largest sighting of every DESCRIBE_EVERY seconds, started
   on the pool as soon as that window (or the track) ends. When a tracked face's chip suddenly looks
-  different (CHIP_CHANGE: another person in the same
-  place, a cut the signature missed), both chips are described at once and the track is split when
-  they are not the same person.
+  different (CHIP_CHANGE: another person in the same place, a cut the signature missed), both
+  chips are described at once and the track is split when they are not the same person.
 """
 
 from __future__ import annotations
