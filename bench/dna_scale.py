@@ -36,9 +36,9 @@ sys.path.insert(0, str(REPO))
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", default="10,100,1000", help="library sizes to measure, growing")
-    parser.add_argument("--per-second", type=float, default=4.0,
-                        help="kept frames per second of video (the sampler keeps ~4 of its 4 a second on moving footage)")
-    parser.add_argument("--queries", type=int, default=10, help="check queries of each kind per size")
+    parser.add_argument("--per-second", type=float, default=3.0,
+                        help="kept frames per second of video (the sampler takes 3 a second and keeps at most that)")
+    parser.add_argument("--queries", type=int, default=10, help="check queries of each kind per size (0: only load and index)")
     parser.add_argument("--data-dir", default="/work/scratch/dna-scale")
     parser.add_argument("--reload", action="store_true", help="drop the synthetic library and load it again")
     return parser.parse_args()
@@ -58,7 +58,8 @@ def flip(hashes: np.ndarray, bits: int, rng) -> np.ndarray:
 
 def synthetic_asset(asset_number: int, per_second: float):
     """(times, hashes, mirrored) of one synthetic asset, the same for the same number: shots of
-    2-8 s, each a random hash drifting by about DRIFT_BITS bits from one kept frame to the next."""
+    2-8 s, each a random hash drifting by about DRIFT_BITS bits from one kept frame to the next.
+    (The stored fingerprint's view hashes are random too: only their bytes matter here.)"""
     rng = np.random.default_rng(asset_number)
     times = np.arange(0, ASSET_SECONDS, 1 / per_second, dtype=np.float32)
     cuts = np.cumsum(rng.uniform(2, 8, size=ASSET_SECONDS // 2))
@@ -82,7 +83,7 @@ def load(upto_assets: int, per_second: float, owner_id: int) -> float:
     from django.db import connection
 
     from mediahub.copies.selectors import hash_bits
-    from workers.ml.dna import Fingerprint
+    from workers.ml.dna import VIEWS, Fingerprint
 
     start = loaded_assets()
     if start >= upto_assets:
@@ -98,7 +99,9 @@ def load(upto_assets: int, per_second: float, owner_id: int) -> float:
         next_hash = cursor.fetchone()[0] + 1
         for number in range(start + 1, upto_assets + 1):
             times, hashes, mirrored = synthetic_asset(number, per_second)
-            fingerprint = Fingerprint(times=times, hashes=hashes, mirrored=mirrored, duration=float(ASSET_SECONDS))
+            fingerprint = Fingerprint(times=times, hashes=hashes, mirrored=mirrored, duration=float(ASSET_SECONDS),
+                                      views={name: np.roll(mirrored, shift, axis=0)
+                                             for shift, name in enumerate(VIEWS, start=1)})
             cursor.execute(
                 "INSERT INTO assets_asset (id, title, description, original, original_filename, size_bytes, sha256,"
                 " kind, mime_type, duration, width, height, codec, rotation, container, status, stage, progress,"
@@ -229,6 +232,9 @@ def main() -> None:
         load_seconds = load(assets, args.per_second, owner.pk)
         build_seconds = build_index()
         size = sizes()
+        if not args.queries:
+            print(f"  {hours:,} h loaded and indexed", file=sys.stderr)
+            continue
         stats = measure_queries(assets, args.per_second, args.queries)
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM copies_framehash")

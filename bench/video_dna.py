@@ -146,7 +146,7 @@ def main() -> None:
         edits = {name: edits[name] for name in args.edits.split(",")}
     rows, comparisons, false_matches, all_found, all_reported = [], 0, 0, 0, 0
     for edit_name, edit in edits.items():
-        found, reported, wrong, ious, misses = 0, 0, 0, [], []
+        found, proposed, reported, wrong, ious, misses = 0, 0, 0, 0, [], []
         for index, source in enumerate(sources):
             clip = dna_edits.read_clip(library[source])
             unrelated = dna_edits.read_clip(fillers[index % len(fillers)])
@@ -168,6 +168,7 @@ def main() -> None:
                            for s in segments)
                 ious.append(best)
                 hit = best >= IOU_FOUND
+                proposed += hit and dna.candidate_votes(query, other) >= dna.MIN_VOTES
             found += hit
             if not hit:
                 misses.append(source)
@@ -175,16 +176,18 @@ def main() -> None:
         all_found += found
         all_reported += reported
         precision = (reported - wrong) / reported if reported else 1.0
-        rows.append((edit_name, len(sources), found / len(sources), precision, float(np.mean(ious)) if ious else 0.0))
-        print(f"{edit_name:20s} recall {found / len(sources):.2f}  precision {precision:.2f}  "
-              f"mean IoU {rows[-1][4]:.2f}  ({wrong} false; missed: {', '.join(misses) or 'none'})", flush=True)
+        rows.append((edit_name, len(sources), found / len(sources), proposed / len(sources), precision,
+                     float(np.mean(ious)) if ious else 0.0))
+        print(f"{edit_name:20s} recall {found / len(sources):.2f} (index proposes {proposed / len(sources):.2f})  "
+              f"precision {precision:.2f}  "
+              f"mean IoU {rows[-1][5]:.2f}  ({wrong} false; missed: {', '.join(misses) or 'none'})", flush=True)
     print()
     print(f"library: {len(library)} videos, {video_seconds / 60:.1f} min; {len(sources)} sources x {len(edits)} edits; "
           f"sampling every {dna.DnaSampler().interval:.3f} s")
-    print("| edit | copies | recall | precision | mean IoU (found source) |")
-    print("|---|---|---|---|---|")
-    for name, count, recall, precision, mean_iou in rows:
-        print(f"| {name} | {count} | {recall:.2f} | {precision:.2f} | {mean_iou:.2f} |")
+    print("| edit | copies | recall | index proposes | precision | mean IoU (found source) |")
+    print("|---|---|---|---|---|---|")
+    for name, count, recall, proposed, precision, mean_iou in rows:
+        print(f"| {name} | {count} | {recall:.2f} | {proposed:.2f} | {precision:.2f} | {mean_iou:.2f} |")
     print(f"\nfalse matches: {false_matches} in {comparisons / 1e6:.1f} M frame comparisons "
           f"({false_matches / max(comparisons, 1) * 1e6:.2f} per million)")
     print(f"fingerprinting: {dna_seconds / video_seconds * 60:.2f} s per video minute with its decode "

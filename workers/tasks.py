@@ -242,7 +242,8 @@ def asset_copies(self, asset: Asset) -> None:
     if stored is None or str(stored.run_id) != str(asset.run_id):
         return
     fingerprint = Fingerprint.from_bytes(bytes(stored.data))
-    found = copies_selectors.copies_find(query=fingerprint, exclude_asset_id=asset.pk)
+    found = copies_selectors.copies_find(query=fingerprint, exclude_asset_id=asset.pk,
+                                         also=copies_selectors.clip_candidates(asset=asset))
     copies.matches_store(asset=asset, fingerprint_id=stored.pk, found=found)
 
 

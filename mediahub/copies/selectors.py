@@ -2,7 +2,11 @@
 
 Finding copies has two stages. Candidates: each query hash (and its mirror, for flipped copies)
 asks the HNSW index over every frame hash in the library for its nearest neighbours within
-MATCH_DISTANCE bits, and each other asset gets one vote per query frame that found it. Alignment:
+CANDIDATE_DISTANCE bits (looser than a match, so a cropped or overlaid copy, whose whole-frame
+hashes drift further, still becomes a candidate), and each other asset gets one vote per query
+frame that found it. At ingest a second route adds the assets whose seconds the active CLIP
+model sees as nearest (`clip_candidates`): a copy cropped by 10 % or under a large overlay can
+drift past CANDIDATE_DISTANCE in every frame, but not out of CLIP's neighbourhood. Alignment:
 the best-voted assets' compact fingerprints are loaded and `workers.ml.dna.find_copies` turns the
 matching frames into aligned segments. The check endpoint and the pipeline's copies step use the
 same reader.
@@ -22,14 +26,16 @@ from django.db.models import F, QuerySet
 
 from mediahub.assets.models import Asset
 from mediahub.copies.models import Fingerprint, Match
+from mediahub.search.selectors import active_clip_spec, embedding_model_get
 from workers.media.probe import MediaError, probe
 from workers.ml import dna
 
 NEIGHBOURS = 8  # nearest frame hashes per query hash: a copy shows up among them
 EF_SEARCH = 64  # HNSW search breadth (pgvector hnsw.ef_search)
-QUERY_SPACING = 0.5  # seconds: query with at most two hashes a second (bench/dna_scale.py)
-MIN_VOTES = 2  # query frames that must find an asset before it is aligned (1 for a one-frame query)
 MAX_CANDIDATES = 30  # assets aligned per query, most voted first
+CLIP_SECONDS = 30  # seconds of an asset (evenly spread) that ask the CLIP index for look-alikes
+CLIP_NEIGHBOURS = 5  # nearest seconds of other assets per asked second
+CLIP_CANDIDATES = 10  # assets proposed by CLIP per asset, most voted first
 
 
 @dataclass(frozen=True)
@@ -65,18 +71,8 @@ def segment_rows(segments: list[dna.Segment], *, swap: bool = False) -> list[dic
     return sorted(rows, key=lambda row: (row["start"], row["other_start"]))
 
 
-def query_sample(fingerprint: dna.Fingerprint, *, spacing: float = QUERY_SPACING) -> np.ndarray:
-    """Indices of the query frames that ask the index: at least `spacing` seconds apart."""
-    chosen, last = [], -np.inf
-    for index, time in enumerate(fingerprint.times.tolist()):
-        if time - last >= spacing:
-            chosen.append(index)
-            last = time
-    return np.asarray(chosen, dtype=np.int64)
-
-
 def candidate_fingerprints(*, hashes: np.ndarray, exclude_asset_id: int | None = None,
-                           neighbours: int = NEIGHBOURS, max_distance: int = dna.MATCH_DISTANCE,
+                           neighbours: int = NEIGHBOURS, max_distance: int = dna.CANDIDATE_DISTANCE,
                            limit: int = MAX_CANDIDATES) -> list[tuple[int, int]]:
     """(fingerprint id, votes) of the assets whose frames are nearest to `hashes`, most voted first.
 
@@ -108,15 +104,51 @@ def candidate_fingerprints(*, hashes: np.ndarray, exclude_asset_id: int | None =
         return [(int(fingerprint_id), int(votes)) for fingerprint_id, votes in cursor.fetchall()]
 
 
-def copies_find(*, query: dna.Fingerprint, exclude_asset_id: int | None = None) -> list[FoundCopy]:
-    """The assets holding footage of `query`, best first, with segments aligned to `query`'s times."""
-    sample = query_sample(query)
+def clip_candidates(*, asset: Asset, limit: int = CLIP_CANDIDATES) -> list[int]:
+    """Fingerprint ids of the assets whose seconds the active CLIP model puts nearest to this asset's
+    (CLIP_SECONDS of them, evenly spread), most voted first; each must be near at least MIN_VOTES of
+    them. Empty when the asset has no vectors of the active model."""
+    model = embedding_model_get(spec=active_clip_spec())
+    if model is None:
+        return []
+    dim, model_id = int(model.dim), int(model.pk)  # literals: the model's partial HNSW index must match
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", [str(EF_SEARCH)])
+        cursor.execute(
+            f"""
+            WITH mine AS (
+                SELECT embedding, row_number() OVER (ORDER BY time) AS n, count(*) OVER () AS total
+                FROM search_frameembedding WHERE model_id = {model_id} AND asset_id = %(asset)s
+            )
+            SELECT fp.id, count(DISTINCT mine.n) AS votes
+            FROM mine CROSS JOIN LATERAL (
+                SELECT fe.asset_id FROM search_frameembedding fe
+                WHERE fe.model_id = {model_id} AND fe.asset_id <> %(asset)s
+                ORDER BY fe.embedding::halfvec({dim}) <=> mine.embedding::halfvec({dim})
+                LIMIT %(neighbours)s
+            ) AS near
+            JOIN copies_fingerprint fp ON fp.asset_id = near.asset_id
+            WHERE mine.n %% greatest(1, mine.total / %(seconds)s) = 0
+            GROUP BY fp.id HAVING count(DISTINCT mine.n) >= %(votes)s
+            ORDER BY votes DESC, fp.id LIMIT %(limit)s
+            """,
+            {"asset": asset.pk, "neighbours": CLIP_NEIGHBOURS, "seconds": CLIP_SECONDS, "votes": dna.MIN_VOTES,
+             "limit": limit})
+        return [int(fingerprint_id) for fingerprint_id, _ in cursor.fetchall()]
+
+
+def copies_find(*, query: dna.Fingerprint, exclude_asset_id: int | None = None,
+                also: list[int] = ()) -> list[FoundCopy]:
+    """The assets holding footage of `query`, best first, with segments aligned to `query`'s times.
+    `also`: fingerprint ids to align besides the index's candidates (clip_candidates)."""
+    sample = dna.query_sample(query)
     if not len(sample):
         return []
     candidates = candidate_fingerprints(hashes=np.concatenate([query.hashes[sample], query.mirrored[sample]]),
                                         exclude_asset_id=exclude_asset_id)
-    min_votes = 1 if len(sample) == 1 else MIN_VOTES
-    wanted = [fingerprint_id for fingerprint_id, votes in candidates if votes >= min_votes]
+    min_votes = 1 if len(sample) == 1 else dna.MIN_VOTES
+    wanted = {fingerprint_id for fingerprint_id, votes in candidates if votes >= min_votes} | set(also)
     rows = (Fingerprint.objects.filter(pk__in=wanted).select_related("asset")
             .only("id", "data", "asset__id", "asset__title", "asset__created_at"))
     found = []

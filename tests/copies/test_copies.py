@@ -174,3 +174,24 @@ def test_the_check_finds_edited_copies_flipped_ones_as_flipped(viewer_api, db, t
     assert iou((best["start"], best["end"]), (truth.start, truth.end)) >= 0.8
     assert iou((best["other_start"], best["other_end"]), (truth.source_start, truth.source_end)) >= 0.8
     assert best["flipped"] is (edit == "flipped")
+
+
+def test_a_cropped_copy_is_found_through_clip_and_a_lookalike_is_not(viewer_api, db, tmp_path):
+    """A copy cropped by 10 % drifts past the index's candidate distance in every frame; the CLIP
+    route proposes its source (and the lookalike, with the same shapes and colours), and alignment
+    of the centre views keeps only the source."""
+    from tests import dna_edits
+    from tests.workers.test_dna import LOOKALIKE, SOURCE
+    from workers.ml.demo.video import write_world_video
+
+    write_world_video(tmp_path / "source.mp4", SOURCE, fps=25, width=320, height=240)
+    write_world_video(tmp_path / "lookalike.mp4", LOOKALIKE, fps=25, width=320, height=240)
+    source, lookalike = ingest(tmp_path / "source.mp4", "Source"), ingest(tmp_path / "lookalike.mp4", "Lookalike")
+    truth = dna_edits.cropped(0.10)(dna_edits.read_clip(tmp_path / "source.mp4"), tmp_path / "crop.mp4")
+    cropped = ingest(tmp_path / "crop.mp4", "Cropped for social")
+
+    [copy] = copies_of(viewer_api, cropped)
+    assert copy["asset_id"] == source.pk
+    assert iou((copy["segments"][0]["start"], copy["segments"][0]["end"]), (truth.start, truth.end)) >= 0.8
+    assert [c["asset_id"] for c in copies_of(viewer_api, source)] == [cropped.pk]
+    assert copies_of(viewer_api, lookalike) == []

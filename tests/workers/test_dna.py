@@ -10,7 +10,8 @@ from workers.media.frames import sample_video
 from workers.media.probe import MediaError
 from workers.ml.demo.video import write_world_image, write_world_video
 from workers.ml.demo.world import Scene, render_frame
-from workers.ml.dna import DnaSampler, Fingerprint, copy_score, find_copies, fingerprint_file
+from workers.ml.dna import (MIN_VOTES, DnaSampler, Fingerprint, candidate_votes, copy_score, find_copies,
+                            fingerprint_file)
 
 # PDQ sees luma only: a red shape on blue (luma contrast 10 of 255) is invisible to it, and an upright
 # square on a flat background gives bits that flip with compression noise (README "Video DNA").
@@ -67,6 +68,23 @@ def test_an_edited_copy_of_test_pattern_footage_is_found_with_its_ranges(edit, f
     assert iou((best.other_start, best.other_end), (truth.source_start, truth.source_end)) >= 0.8, (best, truth)
     assert best.flipped == (edit == "flipped")
     assert 0 < copy_score(segments) <= 1
+
+
+@pytest.mark.parametrize("edit", ["crop_5", "crop_10", "large_overlay"])
+def test_a_cropped_or_overlaid_copy_is_found_through_a_view(edit, folder, source, source_print, filler):
+    truth = dna_edits.MEASURED[edit](dna_edits.read_clip(source), folder / f"{edit}.mp4", unrelated=filler)
+    copy = fingerprint_file(folder / f"{edit}.mp4")
+    segments = find_copies(copy, source_print)
+    assert segments, f"the {edit} copy is not found"
+    assert iou((segments[0].start, segments[0].end), (truth.start, truth.end)) >= 0.8, segments[0]
+    assert [s.swapped() for s in find_copies(source_print, copy)] == segments
+    assert segments[0].view != "plain"
+
+
+@pytest.mark.parametrize("edit", list(dna_edits.REQUIRED))
+def test_the_index_proposes_the_source_of_every_required_edit(edit, folder, source, source_print, filler):
+    dna_edits.REQUIRED[edit](dna_edits.read_clip(source), folder / f"{edit}.mp4", unrelated=filler)
+    assert candidate_votes(fingerprint_file(folder / f"{edit}.mp4"), source_print) >= MIN_VOTES
 
 
 @pytest.mark.parametrize("edit", ["low_bitrate", "letterbox", "flipped", "excerpt"])
@@ -129,8 +147,19 @@ def test_a_fingerprint_round_trips_through_bytes(source_print):
     for name in ("times", "hashes", "mirrored"):
         assert np.array_equal(getattr(restored, name), getattr(source_print, name))
         assert getattr(restored, name).dtype == getattr(source_print, name).dtype
+    assert restored.views.keys() == source_print.views.keys() and restored.views
+    for name, hashes in source_print.views.items():
+        assert np.array_equal(restored.views[name], hashes)
     with pytest.raises(ValueError):
         Fingerprint.from_bytes(source_print.to_bytes()[:-1])
+
+
+def test_a_fingerprint_stored_before_views_still_reads_and_matches(source_print):
+    old = Fingerprint(times=source_print.times, hashes=source_print.hashes, mirrored=source_print.mirrored,
+                      duration=source_print.duration)
+    restored = Fingerprint.from_bytes(old.to_bytes())
+    assert restored.views == {} and np.array_equal(restored.hashes, source_print.hashes)
+    assert find_copies(restored, source_print)[0].end >= source_print.duration - 0.5
 
 
 def test_letterbox_bars_are_trimmed_but_a_dark_scene_is_not():

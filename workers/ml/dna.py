@@ -7,7 +7,9 @@ segments (no Django).
   samples at the end: a row or column is a bar only when it is dark in every sample, so a dark
   scene is not cropped and letterboxing is. The corners, where logos sit, are left out of every hash.
 - **Hashes**: Meta's PDQ (PyPI `pdqhash`) of each cropped thumbnail, with its dihedral variant
-  for the left-right flip from the same DCT (`compute_dihedral`). Frames below MIN_QUALITY (black,
+  for the left-right flip from the same DCT (`compute_dihedral`), and of three VIEWS of it: the
+  centre 95 % and 90 % (a copy cropped by 5-10 % and scaled back up matches one of them) and the
+  top 75 % (a copy with a lower third or ticker over the bottom matches there). Frames below MIN_QUALITY (black,
   flat, shapes nearly as bright as their background: their bits are noise, see README) are left
   out: they are no evidence either way. Frames nearly identical to the last one kept are skipped,
   except that a still shot keeps one frame every HOLD_SECONDS (its length is evidence).
@@ -16,14 +18,14 @@ segments (no Django).
   matches form runs, ended by more than MAX_MISSES unmatched kept frames over GAP_SECONDS; a run is
   a copied segment when it is long enough, has enough matched frames with distinct hashes and
   matches enough of the kept frames it spans. The plain query and its mirrored hashes are both
-  tried (`Segment.flipped`). Alignment always runs in one canonical direction, so
+  tried (`Segment.flipped`), and so is each pair of VIEW_PAIRS (`Segment.view`). Alignment always runs in one canonical direction, so
   find_copies(a, b) and find_copies(b, a) give the same segments with the sides swapped.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,9 @@ LOGO_CORNER = 8  # px of PDQ_SIDE: the corners (12.5 % a side) left out of every
 INTERVAL = 1 / 3  # seconds between samples: 3 a second (README "Video DNA": 2, 3 and 4 a second measured)
 MIN_QUALITY = 8  # PDQ quality of the 64 px picture: below it the bits are noise (README)
 MATCH_DISTANCE = 31
+CANDIDATE_DISTANCE = 45  # bits: a library frame this close to a query frame makes its asset a candidate
+QUERY_SPACING = 0.5  # seconds: candidates are asked for with at most two query frames a second
+MIN_VOTES = 2  # query frames that must find an asset before it is aligned (1 for a one-frame query)
 NEAR_IDENTICAL = 8  # bits: a frame this close to the last kept one adds nothing...
 HOLD_SECONDS = 1.0  # ...unless the last kept one is this old (a still shot keeps its length)
 OFFSET_BIN = 0.25  # seconds
@@ -51,7 +56,13 @@ MIN_DISTINCT_HASHES = 2  # matched frames of one segment at least NEAR_IDENTICAL
 MIN_COVERAGE = 0.5
 SPEEDS = (1.0, 25 / 24, 24 / 25, 30 / 25, 25 / 30)  # frame-rate conversions played back at the new rate
 FLIP_LEFT_RIGHT = 5  # index of the left-right mirror in pdqhash.compute_dihedral's eight hashes
-_MAGIC = b"PDQ1"
+# (left, top, right, bottom) of the border-trimmed picture, hashed besides the whole of it
+VIEWS = {"centre95": (0.025, 0.025, 0.975, 0.975), "centre90": (0.05, 0.05, 0.95, 0.95), "top75": (0.0, 0.0, 1.0, 0.75)}
+# (query view, other view) aligned besides plain/plain: each with its mirror image, so both ways round
+VIEW_PAIRS = (("plain", "centre95"), ("centre95", "plain"), ("plain", "centre90"), ("centre90", "plain"),
+              ("top75", "top75"))
+_MAGIC_PLAIN = b"PDQ1"  # fingerprints stored before views (read as having none)
+_MAGIC = b"PDQ2"
 _HEADER = struct.Struct("<4sId")  # magic, frame count, duration
 PAIR_BLOCK = 1_000_000  # frame pairs compared at once (~32 MB of XORs)
 
@@ -62,29 +73,36 @@ class Fingerprint:
     hashes: np.ndarray  # (n, 32) uint8, PDQ bits packed, borders trimmed
     mirrored: np.ndarray  # (n, 32) uint8, PDQ of the same frames flipped left to right
     duration: float  # seconds; 0.0 for an image
+    views: dict[str, np.ndarray] = field(default_factory=dict)  # VIEWS name -> (n, 32) uint8; empty: none
 
     @property
     def is_image(self) -> bool:
         return self.duration == 0.0
 
+    def view(self, name: str) -> np.ndarray | None:
+        return self.hashes if name == "plain" else self.views.get(name)
+
     def to_bytes(self) -> bytes:
-        """Header + raw arrays: 68 bytes a kept frame."""
-        header = _HEADER.pack(_MAGIC, len(self.times), float(self.duration))
-        return b"".join([header, self.times.astype("<f4").tobytes(), self.hashes.astype(np.uint8).tobytes(),
-                         self.mirrored.astype(np.uint8).tobytes()])
+        """Header + raw arrays: 164 bytes a kept frame (68 without views)."""
+        magic = _MAGIC if self.views else _MAGIC_PLAIN
+        arrays = [self.hashes, self.mirrored] + ([self.views[name] for name in VIEWS] if self.views else [])
+        return b"".join([_HEADER.pack(magic, len(self.times), float(self.duration)), self.times.astype("<f4").tobytes(),
+                         *(np.asarray(array, np.uint8).tobytes() for array in arrays)])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint:
         magic, count, duration = _HEADER.unpack_from(data)
-        if magic != _MAGIC or len(data) != _HEADER.size + count * (4 + 2 * HASH_BYTES):
+        arrays = 2 + (len(VIEWS) if magic == _MAGIC else 0)
+        if magic not in (_MAGIC, _MAGIC_PLAIN) or len(data) != _HEADER.size + count * (4 + arrays * HASH_BYTES):
             raise ValueError("These bytes are not a stored fingerprint (wrong header or length).")
-        offset = _HEADER.size
-        times = np.frombuffer(data, "<f4", count, offset).astype(np.float32)
-        offset += 4 * count
-        hashes = np.frombuffer(data, np.uint8, count * HASH_BYTES, offset).reshape(count, HASH_BYTES).copy()
-        offset += count * HASH_BYTES
-        mirrored = np.frombuffer(data, np.uint8, count * HASH_BYTES, offset).reshape(count, HASH_BYTES).copy()
-        return cls(times=times, hashes=hashes, mirrored=mirrored, duration=duration)
+        times = np.frombuffer(data, "<f4", count, _HEADER.size).astype(np.float32)
+        offset = _HEADER.size + 4 * count
+        hashes = []
+        for _ in range(arrays):
+            hashes.append(np.frombuffer(data, np.uint8, count * HASH_BYTES, offset).reshape(count, HASH_BYTES).copy())
+            offset += count * HASH_BYTES
+        return cls(times=times, hashes=hashes[0], mirrored=hashes[1], duration=duration,
+                   views=dict(zip(VIEWS, hashes[2:])))
 
 
 @dataclass(frozen=True)
@@ -96,10 +114,11 @@ class Segment:
     matched: int  # frames matched on the diagonal
     score: float  # 1 = identical hashes, 0 = at MATCH_DISTANCE on average
     flipped: bool  # the query's mirror image matched
+    view: str = "plain"  # "plain", or "query view/other view" of VIEW_PAIRS that matched (a crop, an overlay)
 
     def swapped(self) -> Segment:
         return replace(self, start=self.other_start, end=self.other_end, other_start=self.start,
-                       other_end=self.end)
+                       other_end=self.end, view="/".join(reversed(self.view.split("/"))))
 
 
 class DnaSampler:
@@ -140,12 +159,11 @@ class DnaSampler:
                 right - cell if right < 1 else 1.0, bottom - cell if bottom < 1 else 1.0)
 
     def fingerprint(self, *, duration: float) -> Fingerprint:
-        left, top, right, bottom = self.trimmed_area()
-        box = (left * THUMB, top * THUMB, right * THUMB, bottom * THUMB)
-        times, hashes, mirrored = [], [], []
+        area = self.trimmed_area()
+        times, hashes, mirrored, views = [], [], [], {name: [] for name in VIEWS}
         for time, thumb in zip(self.times, self.thumbs):
-            picture = Image.fromarray(thumb).resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR, box=box)
-            plain, flipped, quality = pdq_pair(_without_corners(np.asarray(picture)))
+            picture = Image.fromarray(thumb)
+            plain, flipped, quality = pdq_pair(_pdq_picture(picture, _box(area)))
             if quality < MIN_QUALITY:
                 continue
             if hashes and (int(hamming(plain, hashes[-1])[0, 0]) <= NEAR_IDENTICAL
@@ -154,8 +172,23 @@ class DnaSampler:
             times.append(time)
             hashes.append(plain)
             mirrored.append(flipped)
+            for name, view in VIEWS.items():
+                views[name].append(pdq(_pdq_picture(picture, _box(area, view))))
         return Fingerprint(times=np.asarray(times, np.float32), hashes=_packed(hashes), mirrored=_packed(mirrored),
-                           duration=float(duration))
+                           duration=float(duration), views={name: _packed(rows) for name, rows in views.items()})
+
+
+def _box(area: tuple[float, float, float, float], view=(0.0, 0.0, 1.0, 1.0)) -> tuple[float, float, float, float]:
+    """The thumbnail pixels of `view` (fractions of `area`, itself fractions of the frame)."""
+    left, top, right, bottom = area
+    width, height = right - left, bottom - top
+    return ((left + view[0] * width) * THUMB, (top + view[1] * height) * THUMB,
+            (left + view[2] * width) * THUMB, (top + view[3] * height) * THUMB)
+
+
+def _pdq_picture(thumb: Image.Image, box) -> np.ndarray:
+    picture = thumb.resize((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR, box=box)
+    return _without_corners(np.asarray(picture))
 
 
 def _without_corners(picture: np.ndarray) -> np.ndarray:
@@ -183,6 +216,14 @@ def pdq_pair(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     variants, quality = pdqhash.compute_dihedral(np.ascontiguousarray(np.stack([grey] * 3, axis=-1)))
     return (np.packbits(variants[0].astype(np.uint8)), np.packbits(variants[FLIP_LEFT_RIGHT].astype(np.uint8)),
             int(quality))
+
+
+def pdq(luma: np.ndarray) -> np.ndarray:
+    """Packed PDQ of a luma picture."""
+    import pdqhash
+
+    bits, _ = pdqhash.compute(np.ascontiguousarray(np.stack([np.asarray(luma)] * 3, axis=-1)))
+    return np.packbits(bits.astype(np.uint8))
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -222,9 +263,35 @@ def find_copies(query: Fingerprint, other: Fingerprint) -> list[Segment]:
         return [segment.swapped() for segment in find_copies(other, query)]
     if query.is_image or other.is_image:
         return _image_matches(query, other)
-    segments = (_align(query, query.hashes, other, flipped=False)
-                + _align(query, query.mirrored, other, flipped=True))
-    return _non_overlapping(sorted(segments, key=lambda s: (-s.matched * s.score, s.start)))
+    segments = (_align(query, query.hashes, other, other.hashes, flipped=False)
+                + _align(query, query.mirrored, other, other.hashes, flipped=True))
+    for query_view, other_view in VIEW_PAIRS:
+        mine, theirs = query.view(query_view), other.view(other_view)
+        if mine is not None and theirs is not None:
+            segments += _align(query, mine, other, theirs, flipped=False, view=f"{query_view}/{other_view}")
+    # the most matched frames first, then the longest span; whole frames before a view on a tie
+    return _non_overlapping(sorted(segments, key=lambda s: (-s.matched, s.start - s.end, s.view != "plain",
+                                                            -s.score, s.start)))
+
+
+def query_sample(fingerprint: Fingerprint, *, spacing: float = QUERY_SPACING) -> np.ndarray:
+    """Indices of the query frames that ask the index for candidates: at least `spacing` seconds apart."""
+    chosen, last = [], -np.inf
+    for index, time in enumerate(fingerprint.times.tolist()):
+        if time - last >= spacing:
+            chosen.append(index)
+            last = time
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def candidate_votes(query: Fingerprint, other: Fingerprint) -> int:
+    """The votes `other` gets as a candidate for `query` (exactly: the index approximates this)."""
+    sample = query_sample(query)
+    if not len(sample) or not len(other.times):
+        return 0
+    hashes = np.concatenate([query.hashes[sample], query.mirrored[sample]])
+    near = hamming(hashes, other.hashes).min(axis=1) <= CANDIDATE_DISTANCE
+    return int(np.count_nonzero(near[:len(sample)] | near[len(sample):]))
 
 
 def copy_score(segments: list[Segment]) -> float:
@@ -264,9 +331,10 @@ def _split_at_gaps(indices: list[int], times: np.ndarray) -> list[list[int]]:
     return runs
 
 
-def _align(query: Fingerprint, hashes: np.ndarray, other: Fingerprint, *, flipped: bool) -> list[Segment]:
+def _align(query: Fingerprint, hashes: np.ndarray, other: Fingerprint, other_hashes: np.ndarray, *, flipped: bool,
+           view: str = "plain") -> list[Segment]:
     times = query.times
-    qi, oi, distances = _close_pairs(hashes, other.hashes, MATCH_DISTANCE)
+    qi, oi, distances = _close_pairs(hashes, other_hashes, MATCH_DISTANCE)
     if not len(qi):
         return []
     similarity = _similarity(distances)
@@ -276,7 +344,7 @@ def _align(query: Fingerprint, hashes: np.ndarray, other: Fingerprint, *, flippe
         bins = np.round(offsets / OFFSET_BIN).astype(np.int64)
         for peak in _peaks(bins, similarity):
             on = np.abs(bins - peak) <= 1
-            segments += _runs(query, hashes, other, qi[on], oi[on], similarity[on], flipped=flipped)
+            segments += _runs(query, hashes, other, qi[on], oi[on], similarity[on], flipped=flipped, view=view)
     return segments
 
 
@@ -287,7 +355,8 @@ def _peaks(bins: np.ndarray, weights: np.ndarray, limit: int = 8) -> list[int]:
     return [int(values[i]) for i in order[:limit] if votes[i] >= MIN_MATCHED_FRAMES * 0.5]
 
 
-def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *, flipped: bool) -> list[Segment]:
+def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *, flipped: bool,
+          view: str) -> list[Segment]:
     """Matches along one diagonal, split at gaps, kept when long, dense, varied and covered enough.
     A sample stands for the INTERVAL after it, so a range ends one interval after its last match."""
     times = query.times
@@ -309,7 +378,8 @@ def _runs(query: Fingerprint, hashes, other: Fingerprint, qi, oi, similarity, *,
         segments.append(Segment(start=round(start - before, 3), end=round(end + after, 3),
                                 other_start=round(float(other.times[first]) - before, 3),
                                 other_end=round(float(other.times[last]) + after, 3),
-                                matched=len(run), score=float(np.mean([best[q][0] for q in run])), flipped=flipped))
+                                matched=len(run), score=float(np.mean([best[q][0] for q in run])), flipped=flipped,
+                                view=view))
     return segments
 
 
