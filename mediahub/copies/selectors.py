@@ -183,10 +183,6 @@ def footage_sources(*, asset_ids: list[int]) -> dict[int, list[tuple[int, str]]]
     return dict(sources)
 
 
-# FFmpeg "decodes" text files as pictures of text (its tty demuxer): not footage anyone checks.
-TEXT_AS_VIDEO = {"ansi", "bintext", "xbin", "idf"}
-
-
 class CheckRefused(Exception):
     """The uploaded clip can't be checked; the message says why, for a person."""
 
@@ -212,8 +208,6 @@ def copies_check(*, upload) -> list[FoundCopy]:
         staged.flush()
         try:
             info = probe(staged.name)
-            if info.codec in TEXT_AS_VIDEO:
-                raise CheckRefused("This is a text file, not a video or an image; check a video or an image.")
             if info.duration and info.duration > settings.COPY_CHECK_MAX_SECONDS:
                 raise CheckRefused(f"The clip is {info.duration / 60:.1f} minutes long; a check takes at most "
                                    f"{settings.COPY_CHECK_MAX_SECONDS / 60:g} minutes. Cut the part you want to check.",

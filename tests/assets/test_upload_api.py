@@ -64,6 +64,7 @@ def test_an_image_is_an_asset_of_kind_image(owner_api):
     ("empty.mp4", lambda tmp: b"", 400, "empty"),
     ("clip.mp4", lambda tmp: bytes(range(256)) * 200, 415, "neither a video nor an image"),
     ("song.m4a", lambda tmp: write_audio_only(tmp / "a.m4a").read_bytes(), 415, "no video stream"),
+    ("notes.txt", lambda tmp: b"Flood waters cover the main bridge.\n" * 40, 415, "text file"),
 ])
 def test_unusable_files_are_refused_with_a_sentence_and_nothing_is_kept(owner_api, tmp_path, name, make, status, words):
     files = stored_originals()

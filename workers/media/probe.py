@@ -76,6 +76,10 @@ def _exif_rotation(img: Image.Image) -> int:
     return {3: 180, 6: 90, 8: 270}.get(orientation, 0)
 
 
+# FFmpeg "decodes" text files as pictures of the text (its tty demuxer): not footage.
+TEXT_AS_VIDEO = {"ansi", "bintext", "xbin", "idf"}
+
+
 def _probe_video(path: Path) -> MediaInfo:
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -90,6 +94,8 @@ def _probe_video(path: Path) -> MediaInfo:
             kind = "an audio file" if container.streams.audio else "a file without pictures"
             raise MediaError(f"This is {kind}: it has no video stream, and mediahub only handles video and images.")
         stream = container.streams.video[0]
+        if stream.codec_context.name in TEXT_AS_VIDEO:
+            raise MediaError("This is a text file, not a video or an image; mediahub only handles video and images.")
         first = _first_frame(container, stream)
         rotation = display_rotation(first.rotation)
         width, height = first.width, first.height
