@@ -155,7 +155,7 @@ def main() -> None:
             query = dna.fingerprint_file(target)
             hit = False
             for name, other in prints.items():
-                comparisons += 2 * len(query.times) * len(other.times)
+                comparisons += (2 + len(dna.VIEW_PAIRS)) * len(query.times) * len(other.times)  # plain, mirrored, views
                 segments = dna.find_copies(query, other)
                 if not segments:
                     continue
