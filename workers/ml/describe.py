@@ -142,8 +142,8 @@ def _prompts(english: Sequence[str], chinese: Sequence[str]) -> tuple[str, ...]:
     return tuple([t.format(e) for e in english for t in EN_TEMPLATES] + [t.format(z) for z in chinese for t in ZH_TEMPLATES])
 
 
-def _subject(key, en, zh, kind, english=(), chinese=()):
-    return Phrase(key, en, zh, _prompts([en, *english], [zh, *chinese]), kinds=frozenset({kind}))
+def _subject(key, en, zh, kinds, english=(), chinese=()):
+    return Phrase(key, en, zh, _prompts([en, *english], [zh, *chinese]), kinds=frozenset(kinds))
 
 
 def _action(key, en, zh, kinds, english, chinese):
@@ -162,26 +162,26 @@ SHOT_SIZES = (
 )
 
 SUBJECTS = (
-    _subject("person", "a person", "一个人", PERSON, ["someone", "a man or a woman"], ["一名男子或女子"]),
-    _subject("people", "a group of people", "一群人", PEOPLE, ["several people"], ["几个人"]),
-    _subject("crowd", "a crowd", "人群", PEOPLE, ["a large crowd of people"], ["很多人"]),
-    _subject("child", "a child", "一个孩子", PERSON, ["a young child"], ["小孩"]),
-    _subject("cyclist", "a cyclist", "一名骑车人", PERSON, ["a person on a bicycle"], ["骑自行车的人"]),
-    _subject("car", "a car", "一辆汽车", VEHICLE, ["a passenger car"], ["轿车"]),
-    _subject("bus", "a bus", "一辆公交车", VEHICLE, ["a city bus"], ["巴士"]),
-    _subject("truck", "a truck", "一辆卡车", VEHICLE, ["a lorry"], ["货车"]),
-    _subject("train", "a train", "一列火车", VEHICLE, ["a passenger train"], ["列车"]),
-    _subject("airplane", "an airplane", "一架飞机", VEHICLE, ["an airliner"], ["客机"]),
-    _subject("boat", "a boat", "一艘船", VEHICLE, ["a ship"], ["船只"]),
-    _subject("dog", "a dog", "一只狗", ANIMAL, [], ["小狗"]),
-    _subject("cat", "a cat", "一只猫", ANIMAL, [], ["小猫"]),
-    _subject("bird", "a bird", "一只鸟", ANIMAL, ["birds"], ["鸟类"]),
-    _subject("horse", "a horse", "一匹马", ANIMAL, [], []),
-    _subject("rabbit", "a rabbit", "一只兔子", ANIMAL, ["a bunny"], ["兔"]),
-    _subject("cartoon", "a cartoon character", "一个卡通角色", ANIMAL, ["an animated character"], ["动画人物"]),
-    _subject("building", "a building", "一栋建筑", THING, ["a tall building"], ["楼房"]),
-    _subject("flag", "a flag", "一面旗帜", THING, ["a national flag"], ["国旗"]),
-    _subject("screen", "on-screen graphics", "图文画面", THING, ["a chart or a map on screen"], ["屏幕上的图表"]),
+    _subject("person", "a person", "一个人", {PERSON}, ["someone", "a man or a woman"], ["一名男子或女子"]),
+    _subject("people", "a group of people", "一群人", {PEOPLE}, ["several people"], ["几个人"]),
+    _subject("crowd", "a crowd", "人群", {PEOPLE}, ["a large crowd of people"], ["很多人"]),
+    _subject("child", "a child", "一个孩子", {PERSON}, ["a young child"], ["小孩"]),
+    _subject("cyclist", "a cyclist", "一名骑车人", {PERSON}, ["a person on a bicycle"], ["骑自行车的人"]),
+    _subject("car", "a car", "一辆汽车", {VEHICLE}, ["a passenger car"], ["轿车"]),
+    _subject("bus", "a bus", "一辆公交车", {VEHICLE}, ["a city bus"], ["巴士"]),
+    _subject("truck", "a truck", "一辆卡车", {VEHICLE}, ["a lorry"], ["货车"]),
+    _subject("train", "a train", "一列火车", {VEHICLE}, ["a passenger train"], ["列车"]),
+    _subject("airplane", "an airplane", "一架飞机", {VEHICLE}, ["an airliner"], ["客机"]),
+    _subject("boat", "a boat", "一艘船", {VEHICLE}, ["a ship"], ["船只"]),
+    _subject("dog", "a dog", "一只狗", {ANIMAL}, [], ["小狗"]),
+    _subject("cat", "a cat", "一只猫", {ANIMAL}, [], ["小猫"]),
+    _subject("bird", "a bird", "一只鸟", {ANIMAL}, ["birds"], ["鸟类"]),
+    _subject("horse", "a horse", "一匹马", {ANIMAL}, [], []),
+    _subject("rabbit", "a rabbit", "一只兔子", {ANIMAL}, ["a bunny"], ["兔"]),
+    _subject("cartoon", "a cartoon character", "一个卡通角色", {ANIMAL, PERSON}, ["an animated character"], ["动画人物"]),
+    _subject("building", "a building", "一栋建筑", {THING}, ["a tall building"], ["楼房"]),
+    _subject("flag", "a flag", "一面旗帜", {THING}, ["a national flag"], ["国旗"]),
+    _subject("screen", "on-screen graphics", "图文画面", {THING}, ["a chart or a map on screen"], ["屏幕上的图表"]),
 )
 
 # An action suits the kinds of subject it lists; without a subject, an action of people is said of
@@ -207,7 +207,7 @@ SETTINGS = (
     _setting("forest", "a forest", "in a forest", "森林", "森林里", ["woods with trees"], ["树林"]),
     _setting("park", "a park", "in a park", "公园", "公园里", ["a green city park"], []),
     _setting("beach", "a beach", "on a beach", "海滩", "海滩上", ["the sea shore"], ["沙滩"]),
-    _setting("water", "a river", "on the water", "河面", "水面上", ["a river or a lake", "the sea"], ["江河湖海"]),
+    _setting("water", "the water", "on the water", "水面", "水面上", ["a river or a lake", "the sea"], ["江河湖海"]),
     _setting("mountains", "mountains", "in the mountains", "山区", "山里", ["a mountain landscape"], ["高山"]),
     _setting("car", "the inside of a car", "in a car", "车内", "车里", ["the interior of a car"], ["汽车里"]),
     _setting("office", "an office", "in an office", "办公室", "办公室里", ["desks and computers in an office"], []),
