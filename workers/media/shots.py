@@ -78,9 +78,11 @@ def find_cuts(times: np.ndarray, histograms: np.ndarray, layouts: np.ndarray | N
     if count < 3:
         return []
     step = float(np.median(np.diff(times))) or SAMPLE_INTERVAL
-    found = _colour_transitions(times, histograms, reach=max(1, int(round(window / step))), threshold=threshold)
-    if layouts is not None:
-        found += _layout_jumps(times, layouts, reach=max(2, int(round(2 * window / step))))
+    found, stretches = _colour_transitions(times, histograms, reach=max(1, int(round(window / step))),
+                                           threshold=threshold)
+    if layouts is not None:  # inside a fade or dissolve the layout steps unevenly: that stretch has its boundary
+        found += [time for time in _layout_jumps(times, layouts, reach=max(2, int(round(2 * window / step))))
+                  if not any(start <= time <= end for start, end in stretches)]
     cuts: list[float] = []
     for time in sorted(found):  # a colour transition and a layout jump at one cut are one cut
         if min_shot <= time <= times[-1] - min_shot + step and (not cuts or time - cuts[-1] >= min_shot):
@@ -93,7 +95,7 @@ def _between(times: np.ndarray, index: int) -> float:
     return float((times[max(index - 1, 0)] + times[index]) / 2)
 
 
-def _colour_transitions(times, histograms, *, reach: int, threshold: float) -> list[float]:
+def _colour_transitions(times, histograms, *, reach: int, threshold: float) -> tuple[list[float], list[tuple]]:
     """Cuts, fades and dissolves: stretches where the colour make-up `reach` pictures before and
     after differs by more than `threshold`, each placed where half its step-by-step change is done."""
     count = len(times)
@@ -101,13 +103,14 @@ def _colour_transitions(times, histograms, *, reach: int, threshold: float) -> l
     before, after = np.clip(ends - reach, 0, count - 1), np.clip(ends + reach, 0, count - 1)
     across = _distance(histograms[before], histograms[after])
     steps = np.concatenate([[0.0], _distance(histograms[1:], histograms[:-1])])
-    found = []
+    found, stretches = [], []
     above = np.flatnonzero(across > threshold)
     for run in np.split(above, np.flatnonzero(np.diff(above) > 1) + 1) if len(above) else []:
         first, last = run[0], min(run[-1] + 1, count - 1)
         change = np.cumsum(steps[first:last + 1])
         found.append(_between(times, first + int(np.searchsorted(change, change[-1] / 2))))
-    return found
+        stretches.append((float(times[max(first - reach, 0)]), float(times[min(last + reach, count - 1)])))
+    return found, stretches
 
 
 def _layout_jumps(times, layouts, *, reach: int) -> list[float]:
