@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "mediahub.search",
     "mediahub.people",
     "mediahub.copies",
+    "mediahub.shots",
 ]
 
 MIDDLEWARE = [

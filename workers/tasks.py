@@ -28,9 +28,11 @@ from mediahub.people import services as people
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
 from mediahub.search.selectors import active_clip_spec, calibration_for, tag_labels_active
+from mediahub.shots import services as shots_services
 from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
+from workers.media.shots import ShotSampler, shot_spans
 from workers.ml.clip import ModelUnavailable, load_clip
 from workers.ml.dna import DnaSampler, Fingerprint
 from workers.ml.faces import scan_faces
@@ -105,12 +107,14 @@ def asset_probe(self, asset: Asset) -> None:
 def asset_sample_frames(self, asset: Asset) -> None:
     """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one,
     the larger frames the faces step reads (kept only until that step has run) and the asset's video
-    DNA fingerprint (stored at once, so a copy ingested at the same time can find this one)."""
+    DNA fingerprint (stored at once, so a copy ingested at the same time can find this one) and its
+    shots (cuts found on small pictures of the same decode; an image is one shot)."""
     interval = settings.FRAME_INTERVAL_SECONDS
     face_short_side = settings.FACE_SHORT_SIDE if settings.FACES_ENABLED else None
     storage_folder_delete(face_frames_folder(asset.pk))  # an earlier run's, never read
     report = SamplingReport()
     dna = DnaSampler()
+    shot_sampler = ShotSampler()
     records, last_progress = [], time.monotonic()
     scratch_root = settings.DATA_DIR / "staging"
     scratch_root.mkdir(parents=True, exist_ok=True)
@@ -118,7 +122,7 @@ def asset_sample_frames(self, asset: Asset) -> None:
         proxy = Path(scratch) / "proxy.mp4"
         sampled = ([sample_image(path, face_short_side=face_short_side, dna=dna)] if asset.kind == Asset.Kind.IMAGE
                    else sample_video(path, interval=interval, report=report, proxy_path=proxy,
-                                     face_short_side=face_short_side, dna=dna))
+                                     face_short_side=face_short_side, dna=dna, shots=shot_sampler))
         for frame in sampled:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
             if frame.face_image is not None:
@@ -133,6 +137,9 @@ def asset_sample_frames(self, asset: Asset) -> None:
     assets.frames_replace(asset=asset, frames=records, poster_index=_poster_index(records))
     duration = asset.duration if asset.kind == Asset.Kind.VIDEO and asset.duration else 0.0
     copies.fingerprint_save(asset=asset, fingerprint=dna.fingerprint(duration=duration))
+    shot_duration = (duration or report.decoded_until) if asset.kind == Asset.Kind.VIDEO else 0.0
+    shots_services.shots_replace(asset=asset, spans=shot_spans(shot_sampler.cuts(), shot_duration),
+                                 frames=records)
     warning = _damage_warning(report, asset.duration, interval) if asset.kind == Asset.Kind.VIDEO else None
     if warning:
         assets.asset_warning_set(asset=asset, message=warning)

@@ -86,7 +86,7 @@ def browser_playable(*, container: str, codec: str, pixel_format: str, start_tim
 
 def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingReport | None = None,
                  proxy_path: Path | str | None = None, face_short_side: int | None = None,
-                 dna=None) -> Iterator[SampledFrame]:
+                 dna=None, shots=None) -> Iterator[SampledFrame]:
     """Yield the frame shown at each multiple of `interval` seconds: the first frame starting
     in that slot, else the one still on screen from before (a still wrapped as a video, a pause
     in variable-rate footage).
@@ -101,6 +101,8 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
     With `dna` (an object with `.interval` and `.add(time, rgb)`, e.g. workers.ml.dna.DnaSampler),
     the first frame shown in each of its slots is also given to it, scaled by swscale to a small
     DNA_GRID square at display orientation, from the same decode.
+    With `shots` (an object with `.interval`, `.side` and `.add(time, rgb)`, e.g.
+    workers.media.shots.ShotSampler), likewise: a `.side` square picture (not rotated) every `.interval`.
     """
     report = report if report is not None else SamplingReport()
     with av.open(str(path), metadata_errors="ignore") as container:
@@ -108,7 +110,8 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
         stream.thread_type = "AUTO"
         audio = container.streams.audio[0] if container.streams.audio and proxy_path else None
         pass_ = _DecodePass(container=container, stream=stream, audio=audio, interval=interval,
-                            report=report, proxy_path=proxy_path, face_short_side=face_short_side, dna=dna)
+                            report=report, proxy_path=proxy_path, face_short_side=face_short_side, dna=dna,
+                            shots=shots)
         try:
             yield from pass_.run()
         finally:
@@ -121,9 +124,10 @@ class _DecodePass:
     """One demux-and-decode pass: samples, damage bookkeeping and the proxy encoder."""
 
     def __init__(self, *, container, stream, audio, interval: float, report: SamplingReport, proxy_path,
-                 face_short_side: int | None, dna=None):
+                 face_short_side: int | None, dna=None, shots=None):
         self.container, self.stream, self.audio = container, stream, audio
         self.dna, self.dna_next = dna, 0
+        self.shots, self.shots_next = shots, 0
         self.face_short_side = face_short_side
         self.interval, self.report, self.proxy_path = interval, report, proxy_path
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -238,6 +242,9 @@ class _DecodePass:
             self.dna.add(time, _rotated(_rgb(frame, DNA_GRID, DNA_GRID, self.report.tone_mapped),
                                         display_rotation(frame.rotation)))
             self.dna_next = math.floor((time + 1e-6) / self.dna.interval) + 1
+        if self.shots is not None and time + 1e-6 >= self.shots_next * self.shots.interval:
+            self.shots.add(time, _rgb(frame, self.shots.side, self.shots.side, self.report.tone_mapped))
+            self.shots_next = math.floor((time + 1e-6) / self.shots.interval) + 1
         if time + 1e-6 >= self.next_index * self.interval:
             pictures = _sample_image(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side)
             yield self._sample(int((time + 1e-6) // self.interval), time, pictures)
