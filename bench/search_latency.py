@@ -136,6 +136,39 @@ def load_library(seconds: int, model, reload: bool) -> np.ndarray:
     return vectors
 
 
+SHOT_WORDS = ["flood", "bridge", "crowd", "fire", "night", "river", "car", "minister", "storm", "harbour", "protest",
+              "wide", "close", "of", "at", "the", "over"]
+
+
+def load_shots(seconds: int) -> None:
+    """One stored shot per synthetic scene (SCENE_SECONDS, as the frames step would find them), each with
+    a generated description in English and Chinese and every twentieth with an editor's correction,
+    so search reads shots and matches descriptions as it does on a real library."""
+    from django.db import connection
+
+    from mediahub.shots.models import Shot
+
+    assets = -(-seconds // ASSET_SECONDS)
+    per_asset = ASSET_SECONDS // SCENE_SECONDS
+    if Shot.objects.count() == assets * per_asset:
+        return
+    rng = np.random.default_rng(21)
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        cursor.execute("TRUNCATE shots_shot")
+        with cursor.copy("COPY shots_shot (asset_id, index, start, \"end\", description_en, description_zh, edited_en,"
+                         " edited_zh, created_at, updated_at) FROM STDIN") as copy:
+            for a in range(1, assets + 1):
+                for i in range(per_asset):
+                    words = " ".join(rng.choice(SHOT_WORDS, 5))
+                    edited = " ".join(rng.choice(SHOT_WORDS, 4)) if i % 20 == 0 else ""
+                    copy.write_row((a, i, float(i * SCENE_SECONDS), float((i + 1) * SCENE_SECONDS), words,
+                                    "桥上的洪水" if i % 7 == 0 else "河边的人群", edited, "", "2026-01-01", "2026-01-01"))
+        cursor.execute("ANALYZE shots_shot")
+    raw.commit()
+
+
 def build_index(model, *, m: int, ef_construction: int, halfvec: bool) -> tuple[str, float, int]:
     from django.db import connection
 
@@ -343,6 +376,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     model = embedding_model_ensure(spec=active_clip_spec())
     vectors = load_library(args.seconds, model, args.reload)
+    load_shots(args.seconds)
     queries = query_vectors(QUERIES)
     efs = [int(v) for v in args.ef.split(",")]
     print(f"\n{args.seconds:,} seconds of footage, {DIM}-d, m={args.m}, ef_construction={args.ef_construction}\n")
