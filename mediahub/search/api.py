@@ -55,7 +55,10 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
         body["explain"] = {
             "visual": round(moment.visual, 4), "text_match": round(moment.text, 4),
             "text_bonus": round(moment.parts["text_bonus"], 4), "tag_match": round(moment.tag, 4),
-            "tag_bonus": round(moment.parts["tag_bonus"], 4), "feedback": round(moment.feedback, 4),
+            "tag_bonus": round(moment.parts["tag_bonus"], 4),
+            "description_match": round(moment.description, 4),
+            "description_bonus": round(moment.parts.get("description_bonus", 0.0), 4),
+            "described_by_editor": moment.described, "feedback": round(moment.feedback, 4),
             "total": round(moment.score, 4),
         }
     return body

@@ -9,6 +9,7 @@ so the same weights work for the demo model and for real CLIP models.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -37,6 +38,12 @@ BEST_SECONDS = 3
 # Fusion weights, in units of the model's score spread.
 TEXT_WEIGHT = 0.6
 TAG_WEIGHT = 0.4
+# A shot's description matching the query (mediahub.shots): an editor's words count as much as a
+# picture that matches (one spread: the typical gap between a matching and a non-matching second);
+# a generated description only restates what the same model already scored, so it counts less
+# (README, Search: "Shot descriptions", measured on the test-pattern library).
+DESCRIPTION_WEIGHT = 1.0
+GENERATED_DESCRIPTION_SHARE = 0.3
 # Feedback: how much each action counts; clicks decay with a half-life.
 ACTION_WEIGHTS = {"relevant": 1.0, "irrelevant": -1.0, "click": 0.25}
 CLICK_HALF_LIFE_DAYS = 14.0
@@ -50,6 +57,32 @@ class Second:
     continuity: float | None = None  # cosine between this second's frame and the previous sampled second's
 
 
+@dataclass(frozen=True)
+class ShotSpan:
+    """A stored shot of an asset: the stretch between two cuts."""
+
+    index: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class ShotMatch:
+    """A shot whose description matches the query: `strength` 0..1 of the text match, `edited` when
+    the words that matched are an editor's (not generated)."""
+
+    asset_id: int
+    index: int
+    start: float
+    end: float
+    strength: float
+    edited: bool
+
+    @property
+    def weight(self) -> float:
+        return self.strength * (1.0 if self.edited else GENERATED_DESCRIPTION_SHARE)
+
+
 @dataclass
 class Moment:
     asset_id: int
@@ -59,12 +92,16 @@ class Moment:
     visual: float  # the moment's visual score (mean of its best seconds)
     text: float = 0.0  # 0..1 how well the title/description/tags text matches the query
     tag: float = 0.0  # 0..1 how strongly a tag named in the query covers the moment
+    description: float = 0.0  # 0..1 how well a shot description matches (generated ones count a share)
+    described: bool = False  # an editor's description of its shot matches the query
     feedback: float = 0.0  # score added (or taken) by feedback
+    shots: tuple[tuple[float, float], ...] = ()  # the stored shots it covers, clipped to it (none: not stored)
     parts: dict = field(default_factory=dict)
 
     @property
     def fused(self) -> float:
-        return self.visual + self.parts.get("text_bonus", 0.0) + self.parts.get("tag_bonus", 0.0)
+        return (self.visual + self.parts.get("text_bonus", 0.0) + self.parts.get("tag_bonus", 0.0)
+                + self.parts.get("description_bonus", 0.0))
 
     @property
     def score(self) -> float:
@@ -88,12 +125,19 @@ class _Cuts:
 
 def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, background: float,
                   min_peak: float, duration: float | None, shot_continuity: float | None = None,
-                  spread: float = 0.0) -> list[Moment]:
+                  spread: float = 0.0, shots: Sequence[ShotSpan] = (), match_floor: float | None = None) -> list[Moment]:
     """Grow a moment around each local peak, best first, over adjacent seconds that
-    stay within MOMENT_RELATIVE_CUT of the peak's height above `background` (within
-    MOMENT_CUT_ACROSS_SHOTS where the frames change shot, judged by `shot_continuity`).
-    Each second joins one moment at most, so one asset's moments never overlap."""
+    stay within MOMENT_RELATIVE_CUT of the peak's height above `background`.
+    Each second joins one moment at most, so one asset's moments never overlap.
+
+    With the asset's stored `shots` (those around `seconds`, in time order), a moment crosses a cut
+    only into a shot that matches the query itself: its best seconds (as a moment is scored) clear
+    `match_floor`; its edges snap to the cuts it reaches. Without them (an asset indexed before
+    shots were stored), a cut is where consecutive frames are less alike than `shot_continuity`,
+    and across it only seconds within MOMENT_CUT_ACROSS_SHOTS of the peak join."""
     seconds = sorted(seconds, key=lambda s: s.time)
+    shot_of = _shot_of(seconds, shots) if shots else None
+    matching_shots = _matching_shots(seconds, shot_of, match_floor) if shot_of is not None else set()
     taken = [False] * len(seconds)
     moments = []
     for peak in sorted(range(len(seconds)), key=lambda i: -seconds[i].score):
@@ -103,18 +147,43 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
         cuts = _Cuts(within_shot=seconds[peak].score - max(MOMENT_RELATIVE_CUT * height, MOMENT_NOISE_TOLERANCE * spread),
                      across_shots=seconds[peak].score - MOMENT_CUT_ACROSS_SHOTS * height,
                      shot_continuity=shot_continuity, interval=interval)
+        if shot_of is None:
+            def joins(candidate, neighbour):
+                return _joins(seconds, candidate, neighbour, taken, cuts)
+        else:
+            def joins(candidate, neighbour):
+                return _joins_stored_shot(seconds, candidate, neighbour, taken, cuts, shot_of, matching_shots)
         first = last = peak
-        while first > 0 and _joins(seconds, first - 1, first, taken, cuts):
+        while first > 0 and joins(first - 1, first):
             first -= 1
-        while last < len(seconds) - 1 and _joins(seconds, last + 1, last, taken, cuts):
+        while last < len(seconds) - 1 and joins(last + 1, last):
             last += 1
         for i in range(first, last + 1):
             taken[i] = True
         members = seconds[first:last + 1]
-        moments.append(Moment(
-            asset_id=asset_id, start=members[0].time, end=_moment_end(members[-1].time, interval, duration),
-            best_time=seconds[peak].time, visual=_best_mean(members)))
+        moment = Moment(asset_id=asset_id, start=members[0].time, end=_moment_end(members[-1].time, interval, duration),
+                        best_time=seconds[peak].time, visual=_best_mean(members))
+        if shot_of is not None:
+            _fit_to_shots(moment, [shots[i] for i in sorted(set(shot_of[first:last + 1]))], interval=interval,
+                          image=duration is None)
+        moments.append(moment)
     return moments
+
+
+def _shot_of(seconds: Sequence[Second], shots: Sequence[ShotSpan]) -> list[int]:
+    """For each second (in time order), the position in `shots` of the shot it falls in."""
+    starts = [shot.start for shot in shots]
+    return [max(bisect.bisect_right(starts, s.time + 1e-6) - 1, 0) for s in seconds]
+
+
+def _matching_shots(seconds: Sequence[Second], shot_of: list[int], match_floor: float | None) -> set[int]:
+    """The shots whose best seconds clear the match floor: those a moment may cross a cut into."""
+    if match_floor is None:
+        return set()
+    by_shot: dict[int, list[Second]] = {}
+    for second, shot in zip(seconds, shot_of):
+        by_shot.setdefault(shot, []).append(second)
+    return {shot for shot, members in by_shot.items() if _best_mean(members) >= match_floor}
 
 
 def _joins(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts) -> bool:
@@ -123,6 +192,65 @@ def _joins(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts) -> bool:
     continuity = seconds[max(candidate, neighbour)].continuity  # the later second's link to the earlier
     same_shot = cuts.shot_continuity is None or continuity is None or continuity >= cuts.shot_continuity
     return seconds[candidate].score >= (cuts.within_shot if same_shot else cuts.across_shots)
+
+
+def _joins_stored_shot(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts, shot_of: list[int],
+                       matching_shots: set[int]) -> bool:
+    if taken[candidate] or abs(seconds[candidate].time - seconds[neighbour].time) > cuts.interval * ADJACENCY_SLACK:
+        return False
+    if shot_of[candidate] != shot_of[neighbour] and not (
+            shot_of[candidate] in matching_shots and shot_of[neighbour] in matching_shots):
+        return False
+    return seconds[candidate].score >= cuts.within_shot
+
+
+def _fit_to_shots(moment: Moment, shots: list[ShotSpan], *, interval: float, image: bool) -> None:
+    """Snap the moment's edges to the cuts it reaches (a sampled second stands for the stretch up to
+    the next one, so the first second of a shot starts at the cut and the last ends at the next) and
+    record the shots it covers."""
+    if not image:
+        first, last = shots[0], shots[-1]
+        if moment.start - first.start < interval:
+            moment.start = round(first.start, 3)
+        moment.end = round(max(min(moment.end, last.end), moment.start), 3)
+    moment.shots = tuple((max(shot.start, moment.start), min(shot.end, moment.end)) for shot in shots)
+
+
+def describe_shots(moments: list[Moment], seconds: Sequence[Second], *, matches: Sequence[ShotMatch],
+                   duration: float | None) -> list[Moment]:
+    """One asset's moments with the shots whose descriptions match the query: a matched shot becomes
+    one moment spanning it (merged with the moments that reach into it, which may go on into other
+    matching shots), scored by its seconds like any moment, and carries the description's strength.
+    A matched shot none of whose seconds were scored (a filter left them out) adds nothing."""
+    moments = list(moments)
+    for match in sorted(matches, key=lambda m: m.start):
+        if duration is None:
+            inside = [s for s in seconds if s.time == match.start]
+        else:
+            inside = [s for s in seconds if match.start - 1e-6 <= s.time < match.end]
+        if not inside:
+            continue
+        touching = [m for m in moments if _touches(m, match.start, match.end)]
+        start = min([match.start] + [m.start for m in touching])
+        end = max([match.end if duration is not None else match.start] + [m.end for m in touching])
+        members = [s for s in seconds if start - 1e-6 <= s.time < max(end, start + 1e-6)]
+        best = max(members, key=lambda s: s.score)
+        shots = sorted({shot for m in touching for shot in m.shots} | {(match.start, match.end)})
+        merged = Moment(asset_id=match.asset_id, start=start, end=end, best_time=best.time, visual=_best_mean(members),
+                        shots=tuple(shots))
+        moments = [m for m in moments if not any(m is t for t in touching)] + [merged]
+    for moment in moments:
+        for match in matches:
+            if _touches(moment, match.start, match.end):
+                moment.description = max(moment.description, match.weight)
+                moment.described = moment.described or match.edited
+    return moments
+
+
+def _touches(moment: Moment, start: float, end: float) -> bool:
+    if start == end or moment.start == moment.end:
+        return moment.start <= end and start <= moment.end
+    return min(moment.end, end) - max(moment.start, start) > 1e-6
 
 
 def _moment_end(last_time: float, interval: float, duration: float | None) -> float:
@@ -143,10 +271,11 @@ def background_level(scores: Iterable[float]) -> float:
 
 
 def fuse(moments: list[Moment], *, spread: float) -> None:
-    """Add text and tag bonuses (scaled by the model's score spread) and record the parts."""
+    """Add text, tag and shot-description bonuses (scaled by the model's score spread) and record the parts."""
     for moment in moments:
         moment.parts["text_bonus"] = TEXT_WEIGHT * spread * moment.text
         moment.parts["tag_bonus"] = TAG_WEIGHT * spread * moment.tag
+        moment.parts["description_bonus"] = DESCRIPTION_WEIGHT * spread * moment.description
 
 
 @dataclass(frozen=True)
@@ -213,13 +342,14 @@ def stands_out(moments: Sequence[Moment], *, background: float | None, spread: f
 
 
 def answers(ranked: list[Moment], *, floor: float, understood: bool = True) -> tuple[list[Moment], bool]:
-    """The moments that clear the relevance floor; if none does (or the query isn't
-    understood at all), the few closest, flagged weak.
+    """The moments that clear the relevance floor, and those whose shot an editor described in the
+    query's words (an editor's word is an answer whether or not the model reads the picture); if none
+    is, or the query isn't understood at all, the few closest, flagged weak.
 
     Below the floor a moment is noise, not a lesser answer: listing it after
     the real matches would hide where the matches end.
     """
-    good = [m for m in ranked if m.fused >= floor or m.feedback > 0] if understood else []
+    good = [m for m in ranked if (understood and (m.fused >= floor or m.feedback > 0)) or m.described]
     if good:
         return good, False
     return ranked[:CLOSEST_WHEN_WEAK], True

@@ -22,13 +22,17 @@ from mediahub.assets.models import Asset, AssetTag, TagLabel
 from mediahub.people.models import Face, FaceTrack
 from mediahub.people.selectors import SearchPerson, search_assets_with_people, search_named_people
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration
-from mediahub.search.ranking import FeedbackEvent, Moment, Second, background_level, merge_seconds
+from mediahub.search.ranking import (
+    FeedbackEvent, Moment, Second, ShotMatch, ShotSpan, background_level, describe_shots, merge_seconds,
+)
+from mediahub.shots.models import Shot
 from workers.ml.clip import Calibration, ClipSpec, load_clip
 
 ANN_CANDIDATES = 300  # seconds taken from the HNSW pass
 EF_SEARCH = 400  # HNSW search breadth (pgvector hnsw.ef_search): recall@10 0.95 at 1M seconds (README)
 WINDOW_PADDING = 12.0  # seconds scored exactly around each candidate, to find a moment's edges
 TEXT_MATCH_ASSETS = 20  # assets whose title/description match the query, scored even without a visual match
+DESCRIBED_SHOTS = 50  # shots whose description matches the query, scored even without a visual match
 
 
 def active_clip_spec() -> ClipSpec:
@@ -183,11 +187,25 @@ def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: Search
 
 
 def exact_window_scores(*, vector: np.ndarray, model: EmbeddingModel, candidates: list[tuple[int, float]],
-                        filters: SearchFilters, extra_assets: list[int] = ()) -> dict[int, list[Second]]:
+                        filters: SearchFilters, extra_assets: list[int] = (),
+                        extra_windows: list[tuple[int, float, float]] = ()) -> dict[int, list[Second]]:
     """Fine pass: exact cosine similarity of every second near a candidate (and of every
-    second of `extra_assets`), and how alike each second's frame is to the previous
-    second's (to see cuts), computed in Postgres so no vector leaves the database."""
-    windows = _windows(candidates) + [(asset_id, -1.0, 1e12) for asset_id in extra_assets]
+    second of `extra_assets`, and inside each (asset, start, end) of `extra_windows`), and how
+    alike each second's frame is to the previous second's (to see cuts in assets without stored
+    shots), computed in Postgres so no vector leaves the database."""
+    return exact_scores_in(vector=vector, model=model, filters=filters,
+                           windows=search_windows(candidates, extra_assets=extra_assets, extra_windows=extra_windows))
+
+
+def search_windows(candidates: list[tuple[int, float]], *, extra_assets: list[int] = (),
+                   extra_windows: list[tuple[int, float, float]] = ()) -> list[tuple[int, float, float]]:
+    """(asset, start, end) of what the fine pass scores: the candidates' padded windows, whole
+    assets (matched by title), and the ranges given (shots matched by description)."""
+    return _windows(candidates) + [(asset_id, -1.0, 1e12) for asset_id in extra_assets] + list(extra_windows)
+
+
+def exact_scores_in(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
+                    windows: list[tuple[int, float, float]]) -> dict[int, list[Second]]:
     if not windows:
         return {}
     params = {"q": query_vector(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
@@ -210,6 +228,31 @@ def exact_window_scores(*, vector: np.ndarray, model: EmbeddingModel, candidates
             scores[asset_id].append(Second(time=time, score=float(score),
                                            continuity=None if continuity is None else float(continuity)))
     return scores
+
+
+def shots_in_windows(*, windows: list[tuple[int, float, float]]) -> dict[int, list[ShotSpan]]:
+    """The stored shots overlapping the windows, by asset in time order, in one query: per window the
+    shots starting inside it and the one it starts in, both read from the (asset, start) index, so
+    the cost follows the windows, not the assets' lengths. Assets indexed before shots were stored
+    have none (search falls back to judging cuts from the frames)."""
+    if not windows:
+        return {}
+    table = Shot._meta.db_table
+    params = {"ids": [w[0] for w in windows], "t0": [w[1] for w in windows], "t1": [w[2] for w in windows]}
+    sql = (
+        "WITH w(asset_id, t0, t1) AS (SELECT * FROM unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]))"
+        f" SELECT DISTINCT s.asset_id, s.index, s.start, s.\"end\" FROM w JOIN {table} s"
+        " ON s.asset_id = w.asset_id AND s.start > w.t0 AND s.start <= w.t1"
+        " UNION SELECT s.asset_id, s.index, s.start, s.\"end\" FROM w CROSS JOIN LATERAL ("
+        f"  SELECT * FROM {table} s WHERE s.asset_id = w.asset_id AND s.start <= w.t0 ORDER BY s.start DESC LIMIT 1) s"
+        " ORDER BY 1, 3"
+    )
+    shots: dict[int, list[ShotSpan]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for asset_id, index, start, end in cursor.fetchall():
+            shots[asset_id].append(ShotSpan(index=index, start=start, end=end))
+    return shots
 
 
 def _windows(candidates: list[tuple[int, float]]) -> list[tuple[int, float, float]]:
@@ -265,6 +308,52 @@ def text_matches(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {asset_id: min(float(strength), 1.0) for asset_id, strength in cursor.fetchall()}
+
+
+# The text a shot is found by: the editor's description where there is one, else the generated one,
+# per language. The same expressions as the indexes of shots migration 0002_description_search:
+# Postgres uses an expression index only for a query written with the identical expression.
+SHOT_TEXT = ("(CASE WHEN s.edited_en <> '' THEN s.edited_en ELSE s.description_en END) || ' ' ||"
+             " (CASE WHEN s.edited_zh <> '' THEN s.edited_zh ELSE s.description_zh END)")
+SHOT_TEXT_VECTOR = f"to_tsvector('simple'::regconfig, {SHOT_TEXT})"
+SHOT_EDITED_TEXT = "s.edited_en || ' ' || s.edited_zh"
+
+
+def shot_description_query(*, query: str, filters: SearchFilters, limit: int = DESCRIBED_SHOTS) -> tuple[str, dict]:
+    """The SQL of description matching, with the same arms as the title's (text_match_query): every
+    word of the query (full text, any language with spaces), and the query as a substring (scripts
+    without spaces: Chinese); both served by GIN indexes. A match of the words in order (or the
+    whole query as a substring) is full strength; the words in another order or apart count by
+    their cover density. `edited`: the words that matched are an editor's."""
+    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit}
+    asset_conditions = _asset_conditions(filters, params)
+    where = (f" AND s.asset_id IN (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})"
+             if asset_conditions else "")
+    words, phrase = "plainto_tsquery('simple', %(q)s)", "phraseto_tsquery('simple', %(q)s)"
+    sql = (
+        "SELECT s.asset_id, s.index, s.start, s.\"end\", GREATEST("
+        f" LEAST(ts_rank_cd({SHOT_TEXT_VECTOR}, {words}, 1) * 2, 1.0),"
+        f" CASE WHEN {SHOT_TEXT_VECTOR} @@ {phrase} OR {SHOT_TEXT} ILIKE %(like)s THEN 1.0 ELSE 0 END) AS strength,"
+        f" (to_tsvector('simple'::regconfig, {SHOT_EDITED_TEXT}) @@ {words}"
+        f"  OR {SHOT_EDITED_TEXT} ILIKE %(like)s) AS edited "
+        f"FROM {Shot._meta.db_table} s WHERE ({SHOT_TEXT_VECTOR} @@ {words} OR {SHOT_TEXT} ILIKE %(like)s){where}"
+        " ORDER BY edited DESC, strength DESC, s.asset_id, s.index LIMIT %(limit)s"
+    )
+    return sql, params
+
+
+def shot_description_matches(*, query: str, filters: SearchFilters, limit: int = DESCRIBED_SHOTS) -> list[ShotMatch]:
+    """Shots whose description (the editor's where there is one, else the generated one; English or
+    Chinese) matches the query text, editors' first."""
+    query = query.strip()
+    if not query:
+        return []
+    sql, params = shot_description_query(query=query, filters=filters, limit=limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [ShotMatch(asset_id=asset_id, index=index, start=start, end=end, strength=min(float(strength), 1.0),
+                          edited=bool(edited))
+                for asset_id, index, start, end, strength, edited in cursor.fetchall()]
 
 
 def _escape_like(text: str) -> str:
@@ -376,7 +465,8 @@ def _track_tag_condition(filters: SearchFilters, params: dict) -> str:
 def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
     """Set each moment's `tag` strength: over the tags the query names, the mean of each one's
     best score overlapping the moment (0 where it is absent), so "red circle" is only fully
-    covered by a moment tagged both red and circle."""
+    covered by a moment tagged both red and circle; taken shot by shot (the best shot's) where
+    the asset's shots are stored."""
     if not labels or not moments:
         return
     tags = AssetTag.objects.filter(label__in=labels, asset_id__in={m.asset_id for m in moments})
@@ -384,11 +474,18 @@ def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
     for tag in tags:
         by_asset[tag.asset_id].append(tag)
     for moment in moments:
-        best = {label.pk: 0.0 for label in labels}
-        for tag in by_asset[moment.asset_id]:
-            if moment.overlaps(tag.start, tag.end):
-                best[tag.label_id] = max(best[tag.label_id], tag.score)
-        moment.tag = sum(best.values()) / len(best)
+        # Per stored shot: two tags each covering one side of a cut don't add up to a match.
+        spans = moment.shots or ((moment.start, moment.end),)
+        moment.tag = max(_coverage(by_asset[moment.asset_id], labels, start, end) for start, end in spans)
+
+
+def _coverage(tags: list[AssetTag], labels: list[TagLabel], start: float, end: float) -> float:
+    span = Moment(asset_id=0, start=start, end=end, best_time=start, visual=0.0)
+    best = {label.pk: 0.0 for label in labels}
+    for tag in tags:
+        if span.overlaps(tag.start, tag.end):
+            best[tag.label_id] = max(best[tag.label_id], tag.score)
+    return sum(best.values()) / len(best)
 
 
 def feedback_near(*, vector: np.ndarray, model: EmbeddingModel, asset_ids: set[int], radius: float) -> list[FeedbackEvent]:
@@ -417,16 +514,24 @@ class MomentSearch:
     scores: dict[int, list[Second]]
     text: dict[int, float]
     assets: dict[int, Asset] = field(default_factory=dict)
+    shots: dict[int, list[ShotSpan]] = field(default_factory=dict)  # stored shots around the scored seconds
+    described: dict[int, list[ShotMatch]] = field(default_factory=dict)  # shots whose description matches
 
 
 def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str) -> MomentSearch:
     candidates = ann_candidates(vector=vector, model=model, filters=filters)
     text = text_matches(query=query, filters=filters) if query else {}
+    described = shot_description_matches(query=query, filters=filters) if query else []
     candidate_assets = {asset_id for asset_id, _ in candidates}
     extra = [asset_id for asset_id in text if asset_id not in candidate_assets]
-    scores = exact_window_scores(vector=vector, model=model, candidates=candidates, filters=filters, extra_assets=extra)
+    windows = search_windows(candidates, extra_assets=extra, extra_windows=[(m.asset_id, m.start, m.end) for m in described])
+    scores = exact_scores_in(vector=vector, model=model, filters=filters, windows=windows)
+    shots = shots_in_windows(windows=windows)
     assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
-    return MomentSearch(scores=scores, text=text, assets=assets)
+    by_asset: dict[int, list[ShotMatch]] = defaultdict(list)
+    for match in described:
+        by_asset[match.asset_id].append(match)
+    return MomentSearch(scores=scores, text=text, assets=assets, shots=shots, described=by_asset)
 
 
 def moments_from_scores(gathered: MomentSearch, *, calibration: Calibration) -> list[Moment]:
@@ -438,9 +543,13 @@ def moments_from_scores(gathered: MomentSearch, *, calibration: Calibration) -> 
         if asset is None:
             continue
         duration = asset.duration if asset.kind == Asset.Kind.VIDEO else None
-        for moment in merge_seconds(asset_id, seconds, interval=interval, background=background, min_peak=background,
-                                    duration=duration, shot_continuity=calibration.shot_continuity,
-                                    spread=calibration.spread):
+        found = merge_seconds(asset_id, seconds, interval=interval, background=background, min_peak=background,
+                              duration=duration, shot_continuity=calibration.shot_continuity,
+                              spread=calibration.spread, shots=gathered.shots.get(asset_id, ()),
+                              match_floor=calibration.match_floor)
+        if gathered.described.get(asset_id):
+            found = describe_shots(found, seconds, matches=gathered.described[asset_id], duration=duration)
+        for moment in found:
             moment.text = gathered.text.get(asset_id, 0.0)
             moments.append(moment)
     return moments
@@ -597,6 +706,8 @@ class MomentCard:
             parts.append(f"title/description match +{self.moment.parts['text_bonus']:.3f}")
         if self.moment.parts.get("tag_bonus"):
             parts.append(f"tag match +{self.moment.parts['tag_bonus']:.3f}")
+        if self.moment.parts.get("description_bonus"):
+            parts.append(f"shot description match +{self.moment.parts['description_bonus']:.3f}")
         if self.moment.feedback:
             parts.append(f"feedback {self.moment.feedback:+.3f}")
         return "; ".join(parts) + f" = {self.moment.score:.3f}"

@@ -3,8 +3,8 @@
 import pytest
 
 from mediahub.search.ranking import (
-    FeedbackEvent, Moment, Second, answers, apply_feedback, background_level, feedback_kernel, feedback_strength,
-    fuse, merge_seconds, rank,
+    FeedbackEvent, Moment, Second, ShotMatch, ShotSpan, answers, apply_feedback, background_level, describe_shots,
+    feedback_kernel, feedback_strength, fuse, merge_seconds, rank,
 )
 
 
@@ -55,6 +55,46 @@ def test_a_near_miss_in_the_next_shot_starts_a_moment_of_its_own():
     samples[3].continuity = 0.95  # the same scores within one shot stay one moment
     one_shot = merge_seconds(1, samples, interval=1.0, background=0.05, min_peak=0.05, duration=6.0, shot_continuity=0.83)
     assert [(m.start, m.end) for m in one_shot] == [(0, 6.0)]
+
+
+def test_with_stored_shots_a_moment_stays_in_its_shot_unless_the_next_one_matches_too():
+    # "a red circle": a red circle (0.55), a purple circle (0.40), a red square (0.40), cuts at 4.5 and 8.5.
+    samples = seconds([0.55] * 4 + [0.40] * 4 + [0.40] * 4)
+    shots = [ShotSpan(0, 0.0, 4.5), ShotSpan(1, 4.5, 8.5), ShotSpan(2, 8.5, 12.0)]
+    moments = merge_seconds(1, samples, interval=1.0, background=0.05, min_peak=0.05, duration=12.0, shots=shots,
+                            match_floor=0.42)
+    # The circle's moment snaps to its cut; the near misses on either side of the next cut stay apart.
+    assert [(m.start, m.end) for m in moments] == [(0.0, 4.5), (4.5, 8.5), (8.5, 12.0)]
+    assert moments[0].shots == ((0.0, 4.5),)
+    # Two shots that both match (clear the floor) make one moment across their cut.
+    both = merge_seconds(1, seconds([0.55] * 4 + [0.50] * 4), interval=1.0, background=0.05, min_peak=0.05,
+                         duration=8.0, shots=shots[:2], match_floor=0.42)
+    assert [(m.start, m.end) for m in both] == [(0.0, 8.0)]
+    assert both[0].shots == ((0.0, 4.5), (4.5, 8.0))
+
+
+def test_without_stored_shots_the_frames_judge_the_cuts_as_before():
+    samples = seconds([0.55] * 4 + [0.40] * 4)  # no continuity figures, no shots: one moment, as always
+    assert [(m.start, m.end) for m in merge_seconds(1, samples, interval=1.0, background=0.05, min_peak=0.05,
+                                                    duration=8.0, match_floor=0.42)] == [(0, 8.0)]
+
+
+def test_a_described_shot_becomes_one_moment_and_an_editors_words_are_an_answer():
+    samples = seconds([0.20, 0.21, 0.35, 0.20, 0.10, 0.10])
+    shots = [ShotSpan(0, 0.0, 4.0), ShotSpan(1, 4.0, 6.0)]
+    grown = merge_seconds(1, samples, interval=1.0, background=0.1, min_peak=0.1, duration=6.0, shots=shots,
+                          match_floor=0.42)
+    edited = ShotMatch(asset_id=1, index=0, start=0.0, end=4.0, strength=1.0, edited=True)
+    moments = describe_shots(grown, samples, matches=[edited], duration=6.0)
+    described = [m for m in moments if m.described]
+    assert [(m.start, m.end, m.best_time) for m in described] == [(0.0, 4.0, 2.0)]
+    fuse(moments, spread=0.4)
+    assert described[0].parts["description_bonus"] == pytest.approx(0.4)
+    good, weak = answers(rank(moments), floor=0.42, understood=False)
+    assert good == described and not weak
+    generated = ShotMatch(asset_id=1, index=0, start=0.0, end=4.0, strength=1.0, edited=False)
+    [lifted] = [m for m in describe_shots(grown, samples, matches=[generated], duration=6.0) if m.description]
+    assert 0 < lifted.description < 1 and not lifted.described
 
 
 def test_when_nothing_matches_score_noise_does_not_cut_one_shot_into_pieces():
