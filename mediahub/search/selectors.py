@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 import time
 import weakref
@@ -473,19 +474,33 @@ def tag_coverage(*, moments: list[Moment], labels: list[TagLabel]) -> None:
     by_asset = defaultdict(list)
     for tag in tags:
         by_asset[tag.asset_id].append(tag)
+    interval = settings.FRAME_INTERVAL_SECONDS
     for moment in moments:
-        # Per stored shot: two tags each covering one side of a cut don't add up to a match.
-        spans = moment.shots or ((moment.start, moment.end),)
-        moment.tag = max(_coverage(by_asset[moment.asset_id], labels, start, end) for start, end in spans)
+        tags = by_asset[moment.asset_id]
+        if not moment.shots:
+            moment.tag = _coverage(tags, labels, lambda tag: moment.overlaps(tag.start, tag.end))
+            continue
+        # Shot by shot (the best shot's): two tags each on one side of a cut don't add up to a match.
+        moment.tag = max(_coverage(tags, labels, functools.partial(_tag_sampled_in, start=start, end=end, interval=interval))
+                         for start, end in moment.shots)
 
 
-def _coverage(tags: list[AssetTag], labels: list[TagLabel], start: float, end: float) -> float:
-    span = Moment(asset_id=0, start=start, end=end, best_time=start, visual=0.0)
+def _coverage(tags: list[AssetTag], labels: list[TagLabel], covers) -> float:
     best = {label.pk: 0.0 for label in labels}
     for tag in tags:
-        if span.overlaps(tag.start, tag.end):
+        if covers(tag):
             best[tag.label_id] = max(best[tag.label_id], tag.score)
     return sum(best.values()) / len(best)
+
+
+def _tag_sampled_in(tag: AssetTag, *, start: float, end: float, interval: float) -> bool:
+    """Whether one of the sampled seconds a tag was given for (from its start, every interval, up to
+    its end) falls in the shot [start, end): a tag's range runs to the next sample, so it can reach
+    a little past a cut that falls between two samples."""
+    if tag.start == tag.end or start == end:  # an image or an instant
+        return tag.start <= end and start <= tag.end
+    first = tag.start + max(0.0, math.ceil((start - tag.start) / interval - 1e-6)) * interval
+    return first < tag.end - 1e-6 and first < end - 1e-6
 
 
 def feedback_near(*, vector: np.ndarray, model: EmbeddingModel, asset_ids: set[int], radius: float) -> list[FeedbackEvent]:
