@@ -34,6 +34,10 @@ EF_SEARCH = 400  # HNSW search breadth (pgvector hnsw.ef_search): recall@10 0.95
 WINDOW_PADDING = 12.0  # seconds scored exactly around each candidate, to find a moment's edges
 TEXT_MATCH_ASSETS = 20  # assets whose title/description match the query, scored even without a visual match
 DESCRIBED_SHOTS = 50  # shots whose description matches the query, scored even without a visual match
+# A description holding all the query's words, but apart or in another order ("mayor at the podium" for
+# "mayor podium"), against 1.0 for the words in order: a one-sentence description has little room for
+# words that happen to co-occur, but word order carries meaning ("a red circle on a blue background").
+DESCRIPTION_WORDS_APART = 0.6
 
 
 def active_clip_spec() -> ClipSpec:
@@ -323,18 +327,17 @@ SHOT_EDITED_TEXT = "s.edited_en || ' ' || s.edited_zh"
 def shot_description_query(*, query: str, filters: SearchFilters, limit: int = DESCRIBED_SHOTS) -> tuple[str, dict]:
     """The SQL of description matching, with the same arms as the title's (text_match_query): every
     word of the query (full text, any language with spaces), and the query as a substring (scripts
-    without spaces: Chinese); both served by GIN indexes. A match of the words in order (or the
-    whole query as a substring) is full strength; the words in another order or apart count by
-    their cover density. `edited`: the words that matched are an editor's."""
-    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit}
+    without spaces: Chinese); both served by GIN indexes. The words in order (or the whole query as
+    a substring) are a full match; all of them, but apart or in another order, count
+    DESCRIPTION_WORDS_APART. `edited`: the words that matched are an editor's."""
+    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit, "apart": DESCRIPTION_WORDS_APART}
     asset_conditions = _asset_conditions(filters, params)
     where = (f" AND s.asset_id IN (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})"
              if asset_conditions else "")
     words, phrase = "plainto_tsquery('simple', %(q)s)", "phraseto_tsquery('simple', %(q)s)"
     sql = (
-        "SELECT s.asset_id, s.index, s.start, s.\"end\", GREATEST("
-        f" LEAST(ts_rank_cd({SHOT_TEXT_VECTOR}, {words}, 1) * 2, 1.0),"
-        f" CASE WHEN {SHOT_TEXT_VECTOR} @@ {phrase} OR {SHOT_TEXT} ILIKE %(like)s THEN 1.0 ELSE 0 END) AS strength,"
+        "SELECT s.asset_id, s.index, s.start, s.\"end\","
+        f" CASE WHEN {SHOT_TEXT_VECTOR} @@ {phrase} OR {SHOT_TEXT} ILIKE %(like)s THEN 1.0 ELSE %(apart)s END AS strength,"
         f" (to_tsvector('simple'::regconfig, {SHOT_EDITED_TEXT}) @@ {words}"
         f"  OR {SHOT_EDITED_TEXT} ILIKE %(like)s) AS edited "
         f"FROM {Shot._meta.db_table} s WHERE ({SHOT_TEXT_VECTOR} @@ {words} OR {SHOT_TEXT} ILIKE %(like)s){where}"
