@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 # How far below its peak a neighbouring second may score and still belong to
-# the same moment, as a fraction of (peak - the query's background level)...
+# the same moment, as a fraction of (peak - the query's background level),
+# within one shot.
 MOMENT_RELATIVE_CUT = 0.5
-# ...as long as it is the same shot; across a cut, only seconds scoring within
-# this (smaller) fraction of the peak join, so a near-miss in the next shot
-# (a square after the circle asked for) starts a moment of its own.
+# Across a cut a moment goes on only into a shot that matches the query itself,
+# as well as the shot it grew in: with stored shots (mediahub.shots, the cuts
+# the frames step found), the next shot's best seconds (scored as a moment is)
+# must clear the model's match floor and come within this fraction of the
+# peak's height of the peak's own shot. The floor alone is not enough: the demo
+# model scores a near miss (a yellow triangle for "a yellow diamond") at 0.42,
+# just over its floor of 0.418, against 0.55-0.57 for a match (README, Search).
+# Assets indexed before shots were stored have no Shot rows: for them a cut is
+# judged from the frames (consecutive seconds less alike than the model's
+# shot_continuity), and across it only seconds within this fraction of the peak join.
 MOMENT_CUT_ACROSS_SHOTS = 0.15
 # Within a shot, seconds this close to the peak (in units of the model's score
 # spread) always join: when nothing matches well, peak and background are close
@@ -132,12 +140,13 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
 
     With the asset's stored `shots` (those around `seconds`, in time order), a moment crosses a cut
     only into a shot that matches the query itself: its best seconds (as a moment is scored) clear
-    `match_floor`; its edges snap to the cuts it reaches. Without them (an asset indexed before
+    `match_floor` and come within MOMENT_CUT_ACROSS_SHOTS of the peak's height of the peak's own
+    shot's; its edges snap to the cuts it reaches. Without them (an asset indexed before
     shots were stored), a cut is where consecutive frames are less alike than `shot_continuity`,
     and across it only seconds within MOMENT_CUT_ACROSS_SHOTS of the peak join."""
     seconds = sorted(seconds, key=lambda s: s.time)
     shot_of = _shot_of(seconds, shots) if shots else None
-    matching_shots = _matching_shots(seconds, shot_of, match_floor) if shot_of is not None else set()
+    shot_scores = _shot_scores(seconds, shot_of) if shot_of is not None else {}
     taken = [False] * len(seconds)
     moments = []
     for peak in sorted(range(len(seconds)), key=lambda i: -seconds[i].score):
@@ -151,6 +160,10 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
             def joins(candidate, neighbour):
                 return _joins(seconds, candidate, neighbour, taken, cuts)
         else:
+            bar = max(-math.inf if match_floor is None else match_floor,
+                      shot_scores[shot_of[peak]] - MOMENT_CUT_ACROSS_SHOTS * height)
+            matching_shots = {shot for shot, score in shot_scores.items() if score >= bar}
+
             def joins(candidate, neighbour):
                 return _joins_stored_shot(seconds, candidate, neighbour, taken, cuts, shot_of, matching_shots)
         first = last = peak
@@ -176,14 +189,12 @@ def _shot_of(seconds: Sequence[Second], shots: Sequence[ShotSpan]) -> list[int]:
     return [max(bisect.bisect_right(starts, s.time + 1e-6) - 1, 0) for s in seconds]
 
 
-def _matching_shots(seconds: Sequence[Second], shot_of: list[int], match_floor: float | None) -> set[int]:
-    """The shots whose best seconds clear the match floor: those a moment may cross a cut into."""
-    if match_floor is None:
-        return set()
+def _shot_scores(seconds: Sequence[Second], shot_of: list[int]) -> dict[int, float]:
+    """Each shot's score for the query: the mean of its best scored seconds, as a moment's."""
     by_shot: dict[int, list[Second]] = {}
     for second, shot in zip(seconds, shot_of):
         by_shot.setdefault(shot, []).append(second)
-    return {shot for shot, members in by_shot.items() if _best_mean(members) >= match_floor}
+    return {shot: _best_mean(members) for shot, members in by_shot.items()}
 
 
 def _joins(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts) -> bool:

@@ -71,6 +71,10 @@ def test_with_stored_shots_a_moment_stays_in_its_shot_unless_the_next_one_matche
                          duration=8.0, shots=shots[:2], match_floor=0.42)
     assert [(m.start, m.end) for m in both] == [(0.0, 8.0)]
     assert both[0].shots == ((0.0, 4.5), (4.5, 8.0))
+    # A near miss that clears the floor (0.45) but scores well under the peak's shot is a shot of its own.
+    near_miss = merge_seconds(1, seconds([0.55] * 4 + [0.45] * 4), interval=1.0, background=0.05, min_peak=0.05,
+                              duration=8.0, shots=shots[:2], match_floor=0.42)
+    assert [(m.start, m.end) for m in near_miss] == [(0.0, 4.5), (4.5, 8.0)]
 
 
 def test_without_stored_shots_the_frames_judge_the_cuts_as_before():

@@ -87,7 +87,7 @@ def test_explain_returns_the_parts_of_each_score(owner_api, library):
     result = search(owner_api, "a red circle", explain=1)["results"][0]
     parts = result["explain"]
     assert parts["total"] == pytest.approx(parts["visual"] + parts["text_bonus"] + parts["tag_bonus"]
-                                           + parts["feedback"], abs=1e-3)
+                                           + parts["description_bonus"] + parts["feedback"], abs=1e-3)
     assert parts["tag_match"] > 0  # "red" and "circle" are vocabulary tags of this moment
     assert result["score"] == pytest.approx(parts["total"], abs=1e-3)
 
