@@ -133,7 +133,8 @@ class _Cuts:
 
 def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, background: float,
                   min_peak: float, duration: float | None, shot_continuity: float | None = None,
-                  spread: float = 0.0, shots: Sequence[ShotSpan] = (), match_floor: float | None = None) -> list[Moment]:
+                  spread: float = 0.0, shots: Sequence[ShotSpan] = (), match_floor: float | None = None,
+                  snap_starts: bool = True) -> list[Moment]:
     """Grow a moment around each local peak, best first, over adjacent seconds that
     stay within MOMENT_RELATIVE_CUT of the peak's height above `background`.
     Each second joins one moment at most, so one asset's moments never overlap.
@@ -141,7 +142,8 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
     With the asset's stored `shots` (those around `seconds`, in time order), a moment crosses a cut
     only into a shot that matches the query itself: its best seconds (as a moment is scored) clear
     `match_floor` and come within MOMENT_CUT_ACROSS_SHOTS of the peak's height of the peak's own
-    shot's; its edges snap to the cuts it reaches. Without them (an asset indexed before
+    shot's; its edges snap to the cuts it reaches (its start only with `snap_starts`: not when a
+    filter picked the seconds, whose first is where the filter's range begins). Without them (an asset indexed before
     shots were stored), a cut is where consecutive frames are less alike than `shot_continuity`,
     and across it only seconds within MOMENT_CUT_ACROSS_SHOTS of the peak join."""
     seconds = sorted(seconds, key=lambda s: s.time)
@@ -178,7 +180,7 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
                         best_time=seconds[peak].time, visual=_best_mean(members))
         if shot_of is not None:
             _fit_to_shots(moment, [shots[i] for i in sorted(set(shot_of[first:last + 1]))], interval=interval,
-                          image=duration is None)
+                          image=duration is None, snap_start=snap_starts)
         moments.append(moment)
     return moments
 
@@ -215,47 +217,61 @@ def _joins_stored_shot(seconds, candidate: int, neighbour: int, taken, cuts: _Cu
     return seconds[candidate].score >= cuts.within_shot
 
 
-def _fit_to_shots(moment: Moment, shots: list[ShotSpan], *, interval: float, image: bool) -> None:
+def _fit_to_shots(moment: Moment, shots: list[ShotSpan], *, interval: float, image: bool, snap_start: bool) -> None:
     """Snap the moment's edges to the cuts it reaches (a sampled second stands for the stretch up to
     the next one, so the first second of a shot starts at the cut and the last ends at the next) and
     record the shots it covers."""
     if not image:
         first, last = shots[0], shots[-1]
-        if moment.start - first.start < interval:
+        if snap_start and moment.start - first.start < interval:
             moment.start = round(first.start, 3)
         moment.end = round(max(min(moment.end, last.end), moment.start), 3)
     moment.shots = tuple((max(shot.start, moment.start), min(shot.end, moment.end)) for shot in shots)
 
 
 def describe_shots(moments: list[Moment], seconds: Sequence[Second], *, matches: Sequence[ShotMatch],
-                   duration: float | None) -> list[Moment]:
+                   interval: float, duration: float | None, snap_starts: bool = True) -> list[Moment]:
     """One asset's moments with the shots whose descriptions match the query: a matched shot becomes
     one moment spanning it (merged with the moments that reach into it, which may go on into other
     matching shots), scored by its seconds like any moment, and carries the description's strength.
-    A matched shot none of whose seconds were scored (a filter left them out) adds nothing."""
+    Only its scored seconds count: where a filter (a person, a tag) kept some of them, the moment
+    spans each run of those instead of the whole shot; with none, the shot adds nothing."""
+    seconds = sorted(seconds, key=lambda s: s.time)
     moments = list(moments)
     for match in sorted(matches, key=lambda m: m.start):
-        if duration is None:
-            inside = [s for s in seconds if s.time == match.start]
+        if duration is None:  # an image: its one shot is the instant 0
+            runs = [[s for s in seconds if s.time == match.start]]
         else:
-            inside = [s for s in seconds if match.start - 1e-6 <= s.time < match.end]
-        if not inside:
-            continue
-        touching = [m for m in moments if _touches(m, match.start, match.end)]
-        start = min([match.start] + [m.start for m in touching])
-        end = max([match.end if duration is not None else match.start] + [m.end for m in touching])
-        members = [s for s in seconds if start - 1e-6 <= s.time < max(end, start + 1e-6)]
-        best = max(members, key=lambda s: s.score)
-        shots = sorted({shot for m in touching for shot in m.shots} | {(match.start, match.end)})
-        merged = Moment(asset_id=match.asset_id, start=start, end=end, best_time=best.time, visual=_best_mean(members),
-                        shots=tuple(shots))
-        moments = [m for m in moments if not any(m is t for t in touching)] + [merged]
+            runs = _runs([s for s in seconds if match.start - 1e-6 <= s.time < match.end], interval=interval)
+        for run in (run for run in runs if run):
+            start = match.start if snap_starts and run[0].time - match.start < interval else run[0].time
+            end = match.end if duration is None or match.end - run[-1].time <= interval else run[-1].time + interval
+            touching = [m for m in moments if _touches(m, start, end)]
+            start = min([start] + [m.start for m in touching])
+            end = max([end] + [m.end for m in touching])
+            members = [s for s in seconds if start - 1e-6 <= s.time < max(end, start + 1e-6)]
+            best = max(members, key=lambda s: s.score)
+            shots = sorted({shot for m in touching for shot in m.shots} | {(max(start, match.start), min(end, match.end))})
+            merged = Moment(asset_id=match.asset_id, start=start, end=end, best_time=best.time,
+                            visual=_best_mean(members), shots=tuple(shots))
+            moments = [m for m in moments if not any(m is t for t in touching)] + [merged]
     for moment in moments:
         for match in matches:
             if _touches(moment, match.start, match.end):
                 moment.description = max(moment.description, match.weight)
                 moment.described = moment.described or match.edited
     return moments
+
+
+def _runs(seconds: Sequence[Second], *, interval: float) -> list[list[Second]]:
+    """The seconds (in time order) split where sampling leaves a gap."""
+    runs: list[list[Second]] = []
+    for second in seconds:
+        if runs and second.time - runs[-1][-1].time <= interval * ADJACENCY_SLACK:
+            runs[-1].append(second)
+        else:
+            runs.append([second])
+    return runs
 
 
 def _touches(moment: Moment, start: float, end: float) -> bool:

@@ -534,6 +534,7 @@ class MomentSearch:
     assets: dict[int, Asset] = field(default_factory=dict)
     shots: dict[int, list[ShotSpan]] = field(default_factory=dict)  # stored shots around the scored seconds
     described: dict[int, list[ShotMatch]] = field(default_factory=dict)  # shots whose description matches
+    seconds_filtered: bool = False  # a filter (person, tag) picked the seconds: moments start where they do
 
 
 def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str) -> MomentSearch:
@@ -549,7 +550,8 @@ def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: 
     by_asset: dict[int, list[ShotMatch]] = defaultdict(list)
     for match in described:
         by_asset[match.asset_id].append(match)
-    return MomentSearch(scores=scores, text=text, assets=assets, shots=shots, described=by_asset)
+    return MomentSearch(scores=scores, text=text, assets=assets, shots=shots, described=by_asset,
+                        seconds_filtered=filters.person is not None or filters.tag is not None)
 
 
 def moments_from_scores(gathered: MomentSearch, *, calibration: Calibration) -> list[Moment]:
@@ -564,9 +566,10 @@ def moments_from_scores(gathered: MomentSearch, *, calibration: Calibration) -> 
         found = merge_seconds(asset_id, seconds, interval=interval, background=background, min_peak=background,
                               duration=duration, shot_continuity=calibration.shot_continuity,
                               spread=calibration.spread, shots=gathered.shots.get(asset_id, ()),
-                              match_floor=calibration.match_floor)
+                              match_floor=calibration.match_floor, snap_starts=not gathered.seconds_filtered)
         if gathered.described.get(asset_id):
-            found = describe_shots(found, seconds, matches=gathered.described[asset_id], duration=duration)
+            found = describe_shots(found, seconds, matches=gathered.described[asset_id], interval=interval,
+                                   duration=duration, snap_starts=not gathered.seconds_filtered)
         for moment in found:
             moment.text = gathered.text.get(asset_id, 0.0)
             moments.append(moment)

@@ -89,7 +89,7 @@ def test_a_described_shot_becomes_one_moment_and_an_editors_words_are_an_answer(
     grown = merge_seconds(1, samples, interval=1.0, background=0.1, min_peak=0.1, duration=6.0, shots=shots,
                           match_floor=0.42)
     edited = ShotMatch(asset_id=1, index=0, start=0.0, end=4.0, strength=1.0, edited=True)
-    moments = describe_shots(grown, samples, matches=[edited], duration=6.0)
+    moments = describe_shots(grown, samples, matches=[edited], interval=1.0, duration=6.0)
     described = [m for m in moments if m.described]
     assert [(m.start, m.end, m.best_time) for m in described] == [(0.0, 4.0, 2.0)]
     fuse(moments, spread=0.4)
@@ -97,8 +97,12 @@ def test_a_described_shot_becomes_one_moment_and_an_editors_words_are_an_answer(
     good, weak = answers(rank(moments), floor=0.42, understood=False)
     assert good == described and not weak
     generated = ShotMatch(asset_id=1, index=0, start=0.0, end=4.0, strength=1.0, edited=False)
-    [lifted] = [m for m in describe_shots(grown, samples, matches=[generated], duration=6.0) if m.description]
+    [lifted] = [m for m in describe_shots(grown, samples, matches=[generated], interval=1.0, duration=6.0) if m.description]
     assert 0 < lifted.description < 1 and not lifted.described
+    # A filter (a person on screen) kept only seconds 1-2 of the described shot: the moment spans those.
+    kept = [s for s in samples if s.time in (1, 2)] + samples[4:]
+    [clipped] = [m for m in describe_shots([], kept, matches=[edited], interval=1.0, duration=6.0) if m.described]
+    assert (clipped.start, clipped.end) == (1.0, 3.0)
 
 
 def test_when_nothing_matches_score_noise_does_not_cut_one_shot_into_pieces():
