@@ -49,7 +49,8 @@ TAG_WEIGHT = 0.4
 # A shot's description matching the query (mediahub.shots): an editor's words count as much as a
 # picture that matches (one spread: the typical gap between a matching and a non-matching second);
 # a generated description only restates what the same model already scored, so it counts less
-# (README, Search: "Shot descriptions", measured on the test-pattern library).
+# (argued, not fitted: on the test-pattern library any share from 0 to 1 gives the same figures,
+# README "Search quality").
 DESCRIPTION_WEIGHT = 1.0
 GENERATED_DESCRIPTION_SHARE = 0.3
 # Feedback: how much each action counts; clicks decay with a half-life.
@@ -143,9 +144,9 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
     only into a shot that matches the query itself: its best seconds (as a moment is scored) clear
     `match_floor` and come within MOMENT_CUT_ACROSS_SHOTS of the peak's height of the peak's own
     shot's; its edges snap to the cuts it reaches (its start only with `snap_starts`: not when a
-    filter picked the seconds, whose first is where the filter's range begins). Without them (an asset indexed before
-    shots were stored), a cut is where consecutive frames are less alike than `shot_continuity`,
-    and across it only seconds within MOMENT_CUT_ACROSS_SHOTS of the peak join."""
+    filter picked the seconds, whose first is where the filter's range begins). Without them (an
+    asset indexed before shots were stored), a cut is where consecutive frames are less alike than
+    `shot_continuity`, and across it only seconds within MOMENT_CUT_ACROSS_SHOTS of the peak join."""
     seconds = sorted(seconds, key=lambda s: s.time)
     shot_of = _shot_of(seconds, shots) if shots else None
     shot_scores = _shot_scores(seconds, shot_of) if shot_of is not None else {}

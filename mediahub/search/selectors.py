@@ -244,12 +244,15 @@ def shots_in_windows(*, windows: list[tuple[int, float, float]]) -> dict[int, li
         return {}
     table = Shot._meta.db_table
     params = {"ids": [w[0] for w in windows], "t0": [w[1] for w in windows], "t1": [w[2] for w in windows]}
+    columns = "s.asset_id, s.index, s.start, s.\"end\""
+    # Both arms inside a LATERAL per window, so each is an index range read whatever the table's size
+    # (joined plainly, the planner hashes the whole table against the windows).
     sql = (
-        "WITH w(asset_id, t0, t1) AS (SELECT * FROM unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]))"
-        f" SELECT DISTINCT s.asset_id, s.index, s.start, s.\"end\" FROM w JOIN {table} s"
-        " ON s.asset_id = w.asset_id AND s.start > w.t0 AND s.start <= w.t1"
-        " UNION SELECT s.asset_id, s.index, s.start, s.\"end\" FROM w CROSS JOIN LATERAL ("
-        f"  SELECT * FROM {table} s WHERE s.asset_id = w.asset_id AND s.start <= w.t0 ORDER BY s.start DESC LIMIT 1) s"
+        f"SELECT DISTINCT s.* FROM unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]) AS w(asset_id, t0, t1)"
+        f" CROSS JOIN LATERAL ((SELECT {columns} FROM {table} s WHERE s.asset_id = w.asset_id AND s.start <= w.t0"
+        "  ORDER BY s.start DESC LIMIT 1)"
+        f" UNION ALL (SELECT {columns} FROM {table} s WHERE s.asset_id = w.asset_id"
+        "  AND s.start > w.t0 AND s.start <= w.t1)) s"
         " ORDER BY 1, 3"
     )
     shots: dict[int, list[ShotSpan]] = defaultdict(list)
