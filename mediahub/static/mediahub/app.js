@@ -204,6 +204,7 @@ function playMoment(dialog, card) {
   const start = Number(card.dataset.start);
   if (card.dataset.kind === "image") {
     video.hidden = true; still.hidden = false; still.src = card.dataset.media;
+    still.alt = card.querySelector(".play img").alt;  // the image's description
   } else {
     still.hidden = true; video.hidden = false;
     if (video.dataset.src !== card.dataset.media) { video.src = card.dataset.media; video.dataset.src = card.dataset.media; }
