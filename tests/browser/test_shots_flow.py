@@ -1,0 +1,44 @@
+"""An editor in a real browser on an asset page: click a shot of the Shots panel and the player
+jumps to the shot's start and plays; correct a description and it shows marked edited."""
+
+import pytest
+from playwright.sync_api import expect
+
+from mediahub.shots.selectors import asset_shots
+from tests.browser.test_upload_flow import sign_in
+from tests.library import ingest
+from workers.ml.demo.video import write_world_video
+from workers.ml.demo.world import Scene
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("tag_vocabulary")]
+
+SCENES = [Scene("circle", "red", "blue", 4, seed=1), Scene("square", "green", "white", 5, seed=2),
+          Scene("star", "yellow", "black", 4, seed=3)]
+
+
+def test_clicking_a_shot_plays_it_and_an_editor_corrects_its_description(page, live_server, owner, tmp_path):
+    write_world_video(tmp_path / "three.mp4", SCENES, fps=10, width=320, height=240)
+    asset = ingest(tmp_path / "three.mp4", "Three scenes")
+    shots = asset_shots(asset=asset)  # cut and described by the pipeline
+    assert len(shots) >= 2
+    last = shots[-1]
+
+    sign_in(page, live_server, owner)
+    page.goto(f"{live_server.url}{asset.get_absolute_url()}")
+    panel = page.locator("#shots")
+    expect(panel.locator("li.shot")).to_have_count(len(shots))
+    assert page.evaluate("document.getElementById('player').currentTime") == 0
+
+    panel.locator(f"#shot-{last.index} button.shot-play").click()
+    page.wait_for_function(
+        f"() => {{ const p = document.getElementById('player'); return !p.paused && p.currentTime >= {last.start - 0.1}; }}")
+    assert page.evaluate("document.getElementById('player').currentTime") < last.end
+
+    shot = panel.locator(f"#shot-{last.index}")
+    shot.get_by_text("Correct the description").click()
+    shot.get_by_label("English").fill("Close-up of a yellow star")
+    shot.get_by_role("button", name="Save").click()
+    shot = page.locator(f"#shot-{last.index}")
+    expect(shot.locator(".edited-mark")).to_have_text("edited")
+    expect(shot.locator('.shot-description[lang="en"]')).to_have_text("Close-up of a yellow star")
+    expect(shot.locator("img")).to_have_attribute("alt", "Close-up of a yellow star")
