@@ -1,6 +1,8 @@
 """An editor in a real browser on an asset page: click a shot of the Shots panel and the player
 jumps to the shot's start and plays; correct a description and it shows marked edited."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -39,6 +41,5 @@ def test_clicking_a_shot_plays_it_and_an_editor_corrects_its_description(page, l
     shot.get_by_label("English").fill("Close-up of a yellow star")
     shot.get_by_role("button", name="Save").click()
     shot = page.locator(f"#shot-{last.index}")
-    expect(shot.locator(".edited-mark")).to_have_text("edited")
-    expect(shot.locator('.shot-description[lang="en"]')).to_have_text("Close-up of a yellow star")
+    expect(shot.locator('.shot-description[lang="en"]')).to_have_text(re.compile(r"^Close-up of a yellow star\s+edited$"))
     expect(shot.locator("img")).to_have_attribute("alt", "Close-up of a yellow star")

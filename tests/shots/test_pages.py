@@ -23,17 +23,22 @@ def page_of(client, user, path: str) -> BeautifulSoup:
     return BeautifulSoup(response.content, "html.parser")
 
 
+def descriptions_of(shot) -> dict[str, str]:
+    """The shot's description per language as shown (without its "edited" mark)."""
+    return {p["lang"]: p.find(string=True, recursive=False).strip() for p in shot.select(".shot-description")}
+
+
 def test_the_asset_page_lists_each_shot_with_its_thumbnail_times_and_description(client, viewer, owner):
     video = video_with_shots(owner)
     page = page_of(client, viewer, f"/assets/{video.pk}/")
     shots = page.select("#shots li.shot")
     assert len(shots) == 3
-    for shot, ((start, _), texts), times in zip(shots, VIDEO_SHOTS, ["0:00–0:04", "0:04–1:05", "1:05–1:10"]):
+    for shot, ((start, _), texts), times in zip(shots, VIDEO_SHOTS, ["1. 0:00–0:04", "2. 0:04–1:05", "3. 1:05–1:10"]):
         play = shot.select_one("button.shot-play")
         assert float(play["data-seek"]) == start  # app.js seeks #player there and plays
         assert play.img["alt"] == texts["en"] and play.img["src"].startswith(f"/assets/{video.pk}/frames/")
         assert shot.select_one(".shot-times").get_text() == times
-        assert {p["lang"]: p.get_text() for p in shot.select(".shot-description")} == texts
+        assert descriptions_of(shot) == texts
     assert page.select_one(".shot-description")["lang"] == "en"  # the page's language first
     assert not page.select(".edited-mark") and not page.select(".shot-edit")  # a viewer corrects nothing
     downloads = {a["href"] for a in page.select(".shot-list-downloads a")}
@@ -73,10 +78,9 @@ def test_an_editor_corrects_a_shot_on_the_page_and_it_shows_marked_edited(owner,
 
     after = page_of(client, editor, response["Location"])
     edited = after.select_one("#shot-1")
-    assert edited.select_one(".edited-mark").get_text() == "edited"
-    assert editor.username in edited.select_one(".edited-mark")["title"]
-    assert {p["lang"]: p.get_text() for p in edited.select(".shot-description")} == {
-        "en": "Wide of flood waters over the bridge", "zh": VIDEO_SHOTS[1][1]["zh"]}
+    mark = edited.select_one('.shot-description[lang="en"] .edited-mark')  # the English text was corrected
+    assert mark.get_text() == "edited" and editor.username in mark["title"]
+    assert descriptions_of(edited) == {"en": "Wide of flood waters over the bridge", "zh": VIDEO_SHOTS[1][1]["zh"]}
     assert edited.img["alt"] == "Wide of flood waters over the bridge"
     assert len(after.select(".edited-mark")) == 1
     assert "Shot 2: description saved." in after.select_one(".messages").get_text()

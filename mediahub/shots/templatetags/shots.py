@@ -12,6 +12,12 @@ def described(shot, lang: str) -> str:
     return shot.description(lang)
 
 
+@register.filter
+def edited_in(shot, lang: str) -> bool:
+    """Whether an editor corrected the shot's description in `lang`."""
+    return bool(getattr(shot, f"edited_{lang}"))
+
+
 @register.simple_tag
 def image_alt_texts(items, attribute: str = "") -> dict[int, str]:
     """The descriptions of the images among `items` (assets, or objects holding one as `attribute`),
