@@ -60,7 +60,10 @@ class ShotsApi(APIView):
 
 
 class AssetShotsApi(ShotsApi):
-    @extend_schema(summary="The asset's shots in time order, each described in English and Chinese", responses=SHOTS)
+    """The asset's shots, covering it without gaps or overlaps; an image is one shot from 0 to 0."""
+
+    @extend_schema(summary="The asset's shots in time order, each described in English and Chinese",
+                   operation_id="asset_shots_list", responses=SHOTS)
     def get(self, request, pk: int):
         asset = get_asset_or_404(pk)
         shots = selectors.asset_shots(asset=asset)
@@ -68,13 +71,15 @@ class AssetShotsApi(ShotsApi):
 
 
 class ShotDetailApi(ShotsApi):
-    @extend_schema(summary="One shot of the asset", responses=ShotSerializer)
+    """One shot, by its index in the asset (from 0); editors correct its description here."""
+
+    @extend_schema(summary="One shot of the asset", operation_id="asset_shot_retrieve", responses=ShotSerializer)
     def get(self, request, pk: int, index: int):
         return Response(ShotSerializer(self._shot(pk, index), context={"request": request}).data)
 
     @extend_schema(summary="Correct a shot's description, in either language or both (editors and admins); "
                            "an empty text brings the generated one back",
-                   request=EDIT, responses=ShotSerializer)
+                   operation_id="asset_shot_update", request=EDIT, responses=ShotSerializer)
     def patch(self, request, pk: int, index: int):
         shot = self._shot(pk, index)
         data = request.data

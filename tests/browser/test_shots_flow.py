@@ -6,9 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from mediahub.assets.models import Asset
 from mediahub.shots.selectors import asset_shots
 from tests.browser.test_upload_flow import sign_in
 from tests.library import ingest
+from tests.shots.described import IMAGE_DESCRIPTION, asset_row, described
 from workers.ml.demo.video import write_world_video
 from workers.ml.demo.world import Scene
 
@@ -43,3 +45,14 @@ def test_clicking_a_shot_plays_it_and_an_editor_corrects_its_description(page, l
     shot = page.locator(f"#shot-{last.index}")
     expect(shot.locator('.shot-description[lang="en"]')).to_have_text(re.compile(r"^Close-up of a yellow star\s+edited$"))
     expect(shot.locator("img")).to_have_attribute("alt", "Close-up of a yellow star")
+
+
+def test_an_image_that_finishes_processing_gets_its_description_as_alt_text_on_the_library(page, live_server, owner):
+    image = asset_row(owner, title="Campaign poster", kind="image", duration=None, frame_times=[0.0],
+                      status="processing")
+    sign_in(page, live_server, owner)
+    thumbnail = page.locator(f'.card[data-asset-id="{image.pk}"] .thumb img')
+    expect(thumbnail).to_have_attribute("alt", "")
+    described(image, [((0.0, 0.0), IMAGE_DESCRIPTION)])
+    Asset.objects.filter(pk=image.pk).update(status="ready", progress=1.0)
+    expect(thumbnail).to_have_attribute("alt", IMAGE_DESCRIPTION["en"])  # the page follows processing

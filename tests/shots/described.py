@@ -19,10 +19,11 @@ VIDEO_SHOTS = [
 IMAGE_DESCRIPTION = {"en": "An orange star on a purple background", "zh": "紫色背景上的橙色星形"}
 
 
-def asset_row(owner, *, title: str, kind: str, duration: float | None, frame_times: list[float]) -> Asset:
+def asset_row(owner, *, title: str, kind: str, duration: float | None, frame_times: list[float],
+              status: str = "ready") -> Asset:
     content = f"{title}-{kind}".encode()
     asset = Asset(owner=owner, title=title, original_filename=f"{kind}.bin", size_bytes=len(content),
-                  sha256=f"{abs(hash(content)):064x}", kind=kind, status="ready", duration=duration, width=320,
+                  sha256=f"{abs(hash(content)):064x}", kind=kind, status=status, duration=duration, width=320,
                   height=240, mime_type="video/mp4" if kind == "video" else "image/png")
     asset.original.save(f"{kind}.bin", ContentFile(content), save=False)
     asset.save()
