@@ -140,3 +140,24 @@ def test_a_search_result_card_of_an_image_carries_its_description(client, viewer
     card = page.select_one(f'li.moment[data-asset-id="{image.pk}"]')
     assert card.select_one("button.play img")["alt"] == described_as
     assert card.select_one("button.play")["aria-label"].endswith(f": {described_as}")
+
+
+def test_the_asset_page_costs_no_query_per_shot(client, viewer, owner, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.shots.described import asset_row, described
+
+    def queries_for(shot_count: int) -> int:
+        video = described(asset_row(owner, title=f"{shot_count} shots", kind="video", duration=float(shot_count),
+                                    frame_times=[0.0]),
+                          [((float(i), float(i + 1)), {"en": f"shot {i}", "zh": f"镜头 {i}"}) for i in range(shot_count)])
+        for shot in Shot.objects.filter(asset=video):  # corrected, so the page names who corrected each
+            shot.edited_en, shot.edited_by = "corrected", editor
+            shot.save()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/assets/{video.pk}/").content.decode().count("corrected") >= shot_count
+        return len(queries)
+
+    client.force_login(viewer)
+    assert queries_for(30) == queries_for(2)
