@@ -46,8 +46,9 @@ def assets_with_alt_text(assets: QuerySet[Asset], *, lang: str) -> QuerySet[Asse
     costs no query more)."""
     shown = Coalesce(NullIf(f"edited_{lang}", Value("")), f"description_{lang}", output_field=TextField())
     text = Shot.objects.filter(asset=OuterRef("pk"), index=0).annotate(text=shown).values("text")[:1]
-    return assets.annotate(alt_text=Case(When(kind=Asset.Kind.IMAGE, then=Coalesce(Subquery(text), Value(""), output_field=TextField())),
-                                         default=Value(""), output_field=TextField()))
+    described = Coalesce(Subquery(text), Value(""), output_field=TextField())
+    return assets.annotate(alt_text=Case(When(kind=Asset.Kind.IMAGE, then=described), default=Value(""),
+                                         output_field=TextField()))
 
 
 def _seconds(seconds: float) -> int:
