@@ -6,7 +6,7 @@ Reading shots is reading the library (every role); correcting a description is e
 
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,6 +44,11 @@ class ShotSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         url = shot.thumbnail_url
         return request.build_absolute_uri(url) if url and request else url
+
+
+class ShotConflict(APIException):
+    status_code = 409
+    default_code = "conflict"
 
 
 SHOTS = inline_serializer("Shots", {"shots": ShotSerializer(many=True)})
@@ -88,6 +93,8 @@ class ShotDetailApi(ShotsApi):
                                              f"or both)."})
         try:
             shot = services.shot_description_edit(shot=shot, user=request.user, texts=data["description"])
+        except services.ShotStale as exc:
+            raise ShotConflict(str(exc)) from exc
         except services.ShotEditRefused as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(ShotSerializer(shot, context={"request": request}).data)

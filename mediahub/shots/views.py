@@ -83,17 +83,20 @@ def shot_edit(request, pk: int, index: int):
     submitted = {lang: request.POST[lang] for lang in LANGUAGES if lang in request.POST}
     changes = _form_changes(shot, submitted)
     number = shot.index + 1
-    if not submitted:
+    if request.POST.get("shot", str(shot.pk)) != str(shot.pk):  # the page was loaded before a reprocess
+        messages.error(request, f"Shot {number} was not saved: the asset was cut into shots anew while you "
+                                "edited. Check the shots below and correct it again.")
+    elif not submitted:
         messages.error(request, f"Nothing was saved: send the corrected description of shot {number} "
                                 "in English (en) or Chinese (zh).")
     elif not changes:
         messages.info(request, f"Shot {number}: nothing changed.")
     else:
         try:
-            services.shot_description_edit(shot=shot, user=request.user, texts=changes)
+            saved = services.shot_description_edit(shot=shot, user=request.user, texts=changes)
         except services.ShotEditRefused as exc:
             messages.error(request, f"Shot {number} was not saved. {exc}")
         else:
-            messages.success(request, f"Shot {number}: description saved." if shot.edited else
+            messages.success(request, f"Shot {number}: description saved." if saved.edited else
                              f"Shot {number} shows its generated description again.")
     return redirect(f"{reverse('assets:detail', args=[pk])}#shot-{shot.index}")

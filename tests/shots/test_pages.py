@@ -9,7 +9,7 @@ from django.utils import translation
 
 from mediahub.shots.models import Shot
 from tests.library import ingest
-from tests.shots.described import IMAGE_DESCRIPTION, VIDEO_SHOTS, image_with_description, video_with_shots
+from tests.shots.described import IMAGE_DESCRIPTION, VIDEO_SHOTS, described, image_with_description, video_with_shots
 from workers.ml.demo.video import write_world_image
 from workers.ml.demo.world import Scene
 
@@ -161,3 +161,13 @@ def test_the_asset_page_costs_no_query_per_shot(client, viewer, owner, editor):
 
     client.force_login(viewer)
     assert queries_for(30) == queries_for(2)
+
+
+def test_a_form_loaded_before_a_reprocess_saves_nothing_and_says_why(client, owner, editor):
+    video = video_with_shots(owner)
+    page = page_of(client, editor, f"/assets/{video.pk}/")
+    described(video, VIDEO_SHOTS)  # cut anew (as a reprocess does) while the editor types
+    response = csrf_post(client, "", page, "#shot-1 .shot-edit form", en="Wide of flood waters")
+    after = page_of(client, editor, response["Location"])
+    assert "cut into shots anew" in after.select_one(".messages").get_text()
+    assert not Shot.objects.filter(asset=video).exclude(edited_en="").exists()
