@@ -76,3 +76,15 @@ def test_describing_twice_gives_the_same_shots(edited_video):
     Asset.objects.filter(pk=asset.pk).update(status="processing")  # as on a redelivery mid-run
     tasks.asset_describe_shots.apply(args=(asset.pk, str(asset.run_id)))
     assert [(s.start, s.end, s.descriptions) for s in shots_of(asset)] == before
+
+
+@pytest.mark.django_db
+def test_a_correction_of_a_shot_a_reprocess_replaced_is_refused_not_brought_back(edited_video, editor):
+    from mediahub.shots.services import ShotStale
+
+    asset = run_pipeline(create(edited_video))
+    stale = shots_of(asset)[1]
+    asset = run_pipeline(asset_reprocess(asset=asset))
+    with pytest.raises(ShotStale, match="reload"):
+        shot_description_edit(shot=stale, user=editor, texts={"en": "Flood"})
+    assert len(shots_of(asset)) == 3 and not any(s.edited for s in shots_of(asset))
