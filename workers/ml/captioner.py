@@ -322,7 +322,7 @@ def _read(path: Path) -> Captioner:
         memory = {k[len("memory."):]: v.float().numpy() for k, v in tensors.items() if k.startswith("memory.")}
         if len(meta["vocab"]) != config.vocab_size or any(v.shape[1] != config.clip_dim for v in memory.values()):
             raise ValueError("its vocabulary or memory doesn't match its decoder's sizes")
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with the files (SafetensorError included) is said the same way
         raise CaptionerUnavailable(
             f"The captioner at {path} can't be read ({exc}). Train it again with `manage.py train_captioner CORPUS` "
             "(or, for the demo model, python -m workers.ml.demo.train_captioner).") from exc
