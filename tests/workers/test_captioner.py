@@ -141,3 +141,14 @@ def test_languages_are_told_apart_by_script_and_written_as_sentences():
     assert captioner.tokenize("A man's car, parked.") == ["a", "man's", "car", ",", "parked"]
     assert captioner.detokenize(["a", "man's", "car", ",", "parked"], "en") == "A man's car, parked."
     assert captioner.detokenize(list("蓝色背景上的") + ["cctv", "news"] + list("画面"), "zh") == "蓝色背景上的cctv news画面。"
+
+
+def test_the_demo_training_script_runs_briefly_and_its_output_loads_like_the_bundled_one(model, tmp_path, capsys):
+    from workers.ml.demo import train_captioner
+
+    out = tmp_path / "demo-captioner.safetensors"
+    assert train_captioner.main(["--steps", "3", "--validation-shots", "2", "--out", str(out)]) == 0
+    assert "672 captions (336 en, 336 zh)" in capsys.readouterr().out
+    loaded = captioner.load_captioner(out, clip_key=model.spec.key)
+    assert loaded.vocab == captioner.load_captioner(captioner.BUNDLED_DEMO_PATH).vocab
+    assert loaded.temperature in train_captioner.TEMPERATURES and loaded.floor == model.calibration.tag_floor

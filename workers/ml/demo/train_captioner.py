@@ -94,12 +94,20 @@ def main(argv=None) -> int:
 
     import torch
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    try:
+        return train(args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def train(args) -> int:
     started = time.monotonic()
     model = load_clip(ClipSpec(name="demo", pretrained=""))
     trained = captioner.train_captioner(
-        corpus(), model.embed_texts, clip_key=model.spec.key, steps=args.steps, batch_size=args.batch, width=args.width, layers=args.layers,
-        noise=args.noise, seed=args.seed, floor=model.calibration.tag_floor, log=print)
+        corpus(), model.embed_texts, clip_key=model.spec.key, steps=args.steps, batch_size=args.batch,
+        width=args.width, layers=args.layers, noise=args.noise, seed=args.seed, floor=model.calibration.tag_floor, log=print)
 
     shots = validation_shots(model, seed=args.seed + 4242, shots=args.validation_shots)
     scores = {}
