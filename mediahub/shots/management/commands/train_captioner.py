@@ -32,6 +32,8 @@ class Command(BaseCommand):
         lines = self._read(corpus)
         if steps is not None and steps < 1 or epochs is not None and epochs <= 0 or batch < 1:
             raise CommandError("--steps, --epochs and --batch must be above 0.")
+        if temperature is not None and temperature <= 0:
+            raise CommandError(f"--temperature must be above 0 (DeCap's is 0.01), not {temperature}.")
         captions = len(read_corpus(lines))
         if captions == 0:
             raise CommandError(f"{corpus} has no caption in it: give a text file with one caption per line.")
