@@ -12,6 +12,7 @@ from mediahub.core import api as core_api
 from mediahub.people import api as people_api
 from mediahub.search import api as search_api
 from mediahub.search import views as search_views
+from mediahub.shots import api as shots_api
 
 api_urlpatterns = [
     path("health", login_not_required(core_api.health), name="health"),
@@ -23,6 +24,8 @@ api_urlpatterns = [
     path("assets/<int:pk>/similar", search_api.MoreLikeThisApi.as_view(), name="asset-similar"),
     path("assets/<int:pk>/faces", people_api.AssetFacesApi.as_view(), name="asset-faces"),
     path("assets/<int:pk>/copies", copies_api.AssetCopiesApi.as_view(), name="asset-copies"),
+    path("assets/<int:pk>/shots", shots_api.AssetShotsApi.as_view(), name="asset-shots"),
+    path("assets/<int:pk>/shots/<int:index>", shots_api.ShotDetailApi.as_view(), name="asset-shot"),
     path("copies/check", copies_api.CopyCheckApi.as_view(), name="copies-check"),
     path("people", people_api.PeopleListApi.as_view(), name="people"),
     path("people/<int:pk>", people_api.PersonDetailApi.as_view(), name="person"),
@@ -42,6 +45,7 @@ urlpatterns = [
     path("search/", search_views.search_page, name="search"),
     path("", include("mediahub.people.urls")),
     path("", include("mediahub.copies.urls")),
+    path("", include("mediahub.shots.urls")),
     path("", include("mediahub.assets.urls")),
 ]
 

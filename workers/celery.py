@@ -29,6 +29,7 @@ app.conf.task_routes = {
     "workers.tasks.asset_sample_frames": {"queue": "media"},
     "workers.tasks.asset_embed_frames": {"queue": "ml"},
     "workers.tasks.asset_tag": {"queue": "ml"},
+    "workers.tasks.asset_describe_shots": {"queue": "ml"},
     "workers.tasks.asset_faces": {"queue": "ml"},
     "workers.tasks.people_regroup": {"queue": "ml"},
 }

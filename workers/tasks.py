@@ -28,13 +28,15 @@ from mediahub.people import services as people
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
 from mediahub.search.selectors import active_clip_spec, calibration_for, tag_labels_active
+from mediahub.shots import selectors as shots_selectors
 from mediahub.shots import services as shots_services
 from workers.celery import PIPELINE_TASK, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
-from workers.media.shots import ShotSampler, shot_spans
+from workers.media.shots import ShotSampler, frames_in_shots, shot_spans
 from workers.ml.clip import ModelUnavailable, load_clip
 from workers.ml.dna import DnaSampler, Fingerprint
+from workers.ml.describe import Describer
 from workers.ml.faces import scan_faces
 from workers.ml.tagging import tag_ranges
 
@@ -222,6 +224,35 @@ def vocabulary_vectors(spec, prompts: tuple[tuple[str, ...], ...]) -> np.ndarray
     vectors = (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
     vectors.setflags(write=False)  # shared by every later call
     return vectors
+
+
+@pipeline_task("descriptions", 0.93)
+def asset_describe_shots(self, asset: Asset) -> None:
+    """Describe every shot in English and Chinese from its frames' image vectors (the active model's).
+    An asset stored before shots existed has none until it is reprocessed."""
+    shots = shots_selectors.asset_shots(asset=asset)
+    spec = active_clip_spec()
+    embedding_model = search.embedding_model_ensure(spec=spec)
+    rows = list(FrameEmbedding.objects.filter(asset=asset, model=embedding_model).order_by("time")
+                .values_list("time", "embedding"))
+    if not shots or not rows:
+        return
+    describer = shot_describer(spec, calibration_for(spec=spec, model=embedding_model).tag_floor)
+    vectors = np.asarray([row[1] for row in rows], dtype=np.float32)
+    groups = frames_in_shots([row[0] for row in rows], [(shot.start, shot.end) for shot in shots])
+    descriptions = [describer.describe(vectors[group]) for group in groups]
+    shots_services.shot_descriptions_save(asset=asset, descriptions=[
+        {"en": description.en, "zh": description.zh} for description in descriptions])
+
+
+@functools.lru_cache(maxsize=4)
+def shot_describer(spec, floor: float) -> Describer:
+    """One describer per model and floor per worker process; its phrase vectors come from the stored
+    prompt vectors (encoded once per library, like tag prompts)."""
+    model = load_clip(spec)
+    embedding_model = search.embedding_model_ensure(spec=spec)
+    return Describer.for_model(model, floor=floor, encode_texts=lambda texts: search.prompt_vectors(
+        spec=spec, model=embedding_model, texts=texts))
 
 
 @pipeline_task("faces", 0.95)

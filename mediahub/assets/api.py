@@ -1,5 +1,6 @@
 """JSON API for assets (CONTRACT.md section 3)."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -30,6 +31,7 @@ class AssetSerializer(serializers.ModelSerializer):
     thumbnail = serializers.SerializerMethodField()
     media = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    shots = serializers.SerializerMethodField(help_text="The asset's shots and their descriptions (GET).")
     owner = serializers.CharField(source="owner.username", default=None)
 
     class Meta:
@@ -38,7 +40,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "id", "title", "description", "kind", "status", "progress", "error", "stage",
             "duration", "width", "height", "fps", "codec", "rotation", "bitrate", "container", "mime_type",
             "original_filename", "size_bytes", "sha256", "owner", "created_at", "updated_at", "processed_at",
-            "tags", "thumbnail", "media", "url",
+            "tags", "thumbnail", "media", "url", "shots",
         ]
 
     def _absolute(self, path: str | None) -> str | None:
@@ -53,6 +55,9 @@ class AssetSerializer(serializers.ModelSerializer):
 
     def get_url(self, asset: Asset) -> str:
         return self._absolute(asset.get_absolute_url())
+
+    def get_shots(self, asset: Asset) -> str:
+        return self._absolute(reverse("api:asset-shots", args=[asset.pk]))
 
 
 def get_asset_or_404(pk: int) -> Asset:

@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django_sendfile import sendfile
@@ -21,6 +22,8 @@ from mediahub.assets.uploads import UploadTooLarge
 from mediahub.copies.selectors import asset_copies, footage_sources
 from mediahub.core.roles import page_requires
 from mediahub.people.selectors import search_people_in_assets, search_tracks_on_screen
+from mediahub.shots.models import LANGUAGES
+from mediahub.shots.selectors import asset_shots, assets_with_alt_text, description_language
 
 LIBRARY_PAGE_SIZE = 48
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -38,7 +41,8 @@ def _get_asset_for_user(request, pk: int) -> Asset:
 def library(request):
     status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
     kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
-    page = Paginator(selectors.asset_list(status=status, kind=kind), LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    assets = assets_with_alt_text(selectors.asset_list(status=status, kind=kind), lang=_page_language())
+    page = Paginator(assets, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     asset_ids = [asset.pk for asset in page.object_list]
     people = search_people_in_assets(asset_ids=asset_ids)
     sources = footage_sources(asset_ids=asset_ids)
@@ -56,11 +60,22 @@ def upload(request):
                                                   "too_large": str(UploadTooLarge(settings.MAX_UPLOAD_BYTES))})
 
 
+def _page_language() -> str:
+    """The language descriptions are shown in: the page's (English unless a locale says Chinese)."""
+    return description_language(translation.get_language())
+
+
 @require_GET
 def detail(request, pk: int):
     asset = _get_asset_for_user(request, pk)
+    shots = asset_shots(asset=asset)
+    lang = _page_language()
     return render(request, "assets/detail.html", {
         "asset": asset,
+        "shots": shots,
+        "lang": lang,
+        "languages": sorted(LANGUAGES, key=lambda code: code != lang),  # the page's first
+        "still_alt": (shots[0].description(lang) if asset.kind == Asset.Kind.IMAGE and shots else "") or asset.title,
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
         "face_rows": _face_rows(asset),

@@ -16,6 +16,10 @@ class ShotEditRefused(ValueError):
     """A correction that can't be stored; the message says what to send instead."""
 
 
+class ShotStale(ShotEditRefused):
+    """The shot was replaced by a reprocess while the editor worked on it."""
+
+
 def _overlap(a: Shot, start: float, end: float) -> float:
     if a.start == a.end or start == end:  # an image's shot, 0–0
         return 1.0 if a.start <= end and start <= a.end else 0.0
@@ -70,14 +74,22 @@ def shot_description_edit(*, shot: Shot, user, texts: dict[str, str]) -> Shot:
     unknown = sorted(set(texts) - set(LANGUAGES))
     if unknown or not texts:
         raise ShotEditRefused("Send the corrected description as {\"en\": \"...\"} and/or {\"zh\": \"...\"}.")
+    cleaned = {}
     for lang, text in texts.items():
         if not isinstance(text, str):
             raise ShotEditRefused(f"{lang}: the description must be text.")
-        text = " ".join(text.split())
-        if len(text) > MAX_DESCRIPTION:
+        cleaned[lang] = " ".join(text.split())
+        if len(cleaned[lang]) > MAX_DESCRIPTION:
             raise ShotEditRefused(f"{lang}: keep the description under {MAX_DESCRIPTION} characters "
-                                  f"(it has {len(text)}); a shot list line is one short sentence.")
-        setattr(shot, f"edited_{lang}", text)
-    shot.edited_by, shot.edited_at = (user, timezone.now()) if shot.edited else (None, None)
-    shot.save()
-    return shot
+                                  f"(it has {len(cleaned[lang])}); a shot list line is one short sentence.")
+    # Re-read under a lock: a reprocess replaces the asset's shot rows, and saving a stale one would
+    # bring it back beside the new ones.
+    current = Shot.objects.select_for_update().filter(pk=shot.pk).first()
+    if current is None:
+        raise ShotStale("The asset was cut into shots anew (reprocessed) while you edited; reload it and "
+                        "correct the shot again.")
+    for lang, text in cleaned.items():
+        setattr(current, f"edited_{lang}", text)
+    current.edited_by, current.edited_at = (user, timezone.now()) if current.edited else (None, None)
+    current.save(update_fields=[*(f"edited_{lang}" for lang in cleaned), "edited_by", "edited_at", "updated_at"])
+    return current

@@ -243,7 +243,8 @@ class _DecodePass:
                                         display_rotation(frame.rotation)))
             self.dna_next = math.floor((time + 1e-6) / self.dna.interval) + 1
         if self.shots is not None and time + 1e-6 >= self.shots_next * self.shots.interval:
-            self.shots.add(time, _rgb(frame, self.shots.side, self.shots.side, self.report.tone_mapped))
+            self.shots.add(time, _rgb(frame, self.shots.side, self.shots.side, self.report.tone_mapped,
+                                      self.shots.interpolation))
             self.shots_next = math.floor((time + 1e-6) / self.shots.interval) + 1
         if time + 1e-6 >= self.next_index * self.interval:
             pictures = _sample_image(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side)
@@ -367,11 +368,12 @@ def _pull_all(graph) -> Iterator[av.VideoFrame]:
             raise
 
 
-def _rgb(frame: av.VideoFrame, width: int, height: int, tone_map: str | None) -> np.ndarray:
+def _rgb(frame: av.VideoFrame, width: int, height: int, tone_map: str | None, interpolation: str | None = None) -> np.ndarray:
     """The frame as 8-bit RGB at width×height, tone-mapped from HDR if needed, not yet rotated."""
     if tone_map is None:
-        return frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
-    signal = frame.reformat(width=width, height=height, format="rgb48le", src_colorspace="bt2020").to_ndarray()
+        return frame.reformat(width=width, height=height, format="rgb24", interpolation=interpolation).to_ndarray()
+    signal = frame.reformat(width=width, height=height, format="rgb48le", src_colorspace="bt2020",
+                            interpolation=interpolation).to_ndarray()
     return hdr_to_sdr(signal.astype(np.float32) / 65535.0, transfer=tone_map)
 
 

@@ -43,8 +43,20 @@ function pollLibrary() {
         const img = document.createElement("img"); img.src = asset.thumbnail; img.alt = "";
         const thumb = card.querySelector(".thumb"); thumb.replaceChildren(img);
       }
+      const img = card.querySelector(".thumb img");
+      if (img && asset.kind === "image" && asset.status === "ready") img.alt = await imageDescription(asset);
     } catch (e) { console.warn(e); }
   })).finally(() => setTimeout(pollLibrary, POLL_MS));
+}
+
+// An image's description (its one shot's) in the page's language: its alt text; "" if none yet.
+async function imageDescription(asset) {
+  const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+  try {
+    const response = await fetch(asset.shots, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const shots = response.ok ? (await response.json()).shots : [];
+    return shots.length ? shots[0].description[lang] : "";
+  } catch (e) { console.warn(e); return ""; }
 }
 
 // Asset page: follow processing; reload once it ends so frames and tags appear.
@@ -204,6 +216,7 @@ function playMoment(dialog, card) {
   const start = Number(card.dataset.start);
   if (card.dataset.kind === "image") {
     video.hidden = true; still.hidden = false; still.src = card.dataset.media;
+    still.alt = card.querySelector(".play img").alt;  // the image's description
   } else {
     still.hidden = true; video.hidden = false;
     if (video.dataset.src !== card.dataset.media) { video.src = card.dataset.media; video.dataset.src = card.dataset.media; }

@@ -1,0 +1,110 @@
+"""JSON API for shots (CONTRACT.md section 3): an asset's shots, and an editor's correction of one.
+
+Reading shots is reading the library (every role); correcting a description is editing the asset
+(editors and admins).
+"""
+
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mediahub.assets.api import get_asset_or_404
+from mediahub.core import roles
+from mediahub.shots import selectors, services
+from mediahub.shots.models import LANGUAGES, Shot
+
+TEXTS = inline_serializer("ShotTexts", {lang: serializers.CharField() for lang in LANGUAGES})
+
+
+class ShotSerializer(serializers.ModelSerializer):
+    """The contract's start, end, description and thumbnail; beside them the shot's index, whether an
+    editor corrected it, and the generated text (what a correction replaced)."""
+
+    description = serializers.SerializerMethodField()
+    generated = serializers.SerializerMethodField()
+    edited = serializers.BooleanField(read_only=True)
+    thumbnail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shot
+        fields = ["index", "start", "end", "description", "generated", "edited", "thumbnail"]
+
+    @extend_schema_field(TEXTS)
+    def get_description(self, shot: Shot) -> dict[str, str]:
+        return shot.descriptions
+
+    @extend_schema_field(TEXTS)
+    def get_generated(self, shot: Shot) -> dict[str, str]:
+        return {lang: getattr(shot, f"description_{lang}") for lang in LANGUAGES}
+
+    def get_thumbnail(self, shot: Shot) -> str | None:
+        request = self.context.get("request")
+        url = shot.thumbnail_url
+        return request.build_absolute_uri(url) if url and request else url
+
+
+class ShotConflict(APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+SHOTS = inline_serializer("Shots", {"shots": ShotSerializer(many=True)})
+EDIT = inline_serializer("ShotEdit", {"description": TEXTS})
+EDIT_EXAMPLE = '{"description": {"en": "...", "zh": "..."}}'
+
+
+class ShotsApi(APIView):
+    """Base of the shots endpoints, holding their one access check."""
+
+    permission_classes = [roles.RolePermission]
+    required_permissions = {"GET": "assets.view_asset", "PATCH": "assets.change_asset"}
+    parser_classes = [JSONParser]
+
+
+class AssetShotsApi(ShotsApi):
+    """The asset's shots, covering it without gaps or overlaps; an image is one shot from 0 to 0."""
+
+    @extend_schema(summary="The asset's shots in time order, each described in English and Chinese",
+                   operation_id="asset_shots_list", responses=SHOTS)
+    def get(self, request, pk: int):
+        asset = get_asset_or_404(pk)
+        shots = selectors.asset_shots(asset=asset)
+        return Response({"shots": ShotSerializer(shots, many=True, context={"request": request}).data})
+
+
+class ShotDetailApi(ShotsApi):
+    """One shot, by its index in the asset (from 0); editors correct its description here."""
+
+    @extend_schema(summary="One shot of the asset", operation_id="asset_shot_retrieve", responses=ShotSerializer)
+    def get(self, request, pk: int, index: int):
+        return Response(ShotSerializer(self._shot(pk, index), context={"request": request}).data)
+
+    @extend_schema(summary="Correct a shot's description, in either language or both (editors and admins); "
+                           "an empty text brings the generated one back",
+                   operation_id="asset_shot_update", request=EDIT, responses=ShotSerializer)
+    def patch(self, request, pk: int, index: int):
+        shot = self._shot(pk, index)
+        data = request.data
+        if not isinstance(data, dict) or set(data) != {"description"} or not isinstance(data["description"], dict):
+            raise ValidationError({"detail": f"Send the corrected description as {EDIT_EXAMPLE} (either language "
+                                             f"or both)."})
+        try:
+            shot = services.shot_description_edit(shot=shot, user=request.user, texts=data["description"])
+        except services.ShotStale as exc:
+            raise ShotConflict(str(exc)) from exc
+        except services.ShotEditRefused as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(ShotSerializer(shot, context={"request": request}).data)
+
+    @staticmethod
+    def _shot(pk: int, index: int) -> Shot:
+        asset = get_asset_or_404(pk)
+        shot = selectors.shot_get(asset=asset, index=index)
+        if shot is None:
+            count = len(selectors.asset_shots(asset=asset))
+            having = f"shots 0 to {count - 1}" if count else "no shots yet"
+            raise NotFound(f"Asset {pk} has no shot {index}; it has {having}.")
+        return shot
