@@ -85,3 +85,23 @@ def test_a_real_model_uses_the_captioner_once_one_is_trained_for_it(data_dir):
     captioner_path(key).write_bytes(BUNDLED_DEMO_PATH.read_bytes())
     assert describer_method(key) == "captioner"
     assert describer_method(active_clip_spec()) == "grammar"  # the demo model: the grammar measured better
+
+
+def test_the_descriptions_step_uses_a_captioner_trained_for_a_real_model_and_says_so(db, data_dir, tmp_path, settings):
+    from workers.ml.clip import RANDOM_WEIGHTS
+    from workers.tasks import shot_describer
+
+    settings.CLIP_MODEL, settings.CLIP_PRETRAINED = "ViT-B-32", RANDOM_WEIGHTS  # a real architecture, offline
+    spec = active_clip_spec()
+    assert shot_describer(spec, 0.2).__class__.__name__ == "Describer"  # no captioner yet: the grammar
+    corpus = tmp_path / "captions.txt"
+    corpus.write_text(CORPUS, encoding="utf-8")
+    out = train(corpus, "--steps", 2)
+    assert "Shots processed from now on are described by it" in out
+    assert shot_describer(spec, 0.2).clip_key == spec.key
+
+
+def test_training_for_the_demo_model_says_the_grammar_stays(data_dir, tmp_path):
+    corpus = tmp_path / "captions.txt"
+    corpus.write_text(CORPUS, encoding="utf-8")
+    assert "stay described by the grammar" in train(corpus, "--steps", 2)

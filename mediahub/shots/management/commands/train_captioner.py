@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from mediahub.search.selectors import active_clip_spec
-from mediahub.shots.captioning import captioner_path
+from mediahub.shots.captioning import captioner_path, describer_method
 from workers.ml.captioner import read_corpus, train_captioner
 from workers.ml.clip import ModelUnavailable, load_clip
 
@@ -52,6 +52,12 @@ class Command(BaseCommand):
             log=lambda line: self.stdout.write("  " + line))
         path = captioner.save(captioner_path(spec))
         self.stdout.write(f"Saved the captioner for {spec.key} to {path} (and {path.with_suffix('.json').name})")
+        if describer_method(spec) == "captioner":
+            self.stdout.write("Shots processed from now on are described by it (restart running workers); "
+                              "reprocess an asset to describe it again.")
+        else:
+            self.stdout.write("This model's shots stay described by the grammar, which measured better for it "
+                              "(README, Descriptions); the captioner is kept for comparison.")
 
     def _read(self, corpus: Path) -> list[str]:
         try:
