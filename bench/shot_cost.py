@@ -82,7 +82,7 @@ def main() -> None:
     for name, spec in specs.items():
         model = load_clip(spec)
         models[name] = (model, {"grammar": Describer.for_model(model)})
-    models["demo"][1]["captioner"] = captioner_for(load_clip(specs["demo"]).key, data_dir=None)
+    models["demo"][1]["captioner"] = captioner_for(specs["demo"].key, data_dir=None)
     rng = np.random.default_rng(4242)
     with tempfile.TemporaryDirectory() as folder:
         scenes, transitions = random_edit(rng, scenes=8)

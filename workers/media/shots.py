@@ -96,8 +96,9 @@ def find_cuts(times: np.ndarray, histograms: np.ndarray, layouts: np.ndarray | N
 
 
 def _between(times: np.ndarray, index: int) -> float:
-    """The boundary before picture `index`: midway between it and the picture before."""
-    return float((times[max(index - 1, 0)] + times[index]) / 2)
+    """The boundary before picture `index`: that picture's time, the first seen of the new shot, so a
+    player seeking to a shot's start shows the shot and not the last frame of the one before."""
+    return float(times[index])
 
 
 def _colour_transitions(times, histograms, *, reach: int, threshold: float) -> tuple[list[float], list[tuple]]:
