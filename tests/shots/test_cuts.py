@@ -44,3 +44,11 @@ def test_shots_cover_the_video_without_gaps_or_overlaps():
     spans = shot_spans([4.02, 8.0], 12.0)
     assert spans == [(0.0, 4.02), (4.02, 8.0), (8.0, 12.0)]
     assert shot_spans([], 0.0) == [(0.0, 0.0)]  # an image: one shot 0–0
+
+
+def test_a_cut_where_only_the_subjects_colour_changes_is_found(tmp_path):
+    # The same circle on the same background, red then purple: most of the picture stays as it was.
+    scenes = [Scene("circle", "red", "blue", 4, seed=11), Scene("circle", "purple", "blue", 4, seed=12)]
+    truth = write_edited_video(tmp_path / "recolour.mp4", scenes, [Transition(CUT)], fps=25, width=640, height=360)
+    found = cuts_of(tmp_path / "recolour.mp4")
+    assert len(found) == 1 and abs(found[0] - truth[0]) < 0.1

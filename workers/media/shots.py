@@ -23,7 +23,7 @@ WINDOW = 0.5  # seconds compared on each side of a moment
 THRESHOLD = 0.35  # histogram distance (half the L1 distance, 0..1) that makes a transition
 LAYOUT_SIDE = 8  # cells a side of the layout picture
 JUMP_RATIO = 5.0  # a cut between pictures of alike colours: a layout jump this many times the usual step around it...
-JUMP_MIN = 0.025  # ...and at least this big (mean colour change per cell, 0..1), the pictures either side of it apart
+JUMP_MIN = 0.025  # ...and at least this big (colour change of the quarter of cells that changed most, 0..1), the pictures either side of it apart
 MIN_SHOT = 0.5  # seconds: no shot shorter than this (flashes, a glitch between two samples)
 
 
@@ -123,7 +123,7 @@ def _layout_jumps(times, layouts, *, reach: int) -> list[float]:
     """Hard cuts between pictures of alike colours: one step where the layout jumps far more than
     the steps around it (a pan moves every step alike) and the picture doesn't come back (a flash does)."""
     count = len(times)
-    steps = np.concatenate([[0.0], np.abs(layouts[1:] - layouts[:-1]).mean(axis=1)])
+    steps = np.concatenate([[0.0], _layout_change(layouts[1:], layouts[:-1])])
     found = []
     for i in np.flatnonzero(steps > JUMP_MIN):
         if i < 2 or i > count - 2:
@@ -131,10 +131,18 @@ def _layout_jumps(times, layouts, *, reach: int) -> list[float]:
         around = np.concatenate([steps[max(1, i - reach):i - 1], steps[i + 2:i + reach + 1]])
         if len(around) == 0 or steps[i] < JUMP_RATIO * float(np.median(around)):
             continue
-        if np.abs(layouts[i + 1] - layouts[i - 2]).mean() < JUMP_MIN:
+        if _layout_change(layouts[i + 1], layouts[i - 2]) < JUMP_MIN:
             continue
         found.append(_between(times, int(i)))
     return found
+
+
+def _layout_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How much the layout changed: the mean of the largest quarter of its cells' colour changes, so a
+    cut that changes only part of the picture (the same background, the subject another colour)
+    counts as much as one that changes it all; noise and slow motion stay small."""
+    changes = np.sort(np.abs(np.asarray(a) - np.asarray(b)), axis=-1)
+    return changes[..., -max(1, changes.shape[-1] // 4):].mean(axis=-1)
 
 
 def shot_spans(cuts: list[float], duration: float) -> list[tuple[float, float]]:
