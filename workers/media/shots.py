@@ -24,6 +24,7 @@ THRESHOLD = 0.35  # histogram distance (half the L1 distance, 0..1) that makes a
 LAYOUT_SIDE = 8  # cells a side of the layout picture
 JUMP_RATIO = 5.0  # a cut between pictures of alike colours: a layout jump this many times the usual step around it...
 JUMP_MIN = 0.025  # ...and at least this big (colour change of the quarter of cells that changed most, 0..1), the pictures either side of it apart
+JUMP_OVER_NEIGHBOURS = 2.0  # ...and this many times both steps beside it: a cut happens between two pictures
 MIN_SHOT = 0.5  # seconds: no shot shorter than this (flashes, a glitch between two samples)
 
 
@@ -130,6 +131,8 @@ def _layout_jumps(times, layouts, *, reach: int) -> list[float]:
             continue
         around = np.concatenate([steps[max(1, i - reach):i - 1], steps[i + 2:i + reach + 1]])
         if len(around) == 0 or steps[i] < JUMP_RATIO * float(np.median(around)):
+            continue
+        if steps[i] < JUMP_OVER_NEIGHBOURS * max(steps[i - 1], steps[i + 1]):  # a burst of motion, not one jump
             continue
         if _layout_change(layouts[i + 1], layouts[i - 2]) < JUMP_MIN:
             continue
