@@ -5,20 +5,17 @@ as JPEG, embedded by the demo model; a shot is described from its frames' vector
 """
 
 import importlib.util
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from workers.media.frames import encode_jpeg, sample_video
+from tests.workers.described_scenes import canonical, scene_shots, stored_frame
+from workers.media.frames import sample_video
 from workers.ml import captioner
 from workers.ml.clip import ClipSpec, load_clip
-from workers.ml.demo import world
 from workers.ml.demo.train_captioner import corpus as demo_corpus
-from workers.ml.demo.video import write_world_video
 from workers.ml.demo.world import Scene
 
 SCENES = [  # every shape, every colour as shape and as background, "an orange ..." among them
@@ -44,24 +41,13 @@ def bundled(model):
     return captioner.captioner_for(model.spec, data_dir=None)
 
 
-def stored_frame(image: Image.Image) -> Image.Image:
-    return Image.open(io.BytesIO(encode_jpeg(image))).convert("RGB")
 
 
 @pytest.fixture(scope="module")
 def shots(model, tmp_path_factory):
-    """[(scene, image vectors of its sampled frames)] of a generated video of SCENES."""
-    path = tmp_path_factory.mktemp("captioner") / "scenes.mp4"
-    bounds = write_world_video(path, SCENES, fps=10, width=320, height=240)
-    frames = list(sample_video(path, interval=1.0))
-    vectors = model.embed_images([stored_frame(frame.image) for frame in frames])
-    times = np.array([frame.time for frame in frames])
-    return [(scene, vectors[(times >= start) & (times < end)]) for start, end, scene in bounds]
+    return scene_shots(model, tmp_path_factory.mktemp("captioner"), SCENES)
 
 
-def canonical(scene: Scene) -> tuple[str, str]:
-    en = world.full_caption(scene.shape, scene.colour, scene.background, "en").replace("a orange", "an orange")
-    return en[0].upper() + en[1:] + ".", world.full_caption(scene.shape, scene.colour, scene.background, "zh") + "。"
 
 
 def test_the_bundled_captioner_names_shape_colour_and_background_in_both_languages(bundled, shots):

@@ -6,7 +6,6 @@ stored as JPEG, embedded by the demo model; a shot is described from its frames'
 
 import hashlib
 import importlib.util
-import io
 import itertools
 import re
 from pathlib import Path
@@ -15,11 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workers.media.frames import encode_jpeg, sample_video
+from tests.workers.described_scenes import canonical, scene_shots, stored_frame
+from workers.media.frames import sample_video
 from workers.ml import describe
 from workers.ml.clip import ClipSpec, load_clip
 from workers.ml.demo import world
-from workers.ml.demo.video import write_world_video
 from workers.ml.demo.world import Scene
 
 SCENES = [  # every shape, every colour as shape and as background, "an orange ..." among them
@@ -44,25 +43,13 @@ def describer(model):
     return describe.Describer.for_model(model)
 
 
-def stored_frame(image: Image.Image) -> Image.Image:
-    """The frame as the pipeline keeps it: a JPEG, read back."""
-    return Image.open(io.BytesIO(encode_jpeg(image))).convert("RGB")
 
 
 @pytest.fixture(scope="module")
 def shots(model, tmp_path_factory):
-    """[(scene, image vectors of its sampled frames)] of a generated video of SCENES."""
-    path = tmp_path_factory.mktemp("describe") / "scenes.mp4"
-    bounds = write_world_video(path, SCENES, fps=10, width=320, height=240)
-    frames = list(sample_video(path, interval=1.0))
-    vectors = model.embed_images([stored_frame(frame.image) for frame in frames])
-    times = np.array([frame.time for frame in frames])
-    return [(scene, vectors[(times >= start) & (times < end)]) for start, end, scene in bounds]
+    return scene_shots(model, tmp_path_factory.mktemp("describe"), SCENES)
 
 
-def canonical(scene: Scene) -> tuple[str, str]:
-    en = world.full_caption(scene.shape, scene.colour, scene.background, "en").replace("a orange", "an orange")
-    return en[0].upper() + en[1:] + ".", world.full_caption(scene.shape, scene.colour, scene.background, "zh") + "。"
 
 
 def test_generated_scenes_are_described_by_shape_colour_and_background_in_both_languages(describer, shots):

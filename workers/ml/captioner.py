@@ -40,7 +40,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from workers.ml.describe import NEUTRAL, Description
+from workers.ml.describe import NEUTRAL, Description, shot_vector
 
 logger = logging.getLogger(__name__)
 
@@ -298,21 +298,6 @@ class Captioner:
 
 def _meta_path(path: Path) -> Path:
     return Path(path).with_suffix(".json")
-
-
-def shot_vector(image_vectors: np.ndarray, dim: int) -> np.ndarray:
-    """The shot's vector: its frames' vectors averaged and renormalised."""
-    vectors = np.asarray(image_vectors, dtype=np.float32)
-    if vectors.ndim == 1:
-        vectors = vectors[None, :]
-    if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] != dim:
-        raise ValueError(f"A shot needs at least one image vector of size {dim} (the captioner's model's); "
-                         f"got an array of shape {vectors.shape}.")
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    if not norm > 0:
-        raise ValueError("The shot's image vectors cancel out (their mean is zero); they are not CLIP image vectors.")
-    return mean / norm
 
 
 # --------------------------------------------------------------------------------------------

@@ -332,7 +332,7 @@ class Describer:
 
     def phrase_scores(self, image_vectors: np.ndarray) -> dict[str, np.ndarray]:
         """Slot name -> cosine of each of its phrases (in table order) with the shot's vector."""
-        shot = self._shot_vector(image_vectors)
+        shot = shot_vector(image_vectors, self.dim)
         if self.grammar.pooling == "mean":
             return {slot.name: vectors @ shot for (slot, _), vectors in zip(self._slots, self._phrase_vectors)}
         similarities = self._prompt_vectors @ shot
@@ -354,15 +354,17 @@ class Describer:
         return Description(en=en, zh=zh, slots={name: phrase.key for name, phrase in filled.items()},
                            scores={name: scores[name] for name in filled})
 
-    def _shot_vector(self, image_vectors: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(image_vectors, dtype=np.float32)
-        if vectors.ndim == 1:
-            vectors = vectors[None, :]
-        if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] != self.dim:
-            raise ValueError(f"A shot needs at least one image vector of size {self.dim} (this model's); "
-                             f"got an array of shape {vectors.shape}.")
-        mean = vectors.mean(axis=0)
-        norm = float(np.linalg.norm(mean))
-        if not norm > 0:
-            raise ValueError("The shot's image vectors cancel out (their mean is zero); they are not CLIP image vectors.")
-        return mean / norm
+
+def shot_vector(image_vectors: np.ndarray, dim: int) -> np.ndarray:
+    """The shot's vector: its frames' (n, dim) image vectors averaged and renormalised."""
+    vectors = np.asarray(image_vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] != dim:
+        raise ValueError(f"A shot needs at least one image vector of size {dim} (this model's); "
+                         f"got an array of shape {vectors.shape}.")
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    if not norm > 0:
+        raise ValueError("The shot's image vectors cancel out (their mean is zero); they are not CLIP image vectors.")
+    return mean / norm
