@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "mediahub.people",
     "mediahub.copies",
     "mediahub.shots",
+    "mediahub.briefs",
 ]
 
 MIDDLEWARE = [
@@ -247,7 +248,12 @@ THROTTLE_RATES = {
     "search": env.str("MEDIAHUB_SEARCH_RATE", default="120/minute"),
     "upload": env.str("MEDIAHUB_UPLOAD_RATE", default="600/hour"),
     "copy_check": env.str("MEDIAHUB_COPY_CHECK_RATE", default="60/hour"),
+    "brief": env.str("MEDIAHUB_BRIEF_RATE", default="30/minute"),  # a brief is a search per beat
 }
+# Where edit suites see the originals (a shared drive, e.g. /Volumes/newsroom/mediahub/media): brief
+# exports then point each clip at its file there, so the editing application links it at once.
+# Unset, exports point at the original's download URL and the editor relinks by file name.
+EDIT_MEDIA_ROOT = env.str("MEDIAHUB_EDIT_MEDIA_ROOT", default="")
 # Copy checks (POST /api/copies/check) decode the clip in the web process: keep them short.
 COPY_CHECK_MAX_BYTES = int(env.float("MEDIAHUB_COPY_CHECK_MAX_MIB", default=500) * 1024 * 1024)
 COPY_CHECK_MAX_SECONDS = env.float("MEDIAHUB_COPY_CHECK_MAX_SECONDS", default=600)

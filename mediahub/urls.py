@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.renderers import JSONRenderer
 
 from mediahub.assets import api as assets_api
+from mediahub.briefs import api as briefs_api
 from mediahub.copies import api as copies_api
 from mediahub.core import api as core_api
 from mediahub.people import api as people_api
@@ -33,6 +34,12 @@ api_urlpatterns = [
     path("people/<int:pk>/unmerge", people_api.PersonUnmergeApi.as_view(), name="person-unmerge"),
     path("face-tracks/<int:pk>/split", people_api.TrackSplitApi.as_view(), name="face-track-split"),
     path("face-tracks/<int:pk>/reject", people_api.TrackRejectApi.as_view(), name="face-track-reject"),
+    path("briefs", briefs_api.BriefListApi.as_view(), name="briefs"),
+    path("briefs/<int:pk>", briefs_api.BriefDetailApi.as_view(), name="brief"),
+    path("briefs/<int:pk>/export", briefs_api.BriefExportApi.as_view(), name="brief-export"),
+    path("briefs/<int:pk>/beats/<int:index>", briefs_api.BeatApi.as_view(), name="brief-beat"),
+    path("briefs/<int:pk>/beats/<int:index>/pick", briefs_api.BeatPickApi.as_view(), name="brief-beat-pick"),
+    path("briefs/<int:pk>/beats/<int:index>/similar", briefs_api.BeatSimilarApi.as_view(), name="brief-beat-similar"),
     path("search", search_api.SearchApi.as_view(), name="search"),
     path("search/image", search_api.ImageSearchApi.as_view(), name="search-image"),
     path("feedback", search_api.FeedbackApi.as_view(), name="feedback"),
@@ -43,6 +50,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("search/", search_views.search_page, name="search"),
+    path("", include("mediahub.briefs.urls")),
     path("", include("mediahub.people.urls")),
     path("", include("mediahub.copies.urls")),
     path("", include("mediahub.shots.urls")),

@@ -20,9 +20,11 @@ VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
 ROLES = (VIEWER, EDITOR, ADMIN)  # each role may do everything the one before it may
 
 # What each role adds to the one before it. `0002_roles` holds a copy (migrations don't import
-# application code), `0003_people_roles` the people permissions; a test keeps them equal.
+# application code), `0003_people_roles` the people permissions, `0004_brief_roles` the briefs'; a test
+# keeps them equal.
 ROLE_ADDS = {
-    VIEWER: ("assets.view_asset", "search.add_search", "search.add_feedback", "people.view_person"),
+    VIEWER: ("assets.view_asset", "search.add_search", "search.add_feedback", "people.view_person",
+             "briefs.view_brief", "briefs.add_brief"),
     EDITOR: ("assets.add_asset", "assets.change_asset", "assets.delete_asset", "people.change_person",
              "people.delete_person"),
     ADMIN: ("assets.view_taglabel", "assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
@@ -53,6 +55,8 @@ _DOINGS = {
     "people.view_person": "see the people",
     "people.change_person": "name, merge, split or hide people",
     "people.delete_person": "delete people and their faces",
+    "briefs.view_brief": "open briefs",
+    "briefs.add_brief": "make briefs",
 }
 
 

@@ -6,11 +6,13 @@ import dataclasses
 import functools
 import math
 import re
+import threading
 import time
 import weakref
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Sequence
 
 import numpy as np
 from django.conf import settings
@@ -694,14 +696,32 @@ def _table_rows(table: str) -> float:
     return seen[1]
 
 
-@functools.lru_cache(maxsize=2048)
-def _encoded_text(spec: ClipSpec, text: str) -> tuple[float, ...]:
-    return tuple(load_clip(spec).embed_texts([text])[0].tolist())
+ENCODED_TEXTS_KEPT = 2048
+_encoded_texts: OrderedDict[tuple[ClipSpec, str], np.ndarray] = OrderedDict()
+_encoded_texts_lock = threading.Lock()
+
+
+def text_query_vectors(*, spec: ClipSpec, texts: Sequence[str]) -> np.ndarray:
+    """The texts' vectors, shape (len(texts), dim): recent ones from a per-process cache, the others
+    encoded together in one batch (a brief's beats cost one pass of the text tower, not one each)."""
+    texts = [" ".join(text.split()) for text in texts]
+    with _encoded_texts_lock:
+        known = {text: _encoded_texts[(spec, text)] for text in texts if (spec, text) in _encoded_texts}
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    if missing:
+        known.update(zip(missing, load_clip(spec).embed_texts(missing)))
+    with _encoded_texts_lock:
+        for text in texts:
+            _encoded_texts[(spec, text)] = known[text]
+            _encoded_texts.move_to_end((spec, text))
+        while len(_encoded_texts) > ENCODED_TEXTS_KEPT:
+            _encoded_texts.popitem(last=False)
+    return np.stack([known[text] for text in texts]).astype(np.float32, copy=False)
 
 
 def text_query_vector(*, spec: ClipSpec, text: str) -> np.ndarray:
     """The query's text vector; recent queries are answered from a per-process cache."""
-    return np.asarray(_encoded_text(spec, " ".join(text.split())), dtype=np.float32)
+    return text_query_vectors(spec=spec, texts=[text])[0]
 
 
 def image_query_vector(*, spec: ClipSpec, image) -> np.ndarray:

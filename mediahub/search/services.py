@@ -152,7 +152,7 @@ def text_search(*, user, query: str, filters: SearchFilters, limit: int, session
     """A text search. When the query names a known person (and no `person` filter was given), the
     results are narrowed to that person's appearances and the rest of the query ranks within them;
     a query that is only the name lists the appearances. `people`: the named people, if already read."""
-    named = person_named_in(query, people=people) if filters.person is None else None
+    named = _person_to_narrow_to(query, filters=filters, people=people)
     if named is None:
         return search_with_active_model(user=user, vector_for=lambda spec: text_query_vector(spec=spec, text=query),
                                         kind=Search.Kind.TEXT, query=query, filters=filters, limit=limit,
@@ -166,6 +166,17 @@ def text_search(*, user, query: str, filters: SearchFilters, limit: int, session
     if outcome is not None:
         outcome.person = named
     return outcome
+
+
+def _person_to_narrow_to(query: str, *, filters: SearchFilters, people: list[SearchPerson] | None) -> PersonInQuery | None:
+    return person_named_in(query, people=people) if filters.person is None else None
+
+
+def text_search_encoded_text(query: str, *, filters: SearchFilters, people: list[SearchPerson] | None = None) -> str:
+    """What text_search encodes for `query`: the query, or what is left of it once a person's name is
+    taken out (to encode many queries in one batch beforehand)."""
+    named = _person_to_narrow_to(query, filters=filters, people=people)
+    return (named.rest or query) if named else query
 
 
 def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
@@ -239,9 +250,10 @@ class FeedbackRejected(Exception):
 
 
 def searches_prune(*, older_than_days: int) -> int:
-    """Delete stored searches older than the retention; those with feedback stay, since it tunes rankings."""
+    """Delete stored searches older than the retention; those with feedback stay, since it tunes rankings,
+    and so do the searches of a brief's beats (a pick there is feedback on them)."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    deleted, _ = Search.objects.filter(created_at__lt=cutoff, feedback__isnull=True).delete()
+    deleted, _ = Search.objects.filter(created_at__lt=cutoff, feedback__isnull=True, brief_beats__isnull=True).delete()
     return deleted
 
 

@@ -309,11 +309,13 @@ def test_a_demoted_superuser_loses_admin(db):
 
 migration = importlib.import_module("mediahub.core.migrations.0002_roles")
 people_migration = importlib.import_module("mediahub.core.migrations.0003_people_roles")
+briefs_migration = importlib.import_module("mediahub.core.migrations.0004_brief_roles")
 
 
 def test_the_migrations_and_the_access_module_agree_on_the_roles():
     assert migration.ROLES == roles.ROLES == people_migration.ROLES
-    together = {role: migration.ROLE_ADDS[role] + people_migration.ROLE_ADDS[role] for role in roles.ROLES}
+    together = {role: migration.ROLE_ADDS[role] + people_migration.ROLE_ADDS[role] + briefs_migration.ROLE_ADDS[role]
+                for role in roles.ROLES}
     assert together == roles.ROLE_ADDS
 
 

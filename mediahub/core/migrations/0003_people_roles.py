@@ -26,22 +26,33 @@ def _permission(apps, perm: str):
     return permission
 
 
-def add_people_permissions(apps, schema_editor):
+def grant(apps, role_adds: dict) -> None:
+    """Give each role group the permissions `role_adds` adds for it and for the roles before it."""
     Group = apps.get_model("auth", "Group")
     granted = []
     for role in ROLES:
-        granted.extend(ROLE_ADDS[role])
+        granted.extend(role_adds[role])
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.add(*[_permission(apps, perm) for perm in granted])
 
 
-def remove_people_permissions(apps, schema_editor):
+def revoke(apps, role_adds: dict) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    people = Permission.objects.filter(content_type__app_label="people",
-                                       codename__in=[p.split(".")[1] for adds in ROLE_ADDS.values() for p in adds])
+    perms = [p.split(".") for adds in role_adds.values() for p in adds]
+    taken = Permission.objects.none()
+    for app_label, codename in perms:
+        taken |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
     for group in Group.objects.filter(name__in=ROLES):
-        group.permissions.remove(*people)
+        group.permissions.remove(*taken)
+
+
+def add_people_permissions(apps, schema_editor):
+    grant(apps, ROLE_ADDS)
+
+
+def remove_people_permissions(apps, schema_editor):
+    revoke(apps, ROLE_ADDS)
 
 
 class Migration(migrations.Migration):
