@@ -2,9 +2,14 @@
 show the same footage while good alternatives exist.
 
 Every beat wants its best result. Where several want the same moment, the assignment (the Hungarian
-method, scipy's linear_sum_assignment) gives them different moments that each clear the relevance
-floor, choosing the set with the highest total score; a beat with no such alternative keeps its
-best moment and is marked as sharing it. Picked moments are fixed: other beats go around them when
+method, scipy's linear_sum_assignment) gives them different good moments, choosing the set with the
+highest total score; a beat with no good alternative keeps its best moment and is marked as sharing
+it. A good alternative clears the relevance floor (every result of a beat that isn't weak does) and
+scores within `margin` of the beat's best: the caller passes half the model's spread (the typical
+gap between a matching and a non-matching second), so an alternative must be nearer the best match
+than a non-match. On the demo model two scenes that both match a beat score within 0.01 of each
+other and a near miss (the right colour, the wrong shape) 0.33 or more below, against a margin of
+0.26; for a real CLIP model the margin is 0.04. Picked moments are fixed: other beats go around them when
 they can. A beat with no good match (weak) keeps its closest result and takes no part.
 """
 
@@ -56,12 +61,12 @@ def same_footage(a: Candidate, b: Candidate) -> bool:
     return overlap >= SAME_FOOTAGE_OVERLAP * shorter
 
 
-def propose(beats: Sequence[BeatCandidates]) -> list[Proposal]:
+def propose(beats: Sequence[BeatCandidates], *, margin: float) -> list[Proposal]:
     """For every beat, the index of the result the board proposes, and the beats it shares footage with."""
     choices: list[int | None] = [None if beat.pick or not beat.results else 0 for beat in beats]
     contested = [i for i, beat in enumerate(beats) if beat.pick is None and beat.results and not beat.weak]
     if contested:
-        _assign(beats, contested, choices)
+        _assign(beats, contested, choices, margin=margin)
     chosen = [beat.pick if beat.pick else (beat.results[choices[i]] if choices[i] is not None else None)
               for i, beat in enumerate(beats)]
     return [Proposal(choice=choices[i], shared_with=tuple(
@@ -69,14 +74,15 @@ def propose(beats: Sequence[BeatCandidates]) -> list[Proposal]:
         for i, mine in enumerate(chosen)]
 
 
-def _assign(beats: Sequence[BeatCandidates], contested: list[int], choices: list[int | None]) -> None:
+def _assign(beats: Sequence[BeatCandidates], contested: list[int], choices: list[int | None], *, margin: float) -> None:
     footage: list[Candidate] = []  # one representative per distinct piece of footage
     taken = [beat.pick for beat in beats if beat.pick] + [beat.results[0] for beat in beats
                                                         if not beat.pick and beat.results and beat.weak]
     columns: dict[tuple[int, int], int] = {}  # (beat, result) -> column of its footage
     for row in contested:
+        best = beats[row].results[0].score
         for k, candidate in enumerate(beats[row].results):
-            if any(same_footage(candidate, t) for t in taken):
+            if candidate.score < best - margin or any(same_footage(candidate, t) for t in taken):
                 continue  # held by a pick or a weak beat: this beat can only share it (its fallback)
             column = next((c for c, seen in enumerate(footage) if same_footage(candidate, seen)), None)
             if column is None:

@@ -11,6 +11,11 @@ from django.db.models import Count, Q, QuerySet
 from mediahub.assets.models import Asset
 from mediahub.briefs.assignment import BeatCandidates, Candidate, propose
 from mediahub.briefs.models import Beat, Brief
+from mediahub.search import selectors as search_selectors
+
+# A beat's alternative moment is good when it scores within this many of the model's spreads of the
+# beat's best (assignment.py says why half).
+ALTERNATIVE_SPREADS = 0.5
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,10 @@ def brief_board(*, brief: Brief) -> Board:
     wanted = {row["asset_id"] for beat in beats for row in beat.results} | {b.pick_asset_id for b in beats if b.picked}
     assets = Asset.objects.in_bulk(wanted) if wanted else {}
     board_beats = [_board_beat(beat, assets) for beat in beats]
+    spread = search_selectors.calibration_for(spec=search_selectors.active_clip_spec()).spread
     proposals = propose([BeatCandidates(results=[_candidate(m) for m in b.results], weak=b.weak,
-                                        pick=_candidate(b.pick) if b.pick else None) for b in board_beats])
+                                        pick=_candidate(b.pick) if b.pick else None) for b in board_beats],
+                        margin=ALTERNATIVE_SPREADS * spread)
     for board_beat, proposal in zip(board_beats, proposals):
         board_beat.shared_with = proposal.shared_with
         if proposal.choice is not None:

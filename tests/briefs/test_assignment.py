@@ -6,6 +6,7 @@ from mediahub.briefs.assignment import BeatCandidates, Candidate, propose, same_
 FLOOD = Candidate(asset_id=1, start=0.0, end=4.0, score=0.90)
 FLOOD_OTHER_ANGLE = Candidate(asset_id=2, start=10.0, end=14.0, score=0.80)
 QUEUE = Candidate(asset_id=3, start=0.0, end=6.0, score=0.70)
+MARGIN = 0.25
 
 
 def chosen(beats, proposals):
@@ -15,12 +16,12 @@ def chosen(beats, proposals):
 def test_beats_with_different_best_moments_keep_them():
     queue_for_beat_two = Candidate(asset_id=3, start=0.0, end=6.0, score=0.95)
     beats = [BeatCandidates([FLOOD, QUEUE]), BeatCandidates([queue_for_beat_two, FLOOD])]
-    assert chosen(beats, propose(beats)) == [FLOOD, queue_for_beat_two]
+    assert chosen(beats, propose(beats, margin=MARGIN)) == [FLOOD, queue_for_beat_two]
 
 
 def test_two_beats_wanting_one_moment_get_different_ones_when_an_alternative_clears_the_floor():
     beats = [BeatCandidates([FLOOD, FLOOD_OTHER_ANGLE]), BeatCandidates([FLOOD])]
-    proposals = propose(beats)
+    proposals = propose(beats, margin=MARGIN)
     assert chosen(beats, proposals) == [FLOOD_OTHER_ANGLE, FLOOD]
     assert all(p.shared_with == () for p in proposals)
 
@@ -32,27 +33,35 @@ def test_the_assignment_maximises_the_total_not_beat_by_beat():
     weak_alternative = Candidate(asset_id=5, start=0, end=3, score=0.50)
     beats = [BeatCandidates([FLOOD, strong_alternative]),
              BeatCandidates([Candidate(1, 0.5, 4.0, 0.88), weak_alternative])]
-    first, second = chosen(beats, propose(beats))
+    first, second = chosen(beats, propose(beats, margin=MARGIN))
     assert first == strong_alternative and second.asset_id == 1
+
+
+def test_an_alternative_far_below_the_beats_best_is_not_good_enough_to_move_it():
+    near_miss = Candidate(asset_id=6, start=0.0, end=4.0, score=FLOOD.score - MARGIN - 0.01)
+    beats = [BeatCandidates([FLOOD, near_miss]), BeatCandidates([FLOOD])]
+    proposals = propose(beats, margin=MARGIN)
+    assert chosen(beats, proposals) == [FLOOD, FLOOD]
+    assert [p.shared_with for p in proposals] == [(1,), (0,)]
 
 
 def test_without_an_alternative_each_beat_keeps_its_best_and_says_whom_it_shares_with():
     beats = [BeatCandidates([FLOOD]), BeatCandidates([FLOOD]), BeatCandidates([QUEUE])]
-    proposals = propose(beats)
+    proposals = propose(beats, margin=MARGIN)
     assert chosen(beats, proposals) == [FLOOD, FLOOD, QUEUE]
     assert [p.shared_with for p in proposals] == [(1,), (0,), ()]
 
 
 def test_a_pick_is_fixed_and_other_beats_go_around_it():
     beats = [BeatCandidates([FLOOD, FLOOD_OTHER_ANGLE]), BeatCandidates([QUEUE], pick=FLOOD)]
-    proposals = propose(beats)
+    proposals = propose(beats, margin=MARGIN)
     assert chosen(beats, proposals) == [FLOOD_OTHER_ANGLE, FLOOD]
     assert proposals[1].choice is None
 
 
 def test_a_weak_beat_keeps_its_closest_result_and_good_beats_avoid_it_when_they_can():
     beats = [BeatCandidates([FLOOD], weak=True), BeatCandidates([FLOOD, QUEUE])]
-    assert chosen(beats, propose(beats)) == [FLOOD, QUEUE]
+    assert chosen(beats, propose(beats, margin=MARGIN)) == [FLOOD, QUEUE]
 
 
 def test_overlapping_ranges_of_one_asset_are_the_same_footage_and_neighbours_are_not():
@@ -65,5 +74,5 @@ def test_overlapping_ranges_of_one_asset_are_the_same_footage_and_neighbours_are
 
 def test_a_beat_without_results_proposes_nothing():
     beats = [BeatCandidates([], weak=True), BeatCandidates([QUEUE])]
-    proposals = propose(beats)
+    proposals = propose(beats, margin=MARGIN)
     assert proposals[0].choice is None and chosen(beats, proposals)[1] == QUEUE
