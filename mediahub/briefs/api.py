@@ -30,6 +30,11 @@ class BriefApi(APIView):
     required_permissions = {"GET": "briefs.view_brief", "POST": "briefs.add_brief", "PATCH": "briefs.add_brief",
                             "DELETE": "briefs.add_brief"}
     parser_classes = [JSONParser]
+    throttle_scopes: dict[str, str] = {}  # method -> throttle scope, for the methods that search
+
+    def get_throttles(self):
+        self.throttle_scope = self.throttle_scopes.get(self.request.method)  # DRF's scoped throttle reads it here
+        return [UserScopedRateThrottle()] if self.throttle_scope else []
 
 
 class SearchUnavailable(APIException):
@@ -141,13 +146,7 @@ NEW_BRIEF = inline_serializer("NewBrief", {
 
 class BriefListApi(BriefApi, GenericAPIView):
     pagination_class = AssetPagination
-
-    def get_throttles(self):
-        if self.request.method == "POST":
-            throttle = UserScopedRateThrottle()
-            throttle.scope = "brief"
-            return [throttle]
-        return []
+    throttle_scopes = {"POST": "brief"}
 
     @extend_schema(summary="List briefs, latest changed first", responses=BRIEF, operation_id="briefs_list")
     def get(self, request):
@@ -165,6 +164,7 @@ class BriefListApi(BriefApi, GenericAPIView):
 
 
 class BriefDetailApi(BriefApi):
+    throttle_scopes = {"PATCH": "brief"}  # new filters search every beat again
     @extend_schema(summary="A brief with every beat's moments and picks", responses=BRIEF)
     def get(self, request, pk: int):
         return Response(brief_json(request, _brief_for_user(request, pk)))
@@ -192,6 +192,7 @@ class BriefDetailApi(BriefApi):
 
 
 class BeatApi(BriefApi):
+    throttle_scopes = {"PATCH": "search"}
     @extend_schema(summary="Change a beat's text and search it again (the brief's owner)",
                    request=inline_serializer("BeatChange", {"text": serializers.CharField()}), responses=BEAT)
     def patch(self, request, pk: int, index: int):
@@ -234,6 +235,7 @@ class BeatPickApi(BriefApi):
 
 
 class BeatSimilarApi(BriefApi):
+    throttle_scopes = {"POST": "search"}
     @extend_schema(summary="Replace the beat's results with moments that look like one second of an asset",
                    request=inline_serializer("BeatSimilar", {"asset_id": serializers.IntegerField(),
                                                              "time": serializers.FloatField()}), responses=BEAT)

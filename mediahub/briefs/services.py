@@ -61,7 +61,9 @@ def brief_filters(params: dict) -> SearchFilters:
 
 def brief_beat_texts(text: str) -> list[str]:
     """The beats of a brief's text, or BriefRejected saying what is wrong with it."""
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise BriefRejected("Send the brief's text as a string in the field text, one beat per line.")
+    if not text or not text.strip():
         raise BriefRejected("The brief has no text; paste a script or brief with one beat per line.")
     if len(text) > MAX_TEXT_CHARACTERS:
         raise BriefRejected(f"The brief is {len(text):,} characters long; keep it under {MAX_TEXT_CHARACTERS:,}.")

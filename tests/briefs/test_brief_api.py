@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 
 from mediahub.assets.services import asset_delete
 from mediahub.briefs.models import Beat, Brief
@@ -242,3 +243,27 @@ def test_opening_a_brief_costs_the_same_queries_whatever_its_length(viewer_api, 
         viewer_api.get(f"/api/briefs/{short['id']}")
     with django_assert_max_num_queries(len(short_queries.captured_queries)):
         viewer_api.get(f"/api/briefs/{long['id']}")
+
+
+def test_making_briefs_too_often_is_a_429_but_opening_them_is_not(viewer_api, library, settings):
+    caches["throttle"].clear()
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "brief": "1/minute"}
+    made = make_brief(viewer_api, "a red circle")
+    refused = viewer_api.post("/api/briefs", {"text": "a yellow star"}, format="json")
+    assert refused.status_code == 429 and "try again in" in refused.json()["detail"]
+    assert Brief.objects.count() == 1
+    for _ in range(3):
+        assert viewer_api.get(f"/api/briefs/{made['id']}").status_code == 200
+    caches["throttle"].clear()
+
+
+def test_the_api_schema_describes_every_field_a_brief_answer_carries(viewer_api, library):
+    made = make_brief(viewer_api, "a red circle")
+    schema = viewer_api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path in ("/api/briefs", "/api/briefs/{id}", "/api/briefs/{id}/export", "/api/briefs/{id}/beats/{index}",
+                 "/api/briefs/{id}/beats/{index}/pick", "/api/briefs/{id}/beats/{index}/similar"):
+        assert path in schema["paths"], path
+    components = schema["components"]["schemas"]
+    assert set(made) <= set(components["Brief"]["properties"])
+    assert set(made["beats"][0]) <= set(components["BriefBeat"]["properties"])
+    assert set(made["beats"][0]["results"][0]) <= set(components["BriefMoment"]["properties"])
