@@ -21,6 +21,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
@@ -63,8 +64,7 @@ class TimelineClip:
     asset_duration: float | None = None
 
 
-@dataclass(frozen=True)
-class ExportFormat:
+class ExportFormat(NamedTuple):
     extension: str
     content_type: str
 
@@ -100,6 +100,8 @@ def timeline_build(*, name: str, clips: Sequence[TimelineClip]) -> otio.schema.T
 def timeline_export(*, name: str, clips: Sequence[TimelineClip], fmt: str) -> bytes:
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"There is no export format {fmt!r}; ask for one of {', '.join(EXPORT_FORMATS)}.")
+    if not clips:
+        raise ValueError("The brief has no beats, so there is nothing to export; add a line of text first.")
     if fmt == "csv":
         return (UTF8_BOM + _csv(clips)).encode("utf-8")
     timeline = timeline_build(name=name, clips=clips)
@@ -241,7 +243,8 @@ def _fit_to_sequence(clip: otio.schema.Clip, sequence_rate: float, *, keep_rate:
     else:
         first = round(clip.source_range.start_time.value_rescaled_to(sequence_rate))
         last = round(clip.source_range.end_time_exclusive().value_rescaled_to(sequence_rate))
-        clip.source_range = TimeRange(RationalTime(first, sequence_rate), RationalTime(max(last - first, 1), sequence_rate))
+        clip.source_range = TimeRange(RationalTime(first, sequence_rate),
+                                      RationalTime(max(last - first, 1), sequence_rate))
         available = clip.media_reference.available_range
         clip.media_reference.available_range = TimeRange(
             RationalTime(0, sequence_rate),

