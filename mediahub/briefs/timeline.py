@@ -152,6 +152,8 @@ def _check(clip: TimelineClip) -> None:
 
 
 def _sequence_rate(clips: Sequence[TimelineClip]) -> float:
+    """The record side's rate: every position and length in the sequence (and the EDL's, and a still's
+    or a gap's) is counted in its frames."""
     rates = Counter(rate for clip in clips if clip.asset_id is not None and clip.kind == "video"
                     if has_timecode(rate := edit_rate(clip.fps)))
     return rates.most_common(1)[0][0] if rates else NO_VIDEO_RATE
@@ -170,7 +172,7 @@ def _item(clip: TimelineClip, sequence_rate: float) -> otio.core.Item:
     if clip.asset_id is None:
         gap = otio.schema.Gap(source_range=TimeRange(RationalTime(0, sequence_rate), still),
                               metadata={METADATA_KEY: info})
-        gap.markers.append(_marker(text, gap.source_range))
+        gap.markers.append(_marker(clip, gap.source_range))
         return gap
     info |= {"asset_id": clip.asset_id, "title": _clean(clip.title), "kind": clip.kind,
              "picked": clip.picked, "weak": clip.weak}
@@ -181,19 +183,33 @@ def _item(clip: TimelineClip, sequence_rate: float) -> otio.core.Item:
         rate = edit_rate(clip.fps)
         first, length = _frames(clip, rate)
         source = TimeRange(RationalTime(first, rate), RationalTime(length, rate))
-        media_frames = max(round((clip.asset_duration or 0.0) * rate), first + length)
+        known = clip.asset_duration if clip.asset_duration and math.isfinite(clip.asset_duration) else 0.0
+        media_frames = max(round(known * rate), first + length)
         available = TimeRange(RationalTime(0, rate), RationalTime(media_frames, rate))
     file_name = _clean(clip.file_name) or _url_basename(clip.target_url)
     reference = otio.schema.ExternalReference(target_url=clip.target_url, available_range=available)
     reference.name = file_name
     item = otio.schema.Clip(name=file_name, media_reference=reference, source_range=source,
                             metadata={METADATA_KEY: info})
-    item.markers.append(_marker(text, source))
+    item.markers.append(_marker(clip, source))
     return item
 
 
-def _marker(text: str, marked: TimeRange) -> otio.schema.Marker:
-    return otio.schema.Marker(name=text, marked_range=marked)
+def _marker(clip: TimelineClip, marked: TimeRange) -> otio.schema.Marker:
+    """The beat text as the marker's name; its colour and comment say what the board made of the beat
+    (colours Avid's locators know too: green picked, yellow proposed, red a weak match or none)."""
+    if clip.asset_id is None:
+        color, state = otio.schema.MarkerColor.RED, "no footage found"
+    elif clip.picked:
+        color, state = otio.schema.MarkerColor.GREEN, "picked"
+    elif clip.weak:
+        color, state = otio.schema.MarkerColor.RED, "proposed, a weak match"
+    else:
+        color, state = otio.schema.MarkerColor.YELLOW, "proposed"
+    comment = f"Beat {clip.beat_index + 1}: {state}" + (f", asset {clip.asset_id}" if clip.asset_id is not None else "")
+    # FCP7's <marker><comment> (which Premiere shows) comes from the adapter's metadata namespace.
+    return otio.schema.Marker(name=_clean(clip.beat_text), marked_range=marked, color=color, comment=comment,
+                              metadata={"fcp_xml": {"comment": comment}})
 
 
 # --- FCP7 XML -----------------------------------------------------------------------------------
@@ -218,7 +234,7 @@ def _for_fcp7(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
                 name="Slug", generator_kind="Slug", available_range=item.source_range,
                 metadata={"fcp_xml": {"media": {"video": None}}})
             item = otio.schema.Clip(name="Slug", media_reference=slug, source_range=item.source_range,
-                                    markers=[_marker(text, item.source_range)],
+                                    markers=[copy.deepcopy(marker) for marker in item.markers],
                                     metadata=copy.deepcopy(item.metadata))
             track[index] = item
         elif item.metadata[METADATA_KEY]["kind"] == "image":
@@ -296,7 +312,8 @@ def _edl(timeline: otio.schema.Timeline) -> str:
             path = _local_path(item.media_reference.target_url)
         event.source_range = TimeRange(RationalTime(first, nominal), RationalTime(frames, nominal))
         event.markers.append(otio.schema.Marker(
-            name=info["beat_text"], marked_range=TimeRange(RationalTime(record, nominal), RationalTime(0, nominal))))
+            name=info["beat_text"], color=item.markers[0].color,
+            marked_range=TimeRange(RationalTime(record, nominal), RationalTime(0, nominal))))
         comments = [f"BEAT {info['beat_index'] + 1}: {info['beat_text']}"]
         if path:
             comments.append(f"SOURCE FILE: {path}")

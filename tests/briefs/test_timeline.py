@@ -239,6 +239,20 @@ def test_edl_locators_sit_at_their_events_record_time():
         assert marker.marked_range.start_time == item.range_in_parent().start_time
 
 
+@pytest.mark.parametrize("fmt", TIMELINE_FORMATS)
+def test_the_marker_tells_a_picked_beat_from_a_proposal_a_weak_match_and_no_footage(fmt):
+    clips = [video(0, "bridge", 95, 25.0, 1.0, 2.0, picked=True), video(1, "sandbags", 96, 25.0, 1.0, 2.0),
+             video(2, "mayor", 97, 25.0, 1.0, 2.0, weak=True), no_footage(3, "rain")]
+    timeline = read_back(clips, fmt)
+    markers = [item.markers[0] for item in items(timeline)]
+    if fmt != "fcpxml":  # FCP7 markers have no colour; EDL locators do (Avid shows them)
+        assert [marker.color for marker in markers] == ["GREEN", "YELLOW", "RED", "RED"]
+    if fmt != "edl":  # an EDL locator has a colour and a text only
+        comments = [marker.comment if fmt == "otio" else marker.metadata["fcp_xml"]["comment"] for marker in markers]
+        assert comments == ["Beat 1: picked, asset 95", "Beat 2: proposed, asset 96",
+                            "Beat 3: proposed, a weak match, asset 97", "Beat 4: no footage found"]
+
+
 # --- stills and beats without footage -----------------------------------------------------------
 
 def test_a_still_is_a_clip_of_the_image_held_for_the_still_length():
