@@ -329,6 +329,7 @@ def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
 
     migration.create_roles(django_apps, None)
     people_migration.add_people_permissions(django_apps, None)
+    briefs_migration.add_brief_permissions(django_apps, None)
 
     for role in roles.ROLES:
         group = Group.objects.get(name=role)
