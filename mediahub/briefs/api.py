@@ -268,7 +268,10 @@ class BriefExportApi(BriefApi):
         fmt = request.query_params.get("format", "")
         if fmt not in exports.EXPORT_FORMATS:
             raise ValidationError({"detail": f"format must be one of {', '.join(exports.EXPORT_FORMATS)}, not {fmt!r}."})
-        export = exports.brief_export(request=request, brief=brief, fmt=fmt)
+        try:
+            export = exports.brief_export(request=request, brief=brief, fmt=fmt)
+        except ValueError as exc:  # a brief the format can't carry (the sentence says why)
+            raise ValidationError({"detail": str(exc)}) from exc
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = export.content_disposition
         return response
