@@ -183,6 +183,36 @@ def test_a_pick_through_the_page_is_stored_with_its_feedback_and_marked_picked(v
     assert board_of(client, brief).select("li.beat")[0].select_one("li.moment .mark").get_text() == "Proposed"
 
 
+def test_a_range_picked_elsewhere_is_shown_first_as_the_pick(viewer, library):
+    brief = services.brief_create(owner=viewer, text="a red circle")
+    storm = library.assets["storm.mp4"]
+    services.beat_pick(beat=Beat.objects.get(brief=brief), user=viewer, asset_id=storm.pk, start=2, end=3.5)
+    cards = board_of(signed_in(viewer), brief).select("li.moment")
+    assert span_of(cards[0]) == (storm.pk, 2, 3.5)
+    assert cards[0].select_one(".mark").get_text() == "Picked"
+    assert cards[0].select_one(".score").get_text() == "a range picked by hand"
+    assert cards[0].select_one(".range").get_text() == "2.0–3.5 s"
+    assert not any(card.select(".mark") for card in cards[1:])  # a pick replaces the proposal
+
+
+def test_the_list_shows_the_latest_changed_first_a_page_at_a_time(viewer, editor, django_assert_max_num_queries):
+    from mediahub.briefs.views import LIST_PAGE_SIZE
+
+    briefs = Brief.objects.bulk_create([Brief(owner=editor if i % 2 else viewer, title=f"Brief {i}", text="a circle")
+                                        for i in range(LIST_PAGE_SIZE + 2)])
+    Brief.objects.filter(pk=briefs[3].pk).update(title="Changed last")  # auto_now: the latest change
+    Brief.objects.get(pk=briefs[3].pk).save()
+    client = signed_in(viewer)
+    with django_assert_max_num_queries(8):
+        first = soup_of(client.get("/briefs/"))
+    titles = [a.get_text() for a in first.select("table.briefs tbody a")]
+    assert len(titles) == LIST_PAGE_SIZE and titles[:2] == ["Changed last", f"Brief {LIST_PAGE_SIZE + 1}"]
+    assert first.select_one(".pager").get_text(" ", strip=True) == "page 1 of 2 older →"
+    second = soup_of(client.get("/briefs/?page=2"))
+    assert [a.get_text() for a in second.select("table.briefs tbody a")] == ["Brief 1", "Brief 0"]
+    assert soup_of(client.get("/briefs/?page=lots")).select("table.briefs tbody a")  # a bad page number: the first
+
+
 def test_bad_picks_get_a_sentence_on_the_board(viewer, library):
     brief = services.brief_create(owner=viewer, text="a red circle")
     client = signed_in(viewer)
@@ -299,7 +329,7 @@ def test_the_board_costs_the_same_queries_whatever_its_length(viewer, library, d
     long = services.brief_create(owner=viewer, text="\n".join(text for text, _ in EIGHT_BEATS_EN * 3) + "\nsomething orange")
     client = signed_in(viewer)
     client.get(f"/briefs/{short.pk}/")  # the session and permissions are cached alike for both
-    with django_assert_max_num_queries(15) as short_queries:
+    with django_assert_max_num_queries(12) as short_queries:
         assert client.get(f"/briefs/{short.pk}/").status_code == 200
     with django_assert_max_num_queries(len(short_queries.captured_queries)):
         assert len(board_of(client, long).select("li.beat")) == 25
