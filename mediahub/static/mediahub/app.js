@@ -283,7 +283,8 @@ function stopAtEnd(video, card) {
   let last = null;
   let step = 0;  // the frame interval, learnt from the frames shown
   const onFrame = (now, frame) => {
-    if (last !== null && frame.mediaTime > last) step = Math.min(frame.mediaTime - last, 0.5);
+    // The smallest gap seen: a frame the callback missed only makes a gap longer.
+    if (last !== null && frame.mediaTime > last) step = Math.min(step || 0.5, frame.mediaTime - last);
     last = frame.mediaTime;
     if (frame.mediaTime + step >= end() - 1e-3) video.pause();
     else if (!video.paused) video.requestVideoFrameCallback(onFrame);
