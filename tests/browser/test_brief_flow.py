@@ -94,6 +94,17 @@ def test_paste_a_brief_play_a_moment_pick_another_and_export(page, live_server, 
     assert (beat.pick_asset_id, beat.pick_start, beat.pick_end) == picked_span
     assert Feedback.objects.get().action == "relevant"
 
+    # A beat's new text is searched again and its row redrawn in place (no page load: no message).
+    third = page.locator("li.beat").nth(2)
+    third.get_by_text("Edit the text").click()
+    third.get_by_label("Text of beat 3").fill("a white cross on a black background")
+    third.get_by_role("button", name="Search again").click()
+    expect(page.locator("li.beat").nth(2).locator(".beat-text .text")).to_have_text("a white cross on a black background")
+    council = world[2][0]
+    expect(page.locator("li.beat").nth(2).locator("li.moment").first).to_have_attribute("data-asset-id", str(council))
+    assert card_span(page.locator("li.beat").nth(2).locator("li.moment").first)[1] < 4  # the cross opens the council video
+    expect(page.locator(".messages")).to_have_count(0)
+
     exports = page.get_by_role("navigation", name="Export the timeline").get_by_role("link")
     expect(exports).to_have_text(["EDL (CMX 3600)", "Final Cut Pro 7 XML (Premiere Pro, DaVinci Resolve)",
                                   "OpenTimelineIO", "CSV"])
