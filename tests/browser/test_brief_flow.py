@@ -70,6 +70,7 @@ def test_paste_a_brief_play_a_moment_pick_another_and_export(page, live_server, 
     card.get_by_role("button", name=re.compile("^Play")).click()
     video = card.locator("video.inline-player")
     expect(video).to_be_visible()
+    expect(card.get_by_role("button", name=re.compile("^Play"))).to_be_hidden()  # the player takes the thumbnail's place
     page.wait_for_function("v => v.played.length > 0 && v.paused", arg=video.element_handle(),
                            timeout=(end - start + 10) * 1000)
     played = video.evaluate("v => [...Array(v.played.length).keys()].map(i => [v.played.start(i), v.played.end(i)])")
