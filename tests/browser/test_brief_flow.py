@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from mediahub.assets.models import Asset
+from mediahub.assets.services import asset_delete
 from mediahub.briefs.models import Beat, Brief
 from mediahub.search.models import Feedback
 from tests.browser.test_upload_flow import sign_in
@@ -109,6 +111,13 @@ def test_paste_a_brief_play_a_moment_pick_another_and_export(page, live_server, 
     exports = page.get_by_role("navigation", name="Export the timeline").get_by_role("link")
     expect(exports).to_have_text(["EDL (CMX 3600)", "Final Cut Pro 7 XML (Premiere Pro, DaVinci Resolve)",
                                   "OpenTimelineIO", "CSV"])
+
+    # A pick the server refuses (the footage was deleted meanwhile) says why in the beat's row.
+    asset_delete(asset=Asset.objects.get(pk=council))
+    third = page.locator("li.beat").nth(2)
+    third.locator("li.moment").first.get_by_role("button", name="Pick").click()
+    expect(third.locator(".beat-status")).to_have_text(f"There is no asset {council} to pick; it may have been deleted.")
+    expect(third.locator(".beat-status")).to_have_class(re.compile(r"\berror\b"))
 
     # On a phone the board is one column and nothing runs off the side.
     page.set_viewport_size({"width": 390, "height": 844})
