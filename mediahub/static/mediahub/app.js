@@ -167,6 +167,8 @@ document.addEventListener("DOMContentLoaded", () => {
   setupSeeking();
   setupConfirm();
   setupSearchResults();
+  const board = document.querySelector("article.board");
+  if (board) setupBoard(board);
   seekFromAddress();
 });
 
@@ -224,4 +226,123 @@ function playMoment(dialog, card) {
     if (video.readyState >= 1) seek(); else video.addEventListener("loadedmetadata", seek, { once: true });
   }
   if (!dialog.open) dialog.showModal();
+}
+
+// Brief board: a card plays its moment in place, from its start to its end. The owner's changes to a
+// beat (pick, unpick, more like this, new text) go through the JSON API; then the rows that changed
+// are swapped for the server's new rendering (a pick moves other beats' proposals too). Without JS
+// the same forms post to the page, which redirects back.
+function setupBoard(board) {
+  const rendered = new WeakMap();  // row -> its markup as the server sent it
+  const remember = (row) => rendered.set(row, rowMarkup(row));
+  board.querySelectorAll("li.beat").forEach(remember);
+  board.addEventListener("click", (event) => {
+    const button = event.target.closest(".moment button.play");
+    if (button) playInCard(board, button.closest(".moment"));
+  });
+  board.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-api]");
+    if (!form) return;
+    event.preventDefault();
+    sendBeatChange(board, form, rendered, remember);
+  });
+}
+
+// A row's markup without its CSRF tokens (masked afresh on every rendering).
+function rowMarkup(row) {
+  const copy = row.cloneNode(true);
+  copy.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach((input) => input.remove());
+  return copy.innerHTML;
+}
+
+function playInCard(board, card) {
+  const button = card.querySelector("button.play");
+  let video = card.querySelector("video.inline-player");
+  if (!video) {
+    video = document.createElement("video");
+    video.className = "inline-player";
+    video.controls = true;
+    video.preload = "auto";
+    video.playsInline = true;
+    video.poster = button.querySelector("img").src;
+    video.setAttribute("aria-label", button.getAttribute("aria-label").replace(/^Play/, "Playing"));
+    video.src = card.dataset.media;
+    stopAtEnd(video, card);
+    button.hidden = true;
+    button.after(video);
+  }
+  board.querySelectorAll("video.inline-player").forEach((other) => { if (other !== video) other.pause(); });
+  const start = () => { video.currentTime = Number(card.dataset.start); video.play().catch(() => {}); };
+  if (video.readyState >= 1) start(); else video.addEventListener("loadedmetadata", start, { once: true });
+}
+
+// Pause on the moment's last frame. requestVideoFrameCallback sees every frame shown, so playback
+// stops within a frame of the end (timeupdate fires only every ~250 ms: the fallback where it is missing).
+function stopAtEnd(video, card) {
+  const end = () => Number(card.dataset.end);
+  let last = null;
+  let step = 0;  // the frame interval, learnt from the frames shown
+  const onFrame = (now, frame) => {
+    // The smallest gap seen: a frame the callback missed only makes a gap longer.
+    if (last !== null && frame.mediaTime > last) step = Math.min(step || 0.5, frame.mediaTime - last);
+    last = frame.mediaTime;
+    if (frame.mediaTime + step >= end() - 1e-3) video.pause();
+    else if (!video.paused) video.requestVideoFrameCallback(onFrame);
+  };
+  video.addEventListener("play", () => {
+    if (video.currentTime >= end() - 0.05) video.currentTime = Number(card.dataset.start);  // play it again
+    last = null;
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFrame);
+  });
+  video.addEventListener("timeupdate", () => { if (!video.paused && video.currentTime >= end()) video.pause(); });
+}
+
+async function sendBeatChange(board, form, rendered, remember) {
+  const row = form.closest("li.beat");
+  const status = row.querySelector(".beat-status");
+  const method = form.dataset.apiMethod;
+  const body = {};
+  form.querySelectorAll("[name]").forEach((input) => {
+    if (input.name !== "csrfmiddlewaretoken") body[input.name] = input.hasAttribute("data-number") ? Number(input.value) : input.value;
+  });
+  row.setAttribute("aria-busy", "true");
+  form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+  status.classList.remove("error");
+  status.textContent = "Working…";
+  try {
+    const response = await fetch(form.dataset.api, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: method === "DELETE" ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      let detail = `Nothing was changed (HTTP ${response.status}); reload the page and try again.`;
+      try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
+      throw new Error(detail);
+    }
+    await refreshRows(board, rendered, remember);
+  } catch (error) {
+    status.classList.add("error");
+    status.textContent = error.message;
+    row.removeAttribute("aria-busy");
+    form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+  }
+}
+
+// Fetch the board again and swap in the rows (and the counts above them) that changed.
+async function refreshRows(board, rendered, remember) {
+  const response = await fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (!response.ok) throw new Error("Saved, but the board could not be shown again; reload the page.");
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("article.board");
+  const meta = fresh.querySelector(".board-meta");
+  if (meta) board.querySelector(".board-meta").replaceWith(document.importNode(meta, true));
+  fresh.querySelectorAll("li.beat").forEach((newRow) => {
+    const oldRow = board.querySelector(`#${newRow.id}`);
+    if (!oldRow) return;
+    const markup = rowMarkup(newRow);
+    if (rendered.get(oldRow) === markup && !oldRow.hasAttribute("aria-busy")) return;
+    const row = document.importNode(newRow, true);
+    oldRow.replaceWith(row);
+    remember(row);
+  });
 }
