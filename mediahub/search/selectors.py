@@ -12,7 +12,7 @@ import weakref
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 from django.conf import settings
@@ -34,6 +34,7 @@ from workers.ml.clip import Calibration, ClipSpec, load_clip
 ANN_CANDIDATES = 300  # seconds taken from the HNSW pass
 EF_SEARCH = 400  # HNSW search breadth (pgvector hnsw.ef_search): recall@10 0.95 at 1M seconds (README)
 WINDOW_PADDING = 12.0  # seconds scored exactly around each candidate, to find a moment's edges
+EXACT_PASS_WORK_MEM = "64MB"  # sort memory of the exact pass: about 30,000 seconds with their vectors
 TEXT_MATCH_ASSETS = 20  # assets whose title/description match the query, scored even without a visual match
 DESCRIBED_SHOTS = 50  # shots whose description matches the query, scored even without a visual match
 # A description holding all the query's words, but apart or in another order ("mayor at the podium" for
@@ -212,15 +213,24 @@ def search_windows(candidates: list[tuple[int, float]], *, extra_assets: list[in
 
 
 def exact_scores_in(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
-                    windows: list[tuple[int, float, float]]) -> dict[int, list[Second]]:
+                    windows: list[tuple[int, float, float]],
+                    continuity_assets: Collection[int] | None = None) -> dict[int, list[Second]]:
+    """The exact scores of the seconds in the windows, and each second's continuity with the one
+    before it for the assets in `continuity_assets` (None: every asset). Only an asset without stored
+    shots needs continuity (ranking then sees cuts in it); left out, the rows are sorted without their
+    vectors, which is most of the query's time."""
     if not windows:
         return {}
     params = {"q": query_vector(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
               "t1": [w[2] for w in windows]}
     dim = int(model.dim)
+    frame = f"fe.embedding::vector({dim})"
+    if continuity_assets is not None:
+        params["continuity_assets"] = list(continuity_assets)
+        frame = f"CASE WHEN fe.asset_id = ANY(%(continuity_assets)s::bigint[]) THEN {frame} END"
     sql = (
         "SELECT asset_id, time, score, 1 - (v <=> lag(v) OVER (PARTITION BY asset_id ORDER BY time)) FROM ("
-        f" SELECT DISTINCT ON (fe.asset_id, fe.time) fe.asset_id, fe.time, fe.embedding::vector({dim}) AS v,"
+        f" SELECT DISTINCT ON (fe.asset_id, fe.time) fe.asset_id, fe.time, {frame} AS v,"
         f" 1 - (fe.embedding::vector({dim}) <=> %(q)s::vector({dim})) AS score"
         " FROM search_frameembedding fe"
         " JOIN unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]) AS w(asset_id, t0, t1)"
@@ -229,7 +239,10 @@ def exact_scores_in(*, vector: np.ndarray, model: EmbeddingModel, filters: Searc
         " ORDER BY fe.asset_id, fe.time) scored"
     )
     scores: dict[int, list[Second]] = defaultdict(list)
-    with connection.cursor() as cursor:
+    # Rows sorted with their vectors (2 KB each) overflow Postgres's default 4 MB of sort memory at a
+    # few thousand seconds, and a sort spilled to disk costs the query a third more.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [EXACT_PASS_WORK_MEM])
         cursor.execute(sql, params)
         for asset_id, time, score, continuity in cursor.fetchall():
             scores[asset_id].append(Second(time=time, score=float(score),
@@ -549,8 +562,9 @@ def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: 
     candidate_assets = {asset_id for asset_id, _ in candidates}
     extra = [asset_id for asset_id in text if asset_id not in candidate_assets]
     windows = search_windows(candidates, extra_assets=extra, extra_windows=[(m.asset_id, m.start, m.end) for m in described])
-    scores = exact_scores_in(vector=vector, model=model, filters=filters, windows=windows)
     shots = shots_in_windows(windows=windows)
+    scores = exact_scores_in(vector=vector, model=model, filters=filters, windows=windows,
+                             continuity_assets={asset_id for asset_id, _, _ in windows} - shots.keys())
     assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
     by_asset: dict[int, list[ShotMatch]] = defaultdict(list)
     for match in described:
