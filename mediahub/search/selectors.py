@@ -34,7 +34,6 @@ from workers.ml.clip import Calibration, ClipSpec, load_clip
 ANN_CANDIDATES = 300  # seconds taken from the HNSW pass
 EF_SEARCH = 400  # HNSW search breadth (pgvector hnsw.ef_search): recall@10 0.95 at 1M seconds (README)
 WINDOW_PADDING = 12.0  # seconds scored exactly around each candidate, to find a moment's edges
-EXACT_PASS_WORK_MEM = "64MB"  # sort memory of the exact pass: about 30,000 seconds with their vectors
 TEXT_MATCH_ASSETS = 20  # assets whose title/description match the query, scored even without a visual match
 DESCRIBED_SHOTS = 50  # shots whose description matches the query, scored even without a visual match
 # A description holding all the query's words, but apart or in another order ("mayor at the podium" for
@@ -218,7 +217,8 @@ def exact_scores_in(*, vector: np.ndarray, model: EmbeddingModel, filters: Searc
     """The exact scores of the seconds in the windows, and each second's continuity with the one
     before it for the assets in `continuity_assets` (None: every asset). Only an asset without stored
     shots needs continuity (ranking then sees cuts in it); left out, the rows are sorted without their
-    vectors, which is most of the query's time."""
+    2 KB vectors, which otherwise overflow Postgres's default 4 MB of sort memory and spill to disk
+    (33 against 20 ms p50 at 100,000 seconds, bench/briefs.py)."""
     if not windows:
         return {}
     params = {"q": query_vector(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
@@ -239,10 +239,7 @@ def exact_scores_in(*, vector: np.ndarray, model: EmbeddingModel, filters: Searc
         " ORDER BY fe.asset_id, fe.time) scored"
     )
     scores: dict[int, list[Second]] = defaultdict(list)
-    # Rows sorted with their vectors (2 KB each) overflow Postgres's default 4 MB of sort memory at a
-    # few thousand seconds, and a sort spilled to disk costs the query a third more.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [EXACT_PASS_WORK_MEM])
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for asset_id, time, score, continuity in cursor.fetchall():
             scores[asset_id].append(Second(time=time, score=float(score),
@@ -382,13 +379,19 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def tags_named_in(query: str) -> list[TagLabel]:
+def tags_named_in(query: str, *, labels: Sequence[TagLabel] | None = None) -> list[TagLabel]:
     """Vocabulary labels the query names, in English (as words) or Chinese (as a substring).
-    Matched on the names alone, so a vocabulary of hundreds of labels costs one light query."""
+    Matched on the names alone, so a vocabulary of hundreds of labels costs one light query.
+    `labels`: the active vocabulary (tag_labels_named), if already read."""
     lowered = query.lower()
-    return [label for label in tag_labels_active().only("pk", "name", "name_zh")
+    return [label for label in (tag_labels_named() if labels is None else labels)
             if re.search(rf"(?<![\w]){re.escape(label.name.lower())}(?![\w])", lowered)
             or (label.name_zh and label.name_zh in query)]
+
+
+def tag_labels_named() -> list[TagLabel]:
+    """The active vocabulary's labels with just their names (what tags_named_in matches)."""
+    return list(tag_labels_active().only("pk", "name", "name_zh"))
 
 
 # Scripts written without spaces between words: a name in them is found as a substring.
@@ -555,7 +558,10 @@ class MomentSearch:
     seconds_filtered: bool = False  # a filter (person, tag) picked the seconds: moments start where they do
 
 
-def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str) -> MomentSearch:
+def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str,
+                         assets_read: dict[int, Asset] | None = None) -> MomentSearch:
+    """`assets_read`: assets (with who is on screen) earlier searches of the same request read; the
+    ones this search reads are added to it."""
     candidates = ann_candidates(vector=vector, model=model, filters=filters)
     text = text_matches(query=query, filters=filters) if query else {}
     described = shot_description_matches(query=query, filters=filters) if query else []
@@ -565,7 +571,11 @@ def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: 
     shots = shots_in_windows(windows=windows)
     scores = exact_scores_in(vector=vector, model=model, filters=filters, windows=windows,
                              continuity_assets={asset_id for asset_id, _, _ in windows} - shots.keys())
-    assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
+    if assets_read is None:
+        assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
+    else:
+        assets_read.update(search_assets_with_people(asset_ids=scores.keys() - assets_read.keys()))
+        assets = {asset_id: assets_read[asset_id] for asset_id in scores if asset_id in assets_read}
     by_asset: dict[int, list[ShotMatch]] = defaultdict(list)
     for match in described:
         by_asset[match.asset_id].append(match)
@@ -606,6 +616,22 @@ def moment_vectors_mean(*, model: EmbeddingModel, ranges: list[tuple[int, float,
         return None
     mean = np.mean(vectors, axis=0)
     return mean / np.linalg.norm(mean)
+
+
+@dataclass
+class SearchReads:
+    """What every search reads the same way, read once for a request that runs many (a brief's beats)."""
+
+    model: EmbeddingModel | None
+    calibration: Calibration
+    people: list[SearchPerson]  # the named people a query may name
+    labels: list[TagLabel]  # the tag vocabulary a query may name
+    assets: dict[int, Asset] = field(default_factory=dict)  # the assets the searches have read so far
+
+
+def search_reads(*, spec: ClipSpec) -> SearchReads:
+    model, calibration = search_model(spec=spec)
+    return SearchReads(model=model, calibration=calibration, people=search_named_people(), labels=tag_labels_named())
 
 
 def search_model(*, spec: ClipSpec) -> tuple[EmbeddingModel | None, Calibration]:
