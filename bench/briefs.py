@@ -237,6 +237,52 @@ def api_table(briefs: list[tuple[str, str]]) -> None:
         print()
 
 
+def default_tower_table(repeats: int = 5) -> None:
+    """The default multilingual model's text tower (xlm-roberta-base-ViT-B-32: XLM-RoBERTa base through
+    open_clip's HFTextEncoder) encoding a brief's beats, with random weights and made-up token ids (its
+    config and tokenizer are downloads), padded to the 77-token context as open_clip's HF tokenizer
+    pads and cut at the longest beat. The lengths are assumptions: a newsroom sentence is about 15-25
+    of XLM-R's sentencepiece tokens in English or Chinese."""
+    import torch
+    from open_clip.hf_model import HFTextEncoder
+    from transformers import XLMRobertaConfig
+
+    from workers.ml.clip import encode_text_unpadded
+
+    config = XLMRobertaConfig(vocab_size=250_002, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
+                              bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)  # xlm-roberta-base's
+    tower = HFTextEncoder("xlm-roberta-base", output_dim=512, config=config, pooler_type="mean_pooler",
+                          proj_type="mlp").eval()
+
+    class Tower(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.text = tower
+
+        def encode_text(self, tokens, normalize=False):
+            return torch.nn.functional.normalize(self.text(tokens), dim=-1)
+
+    model, rng = Tower(), np.random.default_rng(3)
+    print(f"| default model's text tower (XLM-R base, random), {BEATS} beats | median ms of {repeats} |")
+    print("|---|---|")
+    for length in (20, 30):
+        tokens = torch.full((BEATS, 77), 1)
+        for row in range(BEATS):
+            used = int(rng.integers(length // 2, length + 1))
+            tokens[row, :used] = torch.from_numpy(rng.integers(5, 250_000, used))
+            tokens[row, 0], tokens[row, used - 1] = 0, 2
+        for label, run in ((f"padded to 77 (longest beat {length} tokens)", model.encode_text),
+                           (f"cut at the longest beat ({length} tokens)", lambda t: encode_text_unpadded(model, t))):
+            timings = []
+            with torch.inference_mode():
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    run(tokens)
+                    timings.append(1000 * (time.perf_counter() - started))
+            print(f"| {label} | {np.median(timings):,.0f} |")
+    print()
+
+
 def index_ready(model) -> None:
     """Build the HNSW index as search_latency.py does, unless it is there (a fresh load drops it)."""
     from django.db import connection
@@ -255,7 +301,12 @@ def main() -> None:
     parser.add_argument("--briefs", type=int, default=10, help="briefs per language")
     parser.add_argument("--reload", action="store_true", help="drop and reload the synthetic library")
     parser.add_argument("--skip-api", action="store_true", help="only the in-process figures")
+    parser.add_argument("--default-tower", action="store_true",
+                        help="only time the default multilingual model's text tower on a brief's beats")
     args = parser.parse_args()
+    if args.default_tower:
+        default_tower_table()
+        return
     model, _ = library.library_open(args.seconds, args.reload)
     index_ready(model)
     print(f"\n{args.seconds:,} seconds of footage, {BEATS}-beat briefs (default 5 results per beat)\n")

@@ -737,6 +737,12 @@ def _table_rows(table: str) -> float:
 
 
 ENCODED_TEXTS_KEPT = 2048
+# Queries are encoded on one torch thread. Their matrices are small (a brief's 20 beats are 20 x 15
+# tokens), and on a machine whose cores are busy (ingest workers, other requests) a second intra-op
+# thread mostly waits for its core: at load 5 on 2 cores a 20-beat brief took 1,262 ms p50 on two
+# threads, 293 ms on one, and a single query 298 against 60 ms; at load 2, 163 against 243 ms p50
+# but 474 against 301 ms p90 (ViT-B-32, bench/briefs.py).
+QUERY_ENCODING_THREADS = 1
 _encoded_texts: OrderedDict[tuple[ClipSpec, str], np.ndarray] = OrderedDict()
 _encoded_texts_lock = threading.Lock()
 
@@ -749,7 +755,7 @@ def text_query_vectors(*, spec: ClipSpec, texts: Sequence[str]) -> np.ndarray:
         known = {text: _encoded_texts[(spec, text)] for text in texts if (spec, text) in _encoded_texts}
     missing = list(dict.fromkeys(text for text in texts if text not in known))
     if missing:
-        known.update(zip(missing, load_clip(spec).embed_texts(missing)))
+        known.update(zip(missing, load_clip(spec).embed_texts(missing, threads=QUERY_ENCODING_THREADS)))
     with _encoded_texts_lock:
         for text in texts:
             _encoded_texts[(spec, text)] = known[text]

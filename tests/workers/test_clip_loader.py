@@ -117,3 +117,13 @@ def test_a_hugging_face_text_tower_encodes_as_if_padded():
         padded = TextOnly().encode_text(tokens, normalize=True)
         unpadded = encode_text_unpadded(TextOnly(), tokens)
     torch.testing.assert_close(unpadded, padded, atol=1e-5, rtol=0)
+
+
+def test_texts_encoded_on_fewer_threads_are_the_same_and_leave_the_process_setting_alone():
+    import torch
+
+    model = load_clip(DEMO)
+    before = torch.get_num_threads()
+    texts = ["a red circle", "红色圆形"]
+    np.testing.assert_allclose(model.embed_texts(texts, threads=1), model.embed_texts(texts), atol=1e-5)
+    assert torch.get_num_threads() == before

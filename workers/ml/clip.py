@@ -198,13 +198,20 @@ class ClipModel:
                 outputs.append(features.float().cpu().numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
 
-    def embed_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        """L2-normalised vectors for texts, shape (len(texts), dim)."""
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 256, threads: int | None = None) -> np.ndarray:
+        """L2-normalised vectors for texts, shape (len(texts), dim). `threads`: the torch threads to
+        encode on (the process's setting is restored after); None keeps the process's."""
         outputs = []
-        with self._torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                tokens = self.tokenizer(list(texts[start:start + batch_size])).to(self.device)
-                outputs.append(encode_text_unpadded(self.model, tokens).float().cpu().numpy())
+        previous_threads = self._torch.get_num_threads()
+        if threads is not None:
+            self._torch.set_num_threads(threads)
+        try:
+            with self._torch.inference_mode():
+                for start in range(0, len(texts), batch_size):
+                    tokens = self.tokenizer(list(texts[start:start + batch_size])).to(self.device)
+                    outputs.append(encode_text_unpadded(self.model, tokens).float().cpu().numpy())
+        finally:
+            self._torch.set_num_threads(previous_threads)
         return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
 
 
