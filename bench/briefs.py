@@ -263,6 +263,7 @@ def default_tower_table(repeats: int = 5) -> None:
             return torch.nn.functional.normalize(self.text(tokens), dim=-1)
 
     model, rng = Tower(), np.random.default_rng(3)
+    torch.set_num_threads(1)  # as queries are encoded (search.selectors.QUERY_ENCODING_THREADS)
     print(f"| default model's text tower (XLM-R base, random), {BEATS} beats | median ms of {repeats} |")
     print("|---|---|")
     for length in (20, 30):

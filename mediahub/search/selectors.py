@@ -739,9 +739,10 @@ def _table_rows(table: str) -> float:
 ENCODED_TEXTS_KEPT = 2048
 # Queries are encoded on one torch thread. Their matrices are small (a brief's 20 beats are 20 x 15
 # tokens), and on a machine whose cores are busy (ingest workers, other requests) a second intra-op
-# thread mostly waits for its core: at load 5 on 2 cores a 20-beat brief took 1,262 ms p50 on two
-# threads, 293 ms on one, and a single query 298 against 60 ms; at load 2, 163 against 243 ms p50
-# but 474 against 301 ms p90 (ViT-B-32, bench/briefs.py).
+# thread mostly waits for its core. On the 2-core reference machine at load 2-3, p50 on one thread
+# against two: a 20-beat brief 198 / 391 ms (ViT-B-32), 472 / 1,252 ms (the default model's XLM-R
+# tower); one query 41 / 413 ms and 66 / 160 ms. Only on an idle machine were two threads faster
+# (a brief 163 against 243 ms p50 at load 2 in one run, but 474 against 301 ms p90).
 QUERY_ENCODING_THREADS = 1
 _encoded_texts: OrderedDict[tuple[ClipSpec, str], np.ndarray] = OrderedDict()
 _encoded_texts_lock = threading.Lock()
