@@ -741,8 +741,8 @@ ENCODED_TEXTS_KEPT = 2048
 # tokens), and on a machine whose cores are busy (ingest workers, other requests) a second intra-op
 # thread mostly waits for its core. On the 2-core reference machine at load 2-3, p50 on one thread
 # against two: a 20-beat brief 198 / 391 ms (ViT-B-32), 472 / 1,252 ms (the default model's XLM-R
-# tower); one query 41 / 413 ms and 66 / 160 ms. Only on an idle machine were two threads faster
-# (a brief 163 against 243 ms p50 at load 2 in one run, but 474 against 301 ms p90).
+# tower); one query 41 / 413 ms and 66 / 160 ms. Two threads won only at the median of one run at
+# load 2 (a brief 163 against 243 ms; at p90 474 against 301 ms).
 QUERY_ENCODING_THREADS = 1
 _encoded_texts: OrderedDict[tuple[ClipSpec, str], np.ndarray] = OrderedDict()
 _encoded_texts_lock = threading.Lock()
