@@ -211,7 +211,8 @@ class ClipModel:
                     tokens = self.tokenizer(list(texts[start:start + batch_size])).to(self.device)
                     outputs.append(encode_text_unpadded(self.model, tokens).float().cpu().numpy())
         finally:
-            self._torch.set_num_threads(previous_threads)
+            if threads is not None:
+                self._torch.set_num_threads(previous_threads)
         return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
 
 
@@ -240,7 +241,7 @@ def encode_text_unpadded(model, tokens):
         x = model.text_projection(x) if isinstance(model.text_projection, nn.Linear) else x @ model.text_projection
         return F.normalize(x, dim=-1)
     text_tower = getattr(model, "text", None)
-    if isinstance(text_tower, HFTextEncoder):
+    if isinstance(text_tower, HFTextEncoder) and text_tower.config.pad_token_id is not None:
         used = (tokens != text_tower.config.pad_token_id).any(dim=0).nonzero()
         if len(used):
             tokens = tokens[:, :int(used.max()) + 1]
