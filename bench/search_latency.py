@@ -22,6 +22,7 @@ text encoder costs the same as the trained one). Prints Markdown tables.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import statistics
@@ -165,8 +166,11 @@ def load_shots(seconds: int) -> None:
                     edited = " ".join(rng.choice(SHOT_WORDS, 4)) if i % 20 == 0 else ""
                     copy.write_row((a, i, float(i * SCENE_SECONDS), float((i + 1) * SCENE_SECONDS), words,
                                     "桥上的洪水" if i % 7 == 0 else "河边的人群", edited, "", "2026-01-01", "2026-01-01"))
-        cursor.execute("ANALYZE shots_shot")
     raw.commit()
+    with connection.cursor() as cursor:  # autocommit: VACUUM can't run in a transaction
+        # Also empties the GIN indexes' pending lists: rows copied in sit there, read linearly by every
+        # description query until a vacuum (25 ms a query against 1 ms, bench/briefs.py).
+        cursor.execute("VACUUM ANALYZE shots_shot")
 
 
 def build_index(model, *, m: int, ef_construction: int, halfvec: bool) -> tuple[str, float, int]:
@@ -319,8 +323,10 @@ def bench_person(*, tracks: int, seconds: int) -> tuple[object, float]:
     return SearchFilters(person=person.pk, people=(person.pk,)), tracks * PERSON_TRACK_SECONDS / seconds
 
 
-def api_latency(requests_count: int) -> tuple[float, float]:
-    """p50/p95 of GET /api/search through gunicorn, with text queries never seen before (no cache hits)."""
+@contextlib.contextmanager
+def api_server(*, port: int = 8791, env: dict | None = None):
+    """gunicorn (one worker, one thread) on the bench database, yielding its base URL and the headers
+    of a user's API token; stopped on exit. `env`: extra environment (e.g. lifted throttles)."""
     import requests
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -329,21 +335,30 @@ def api_latency(requests_count: int) -> tuple[float, float]:
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
     token = api_token_create(user=user)
-    port = 8791
-    # One user sends every request: lift the per-user search throttle for the measurement.
-    env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL,
-               MEDIAHUB_SEARCH_RATE="1000000/minute")
+    server_env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL, **(env or {}))
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "-b", f"127.0.0.1:{port}",
-                               "-w", "1", "--threads", "1", "--no-control-socket"], cwd=REPO, env=env,
+                               "-w", "1", "--threads", "1", "--no-control-socket"], cwd=REPO, env=server_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Token {token}"}
+        base = f"http://127.0.0.1:{port}"
         for _ in range(120):
             try:
                 if requests.get(base + "/api/health", timeout=5).ok:
                     break
             except requests.RequestException:
                 time.sleep(0.5)
+        yield base, {"Authorization": f"Token {token}"}
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def api_latency(requests_count: int) -> tuple[float, float]:
+    """p50/p95 of GET /api/search through gunicorn, with text queries never seen before (no cache hits)."""
+    import requests
+
+    # One user sends every request: lift the per-user search throttle for the measurement.
+    with api_server(env={"MEDIAHUB_SEARCH_RATE": "1000000/minute"}) as (base, headers):
         words = ["flood", "bridge", "crowd", "fire", "night", "river", "car", "minister", "storm", "harbour", "protest"]
         rng = np.random.default_rng(5)
         requests.get(base + "/api/search", params={"q": "warm-up"}, headers=headers, timeout=120)  # loads the text model
@@ -355,13 +370,11 @@ def api_latency(requests_count: int) -> tuple[float, float]:
             timings.append((time.perf_counter() - started) * 1000)
             assert response.ok, response.text
         return _pct(timings, 50), _pct(timings, 95)
-    finally:
-        server.terminate()
-        server.wait()
 
 
-def main() -> None:
-    args = parse_args()
+def library_open(seconds: int, reload: bool):
+    """Start the bench database, migrate it and load the synthetic library (vectors and shots) unless
+    it is loaded already; the model row and the vectors. The HNSW index is left to the caller."""
     import django
 
     from mediahub import launch
@@ -370,13 +383,21 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from mediahub.search.selectors import ANN_CANDIDATES, active_clip_spec
+    from mediahub.search.selectors import active_clip_spec
     from mediahub.search.services import embedding_model_ensure
 
     call_command("migrate", verbosity=0)
     model = embedding_model_ensure(spec=active_clip_spec())
-    vectors = load_library(args.seconds, model, args.reload)
-    load_shots(args.seconds)
+    vectors = load_library(seconds, model, reload)
+    load_shots(seconds)
+    return model, vectors
+
+
+def main() -> None:
+    args = parse_args()
+    model, vectors = library_open(args.seconds, args.reload)
+    from mediahub.search.selectors import ANN_CANDIDATES
+
     queries = query_vectors(QUERIES)
     efs = [int(v) for v in args.ef.split(",")]
     print(f"\n{args.seconds:,} seconds of footage, {DIM}-d, m={args.m}, ef_construction={args.ef_construction}\n")

@@ -12,7 +12,6 @@ from django.utils import timezone
 from mediahub.assets.models import Asset
 from mediahub.briefs.beats import beats_split
 from mediahub.briefs.models import Beat, Brief
-from mediahub.people.selectors import search_named_people
 from mediahub.search import selectors as search_selectors
 from mediahub.search import services as search_services
 from mediahub.search.forms import SearchFiltersForm
@@ -117,13 +116,14 @@ def brief_create(*, owner, text: str, title: str = "", per_beat: int | None = No
 
 def beats_search(*, brief: Brief, user, texts: list[str], filters: SearchFilters) -> list[BeatFound]:
     """Each text searched as GET /api/search would, in the brief's session; the texts are encoded
-    in one batch first (the searches then find their vectors in the per-process cache)."""
-    people = search_named_people()
+    in one batch first (the searches then find their vectors in the per-process cache), and what
+    every search reads alike (model, vocabulary, named people, the assets found) is read once."""
     spec = search_selectors.active_clip_spec()
+    reads = search_selectors.search_reads(spec=spec)
     search_selectors.text_query_vectors(spec=spec, texts=[
-        search_services.text_search_encoded_text(text, filters=filters, people=people) for text in texts])
+        search_services.text_search_encoded_text(text, filters=filters, people=reads.people) for text in texts])
     return [_found(search_services.text_search(user=user, query=text, filters=filters, limit=brief.per_beat,
-                                               session_key=brief_session_key(brief), people=people))
+                                               session_key=brief_session_key(brief), reads=reads))
             for text in texts]
 
 

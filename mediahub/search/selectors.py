@@ -12,7 +12,7 @@ import weakref
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 from django.conf import settings
@@ -212,15 +212,25 @@ def search_windows(candidates: list[tuple[int, float]], *, extra_assets: list[in
 
 
 def exact_scores_in(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
-                    windows: list[tuple[int, float, float]]) -> dict[int, list[Second]]:
+                    windows: list[tuple[int, float, float]],
+                    continuity_assets: Collection[int] | None = None) -> dict[int, list[Second]]:
+    """The exact scores of the seconds in the windows, and each second's continuity with the one
+    before it for the assets in `continuity_assets` (None: every asset). Only an asset without stored
+    shots needs continuity (ranking then sees cuts in it); left out, the rows are sorted without their
+    2 KB vectors, which otherwise overflow Postgres's default 4 MB of sort memory and spill to disk
+    (33 against 20 ms p50 at 100,000 seconds, bench/briefs.py)."""
     if not windows:
         return {}
     params = {"q": query_vector(vector), "ids": [w[0] for w in windows], "t0": [w[1] for w in windows],
               "t1": [w[2] for w in windows]}
     dim = int(model.dim)
+    frame = f"fe.embedding::vector({dim})"
+    if continuity_assets is not None:
+        params["continuity_assets"] = list(continuity_assets)
+        frame = f"CASE WHEN fe.asset_id = ANY(%(continuity_assets)s::bigint[]) THEN {frame} END"
     sql = (
         "SELECT asset_id, time, score, 1 - (v <=> lag(v) OVER (PARTITION BY asset_id ORDER BY time)) FROM ("
-        f" SELECT DISTINCT ON (fe.asset_id, fe.time) fe.asset_id, fe.time, fe.embedding::vector({dim}) AS v,"
+        f" SELECT DISTINCT ON (fe.asset_id, fe.time) fe.asset_id, fe.time, {frame} AS v,"
         f" 1 - (fe.embedding::vector({dim}) <=> %(q)s::vector({dim})) AS score"
         " FROM search_frameembedding fe"
         " JOIN unnest(%(ids)s::bigint[], %(t0)s::float8[], %(t1)s::float8[]) AS w(asset_id, t0, t1)"
@@ -369,13 +379,19 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def tags_named_in(query: str) -> list[TagLabel]:
+def tags_named_in(query: str, *, labels: Sequence[TagLabel] | None = None) -> list[TagLabel]:
     """Vocabulary labels the query names, in English (as words) or Chinese (as a substring).
-    Matched on the names alone, so a vocabulary of hundreds of labels costs one light query."""
+    Matched on the names alone, so a vocabulary of hundreds of labels costs one light query.
+    `labels`: the active vocabulary (tag_labels_named), if already read."""
     lowered = query.lower()
-    return [label for label in tag_labels_active().only("pk", "name", "name_zh")
+    return [label for label in (tag_labels_named() if labels is None else labels)
             if re.search(rf"(?<![\w]){re.escape(label.name.lower())}(?![\w])", lowered)
             or (label.name_zh and label.name_zh in query)]
+
+
+def tag_labels_named() -> list[TagLabel]:
+    """The active vocabulary's labels with just their names (what tags_named_in matches)."""
+    return list(tag_labels_active().only("pk", "name", "name_zh"))
 
 
 # Scripts written without spaces between words: a name in them is found as a substring.
@@ -542,16 +558,24 @@ class MomentSearch:
     seconds_filtered: bool = False  # a filter (person, tag) picked the seconds: moments start where they do
 
 
-def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str) -> MomentSearch:
+def moment_search_gather(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, query: str,
+                         assets_read: dict[int, Asset] | None = None) -> MomentSearch:
+    """`assets_read`: assets (with who is on screen) earlier searches of the same request read; the
+    ones this search reads are added to it."""
     candidates = ann_candidates(vector=vector, model=model, filters=filters)
     text = text_matches(query=query, filters=filters) if query else {}
     described = shot_description_matches(query=query, filters=filters) if query else []
     candidate_assets = {asset_id for asset_id, _ in candidates}
     extra = [asset_id for asset_id in text if asset_id not in candidate_assets]
     windows = search_windows(candidates, extra_assets=extra, extra_windows=[(m.asset_id, m.start, m.end) for m in described])
-    scores = exact_scores_in(vector=vector, model=model, filters=filters, windows=windows)
     shots = shots_in_windows(windows=windows)
-    assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
+    scores = exact_scores_in(vector=vector, model=model, filters=filters, windows=windows,
+                             continuity_assets={asset_id for asset_id, _, _ in windows} - shots.keys())
+    if assets_read is None:
+        assets = search_assets_with_people(asset_ids=scores)  # with who is on screen, for the result cards
+    else:
+        assets_read.update(search_assets_with_people(asset_ids=scores.keys() - assets_read.keys()))
+        assets = {asset_id: assets_read[asset_id] for asset_id in scores if asset_id in assets_read}
     by_asset: dict[int, list[ShotMatch]] = defaultdict(list)
     for match in described:
         by_asset[match.asset_id].append(match)
@@ -592,6 +616,22 @@ def moment_vectors_mean(*, model: EmbeddingModel, ranges: list[tuple[int, float,
         return None
     mean = np.mean(vectors, axis=0)
     return mean / np.linalg.norm(mean)
+
+
+@dataclass
+class SearchReads:
+    """What every search reads the same way, read once for a request that runs many (a brief's beats)."""
+
+    model: EmbeddingModel | None
+    calibration: Calibration
+    people: list[SearchPerson]  # the named people a query may name
+    labels: list[TagLabel]  # the tag vocabulary a query may name
+    assets: dict[int, Asset] = field(default_factory=dict)  # the assets the searches have read so far
+
+
+def search_reads(*, spec: ClipSpec) -> SearchReads:
+    model, calibration = search_model(spec=spec)
+    return SearchReads(model=model, calibration=calibration, people=search_named_people(), labels=tag_labels_named())
 
 
 def search_model(*, spec: ClipSpec) -> tuple[EmbeddingModel | None, Calibration]:
@@ -697,6 +737,13 @@ def _table_rows(table: str) -> float:
 
 
 ENCODED_TEXTS_KEPT = 2048
+# Queries are encoded on one torch thread. Their matrices are small (a brief's 20 beats are 20 x 15
+# tokens), and on a machine whose cores are busy (ingest workers, other requests) a second intra-op
+# thread mostly waits for its core. On the 2-core reference machine at load 2-3, p50 on one thread
+# against two: a 20-beat brief 198 / 391 ms (ViT-B-32), 472 / 1,252 ms (the default model's XLM-R
+# tower); one query 41 / 413 ms and 66 / 160 ms. Two threads won only at the median of one run at
+# load 2 (a brief 163 against 243 ms; at p90 474 against 301 ms).
+QUERY_ENCODING_THREADS = 1
 _encoded_texts: OrderedDict[tuple[ClipSpec, str], np.ndarray] = OrderedDict()
 _encoded_texts_lock = threading.Lock()
 
@@ -709,7 +756,7 @@ def text_query_vectors(*, spec: ClipSpec, texts: Sequence[str]) -> np.ndarray:
         known = {text: _encoded_texts[(spec, text)] for text in texts if (spec, text) in _encoded_texts}
     missing = list(dict.fromkeys(text for text in texts if text not in known))
     if missing:
-        known.update(zip(missing, load_clip(spec).embed_texts(missing)))
+        known.update(zip(missing, load_clip(spec).embed_texts(missing, threads=QUERY_ENCODING_THREADS)))
     with _encoded_texts_lock:
         for text in texts:
             _encoded_texts[(spec, text)] = known[text]

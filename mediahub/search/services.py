@@ -17,9 +17,9 @@ from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
 from mediahub.search.ranking import Moment
 from mediahub.search.selectors import (
-    PersonInQuery, SearchFilters, active_clip_spec, feedback_near, moment_search_gather, moment_vectors_mean,
-    moments_from_scores, background_sample_forget, person_appearances, person_named_in, query_background, search_model,
-    tag_coverage, tags_named_in, text_query_vector,
+    PersonInQuery, SearchFilters, SearchReads, active_clip_spec, feedback_near, moment_search_gather,
+    moment_vectors_mean, moments_from_scores, background_sample_forget, person_appearances, person_named_in,
+    query_background, search_model, tag_coverage, tags_named_in, text_query_vector,
 )
 from workers.ml.clip import Calibration, ClipSpec, load_clip
 
@@ -99,18 +99,21 @@ class SearchOutcome:
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
                query: str, filters: SearchFilters, limit: int, session_key: str = "",
-               words_known: bool = True, rank_query: str | None = None) -> SearchOutcome:
+               words_known: bool = True, rank_query: str | None = None, reads: SearchReads | None = None) -> SearchOutcome:
     """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search.
 
     `words_known` False (the model never learned most of the query's words) makes every answer weak.
-    `rank_query` is the part of `query` that ranks (what is left once a person's name is taken out)."""
+    `rank_query` is the part of `query` that ranks (what is left once a person's name is taken out).
+    `reads`: the vocabulary and assets read once for many searches (search_reads)."""
     rank_query = query if rank_query is None else rank_query
     refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
     if refined_vector is not None:
         vector = refined_vector
-    gathered = moment_search_gather(vector=vector, model=model, filters=filters, query=rank_query)
+    gathered = moment_search_gather(vector=vector, model=model, filters=filters, query=rank_query,
+                                    assets_read=reads.assets if reads else None)
     moments = moments_from_scores(gathered, calibration=calibration)
-    tag_coverage(moments=moments, labels=tags_named_in(rank_query) if rank_query else [])
+    tag_coverage(moments=moments, labels=tags_named_in(rank_query, labels=reads.labels if reads else None)
+                 if rank_query else [])
     ranking.fuse(moments, spread=calibration.spread)
     events = feedback_near(vector=vector, model=model, asset_ids={m.asset_id for m in moments},
                            radius=calibration.feedback_radius)
@@ -148,21 +151,22 @@ def person_appearances_run(*, user, vector: np.ndarray, model: EmbeddingModel, c
 
 
 def text_search(*, user, query: str, filters: SearchFilters, limit: int, session_key: str = "",
-                people: list[SearchPerson] | None = None) -> SearchOutcome | None:
+                people: list[SearchPerson] | None = None, reads: SearchReads | None = None) -> SearchOutcome | None:
     """A text search. When the query names a known person (and no `person` filter was given), the
     results are narrowed to that person's appearances and the rest of the query ranks within them;
-    a query that is only the name lists the appearances. `people`: the named people, if already read."""
-    named = _person_to_narrow_to(query, filters=filters, people=people)
+    a query that is only the name lists the appearances. `people`: the named people, if already read;
+    `reads`: what many searches of one request share (search_reads), people included."""
+    named = _person_to_narrow_to(query, filters=filters, people=reads.people if reads else people)
     if named is None:
         return search_with_active_model(user=user, vector_for=lambda spec: text_query_vector(spec=spec, text=query),
                                         kind=Search.Kind.TEXT, query=query, filters=filters, limit=limit,
-                                        session_key=session_key)
+                                        session_key=session_key, reads=reads)
     filters = dataclasses.replace(filters, person=named.person.id, people=named.person.track_people)
     # Only the rest is encoded: the name would pull the vector toward pictures of its letters.
     outcome = search_with_active_model(
         user=user, vector_for=lambda spec: text_query_vector(spec=spec, text=named.rest or query),
         kind=Search.Kind.TEXT, query=query, filters=filters, limit=limit, session_key=session_key,
-        rank_query=named.rest, appearances_only=not named.rest)
+        rank_query=named.rest, appearances_only=not named.rest, reads=reads)
     if outcome is not None:
         outcome.person = named
     return outcome
@@ -181,7 +185,7 @@ def text_search_encoded_text(query: str, *, filters: SearchFilters, people: list
 
 def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarray | None], kind: str, query: str,
                              filters: SearchFilters, limit: int, session_key: str = "", rank_query: str | None = None,
-                             appearances_only: bool = False) -> SearchOutcome | None:
+                             appearances_only: bool = False, reads: SearchReads | None = None) -> SearchOutcome | None:
     """Encode the query with the active model (`vector_for(spec)`) and run the search.
 
     None when `vector_for` has no vector to give; ModelUnavailable when the model can't be
@@ -189,7 +193,7 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     results and the outcome says `indexed=False`.
     """
     spec = active_clip_spec()
-    model, calibration = search_model(spec=spec)
+    model, calibration = (reads.model, reads.calibration) if reads else search_model(spec=spec)
     vector = vector_for(spec)
     if vector is None:
         return None
@@ -206,7 +210,7 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     rank_query = query if rank_query is None else rank_query
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
                       filters=filters, limit=limit, session_key=session_key, rank_query=rank_query,
-                      words_known=load_clip(spec).knows_words_of(rank_query) if rank_query else True)
+                      words_known=load_clip(spec).knows_words_of(rank_query) if rank_query else True, reads=reads)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25

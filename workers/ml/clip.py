@@ -198,14 +198,54 @@ class ClipModel:
                 outputs.append(features.float().cpu().numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
 
-    def embed_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        """L2-normalised vectors for texts, shape (len(texts), dim)."""
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 256, threads: int | None = None) -> np.ndarray:
+        """L2-normalised vectors for texts, shape (len(texts), dim). `threads`: the torch threads to
+        encode on (the process's setting is restored after); None keeps the process's."""
         outputs = []
-        with self._torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                tokens = self.tokenizer(list(texts[start:start + batch_size])).to(self.device)
-                outputs.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+        previous_threads = self._torch.get_num_threads()
+        if threads is not None:
+            self._torch.set_num_threads(threads)
+        try:
+            with self._torch.inference_mode():
+                for start in range(0, len(texts), batch_size):
+                    tokens = self.tokenizer(list(texts[start:start + batch_size])).to(self.device)
+                    outputs.append(encode_text_unpadded(self.model, tokens).float().cpu().numpy())
+        finally:
+            if threads is not None:
+                self._torch.set_num_threads(previous_threads)
         return np.concatenate(outputs) if outputs else np.zeros((0, self.dim), np.float32)
+
+
+def encode_text_unpadded(model, tokens):
+    """`model.encode_text(tokens, normalize=True)` run only up to the end of the batch's longest text.
+
+    open_clip pads every text to the context length (77 tokens) and runs the text tower over all of
+    it, while a query or a brief's beat is 10-20 tokens: the padding is most of the cost of encoding.
+    Cutting it off changes no vector beyond float rounding: CLIP's own text tower is causal and takes
+    its features at the end-of-text token (the highest id, so positions after it never reach it), and
+    Hugging Face towers (the default multilingual model's XLM-RoBERTa) mask the padding out of
+    attention and pooling. Other towers are run whole."""
+    import torch.nn.functional as F
+    from open_clip.hf_model import HFTextEncoder
+    from open_clip.model import CLIP
+    from open_clip.transformer import text_global_pool
+    from torch import nn
+
+    if isinstance(model, CLIP) and model.text_pool_type == "argmax" and model.attn_mask is not None:
+        length = int(tokens.argmax(dim=-1).max()) + 1
+        tokens = tokens[:, :length]
+        cast_dtype = model.transformer.get_cast_dtype()
+        x = model.token_embedding(tokens).to(cast_dtype) + model.positional_embedding[:length].to(cast_dtype)
+        x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:length, :length]))
+        x = text_global_pool(x, tokens, "argmax")
+        x = model.text_projection(x) if isinstance(model.text_projection, nn.Linear) else x @ model.text_projection
+        return F.normalize(x, dim=-1)
+    text_tower = getattr(model, "text", None)
+    if isinstance(text_tower, HFTextEncoder) and text_tower.config.pad_token_id is not None:
+        used = (tokens != text_tower.config.pad_token_id).any(dim=0).nonzero()
+        if len(used):
+            tokens = tokens[:, :int(used.max()) + 1]
+    return model.encode_text(tokens, normalize=True)
 
 
 _loaded: dict[ClipSpec, ClipModel] = {}
