@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.search_quality import library_ingest  # noqa: E402
+from bench.search_quality import demo_library_open  # noqa: E402
 
 BEATS_PER_BRIEF = 8
 FOUND_IOU = 0.5
@@ -144,24 +143,11 @@ def _row(label: str, runs: list[dict], distinct: float | None = None) -> tuple:
 
 def main() -> None:
     args = parse_args()
-    os.environ["MEDIAHUB_DATA_DIR"] = str(args.work / "data")
-    os.environ["MEDIAHUB_CLIP_MODEL"] = "demo"
-    for variable in ("DATABASE_URL", "REDIS_URL", "MEDIAHUB_CLIP_PRETRAINED"):
-        os.environ.pop(variable, None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
-    import django
-
-    from mediahub import launch
-
-    launch.services_attach(launch.data_dir_from_environment())  # explicit: settings start nothing
-    django.setup()
-    from django.core.management import call_command
+    truth = json.loads(demo_library_open(args.work).read_text())
     from django.db import transaction
 
     from mediahub.assets.models import Asset
 
-    call_command("migrate", verbosity=0)
-    truth = json.loads(library_ingest(args.work).read_text())
     asset_ids = dict(Asset.objects.values_list("original_filename", "id"))
     rows = []
     with transaction.atomic():

@@ -95,9 +95,10 @@ def evaluate(truth: Path, variant: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def main() -> None:
-    args = parse_args()
-    os.environ["MEDIAHUB_DATA_DIR"] = str(args.work / "data")
+def demo_library_open(work: Path) -> Path:
+    """Django on the work folder's own embedded services with the demo model, migrated, and the
+    library ingested; the ground truth's path."""
+    os.environ["MEDIAHUB_DATA_DIR"] = str(work / "data")
     os.environ["MEDIAHUB_CLIP_MODEL"] = "demo"
     for variable in ("DATABASE_URL", "REDIS_URL", "MEDIAHUB_CLIP_PRETRAINED"):
         os.environ.pop(variable, None)
@@ -111,7 +112,12 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    truth = library_ingest(args.work)
+    return library_ingest(work)
+
+
+def main() -> None:
+    args = parse_args()
+    truth = demo_library_open(args.work)
     for variant in args.variants.split(","):
         figures = evaluate(truth, variant)
         print(f"\n{variant}\n")
