@@ -159,7 +159,7 @@ class AssetDetailApi(AssetApi):
         asset = get_asset_or_404(pk)
         changes = AssetEditSerializer(data=request.data)
         changes.is_valid(raise_exception=True)
-        asset = services.asset_update(asset=asset, **changes.validated_data)
+        asset = services.asset_update(asset=asset, user=request.user, **changes.validated_data)
         return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(summary="Delete the asset, its files and everything derived from it", responses={204: None})
