@@ -146,8 +146,8 @@ def _changes_apply(asset: Asset, *, user, via: str, changes: dict) -> AssetChang
 
 
 def _history_value(value):
-    """A field's value as JSON, as the API writes it."""
-    return value.isoformat() if isinstance(value, (date, datetime)) else value
+    """A field's value as JSON, as the API writes it (UTC times end in Z)."""
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, (date, datetime)) else value
 
 
 def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
