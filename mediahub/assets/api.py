@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from mediahub.assets import selectors, services
 from mediahub.assets.filters import AssetFilter, AssetPagination, SentenceFilterBackend
 from mediahub.assets.metadata import AssetMetadataSerializer, RightsSerializer
-from mediahub.assets.models import Asset
+from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
 from mediahub.core import roles
 from mediahub.core.throttling import UserScopedRateThrottle
@@ -167,6 +167,33 @@ class AssetDetailApi(AssetApi):
         asset = get_asset_or_404(pk)
         services.asset_delete(asset=asset)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssetChangeSerializer(serializers.ModelSerializer):
+    at = serializers.DateTimeField(source="created_at", help_text="When the change was saved.")
+    user = serializers.CharField(source="username", help_text="Who made it (kept when the user is deleted).")
+    via = serializers.ChoiceField(choices=AssetChange.Via.choices, help_text="Where it was made.")
+    changes = serializers.DictField(
+        child=inline_serializer("FieldChange", {"from": serializers.JSONField(allow_null=True),
+                                                "to": serializers.JSONField(allow_null=True)}),
+        help_text='Each changed field\'s value before and after: {field: {"from": old, "to": new}}; field names are '
+                  "the model's (rights_status, rights_note), values as the API writes them.")
+
+    class Meta:
+        model = AssetChange
+        fields = ["at", "user", "via", "changes"]
+
+
+class AssetHistoryApi(ListModelMixin, AssetApi, GenericAPIView):
+    serializer_class = AssetChangeSerializer
+    pagination_class = AssetPagination
+
+    def get_queryset(self):
+        return selectors.asset_history(asset=get_asset_or_404(self.kwargs["pk"]))
+
+    @extend_schema(summary="Who changed the asset's metadata, when, how and what; newest first")
+    def get(self, request, pk: int):
+        return self.list(request)
 
 
 class AssetReprocessApi(AssetApi):
