@@ -294,33 +294,60 @@ def _windows(candidates: list[tuple[int, float]]) -> list[tuple[int, float, floa
     return windows
 
 
-# The same expression as the GIN index of assets migration 0006_fulltext_index: Postgres uses
-# an expression index only for a query written with the identical expression.
-TEXT_VECTOR = "to_tsvector('simple'::regconfig, a.title || ' ' || a.description)"
+# The same expressions as the GIN indexes of assets migration 0009_search_text: Postgres uses an
+# expression index only for a query written with the identical expression.
+SEARCH_TEXT = "asset_search_text(a.title, a.description, a.keywords, a.location)"
+TEXT_VECTOR = f"to_tsvector('simple'::regconfig, {SEARCH_TEXT})"
+KEYWORDS_FOLDED = "asset_keywords_folded(a.keywords)"
+SEARCH_BIGRAMS = f"unspaced_bigrams({SEARCH_TEXT})"
+KEYWORD_WORDS = 4  # the longest keyword looked for in a query, in words (scripts with spaces)
+KEYWORD_CHARACTERS = 8  # ... and in characters (scripts without spaces: Chinese)
 
 
 def text_match_query(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_ASSETS) -> tuple[str, dict]:
-    """The SQL of text matching; every arm of its condition has an index (full text, trigrams)."""
-    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit}
+    """The SQL of text matching over titles, descriptions, keywords and locations; every arm of its
+    condition has an index (full text, trigrams, the folded keywords)."""
+    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit, "phrases": keyword_phrases(query)}
     asset_conditions = _asset_conditions(filters, params)
     where = f" AND {asset_conditions}" if asset_conditions else ""
+    substring = f"{SEARCH_TEXT} ILIKE %(like)s"
+    params["bigrams"] = unspaced_bigrams(query)
+    if params["bigrams"]:  # the text holds every pair of the query's characters: indexed even for two characters
+        substring = f"({SEARCH_BIGRAMS} @> %(bigrams)s::text[] AND {substring})"
     sql = (
         "SELECT a.id, GREATEST("
         f" ts_rank_cd({TEXT_VECTOR}, plainto_tsquery('simple', %(q)s), 1) * 2,"
         " similarity(a.title, %(q)s),"
-        " CASE WHEN a.title ILIKE %(like)s OR a.description ILIKE %(like)s THEN 1.0 ELSE 0 END) AS strength "
-        f"FROM {Asset._meta.db_table} a WHERE ("
+        f" CASE WHEN {substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[] THEN 1.0 ELSE 0 END)"
+        f" AS strength FROM {Asset._meta.db_table} a WHERE ("
         f" {TEXT_VECTOR} @@ plainto_tsquery('simple', %(q)s)"
-        " OR a.title %% %(q)s OR a.title ILIKE %(like)s OR a.description ILIKE %(like)s)"
+        f" OR a.title %% %(q)s OR {substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[])"
         f"{where} ORDER BY strength DESC LIMIT %(limit)s"
     )
     return sql, params
 
 
+def unspaced_bigrams(text: str) -> list[str]:
+    """The pairs of adjacent characters of scripts without spaces, as SQL's unspaced_bigrams (assets 0009)."""
+    return sorted({text[i:i + 2] for i in range(len(text) - 1) if _UNSPACED_PAIR.fullmatch(text[i:i + 2])})
+
+
+def keyword_phrases(query: str) -> list[str]:
+    """What of the query could be a whole keyword, in lower case: runs of up to KEYWORD_WORDS words, and
+    in Chinese (no spaces) every substring of 2 to KEYWORD_CHARACTERS characters, so "flood at the bridge"
+    finds the keyword "bridge" and "桥上的洪水" the keyword "洪水"."""
+    words = re.findall(r"\w+", query.lower())
+    phrases = {" ".join(words[i:i + n]) for n in range(1, KEYWORD_WORDS + 1) for i in range(len(words) - n + 1)}
+    for run in re.findall(rf"[{_UNSPACED}]+", query):
+        phrases.update(run[i:i + n] for n in range(2, KEYWORD_CHARACTERS + 1) for i in range(len(run) - n + 1))
+    return sorted(phrases)
+
+
 def text_matches(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_ASSETS) -> dict[int, float]:
-    """Assets whose title or description match the query text, with a 0..1 strength:
-    full-text search (any language's words, 'simple' configuration), fuzzy title
-    similarity (pg_trgm), and plain substring matching for scripts without spaces (Chinese)."""
+    """Assets whose title, description, keywords or location match the query text, with a 0..1 strength:
+    full-text search (any language's words, 'simple' configuration), fuzzy title similarity (pg_trgm),
+    plain substring matching for scripts without spaces (Chinese), and a keyword named in the query
+    (a full match)."""
     query = query.strip()
     if not query:
         return {}
@@ -398,6 +425,7 @@ def tag_labels_named() -> list[TagLabel]:
 _UNSPACED = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
 _SPACED_WORD_CHAR = rf"[^\W{_UNSPACED}]"  # a word character of a script with spaces (Latin, Cyrillic...)
 _UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
+_UNSPACED_PAIR = re.compile(rf"[{_UNSPACED}]{{2}}")
 MIN_NAME_LENGTH = 2
 _QUERY_EDGES = " \t,.;:!?'\"-—，。、；：！？·"
 
