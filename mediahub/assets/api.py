@@ -76,8 +76,9 @@ class AssetSerializer(serializers.ModelSerializer):
         return self._absolute(reverse("api:asset-shots", args=[asset.pk]))
 
 
-def get_asset_or_404(pk: int) -> Asset:
-    asset = selectors.asset_get(pk=pk)
+def get_asset_or_404(pk: int, *, user) -> Asset:
+    """The asset, if `user` may see it (the rights policy may hide it from viewers: then it is a 404 too)."""
+    asset = selectors.asset_get(pk=pk, user=user)
     if asset is None:
         raise NotFound(f"There is no asset {pk}; it may have been deleted.")
     return asset
@@ -100,7 +101,7 @@ class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
     throttle_scope = "upload"
 
     def get_queryset(self):
-        return selectors.asset_list()
+        return selectors.asset_list(user=self.request.user)
 
     def get_throttles(self):
         return [UserScopedRateThrottle()] if self.request.method == "POST" else []
@@ -151,12 +152,12 @@ class AssetDetailApi(AssetApi):
 
     @extend_schema(summary="One asset with its processing state and tags", responses=AssetSerializer)
     def get(self, request, pk: int):
-        return Response(AssetSerializer(get_asset_or_404(pk), context={"request": request}).data)
+        return Response(AssetSerializer(get_asset_or_404(pk, user=request.user), context={"request": request}).data)
 
     @extend_schema(summary="Change the asset's title, description or newsroom metadata (editors and admins)",
                    request=AssetMetadataSerializer, responses=AssetSerializer)
     def patch(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         edit = AssetMetadataSerializer(data=request.data)
         edit.is_valid(raise_exception=True)
         asset = services.asset_update(asset=asset, user=request.user, **edit.changes())
@@ -164,7 +165,7 @@ class AssetDetailApi(AssetApi):
 
     @extend_schema(summary="Delete the asset, its files and everything derived from it", responses={204: None})
     def delete(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         services.asset_delete(asset=asset)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -189,7 +190,7 @@ class AssetHistoryApi(ListModelMixin, AssetApi, GenericAPIView):
     pagination_class = AssetPagination
 
     def get_queryset(self):
-        return selectors.asset_history(asset=get_asset_or_404(self.kwargs["pk"]))
+        return selectors.asset_history(asset=get_asset_or_404(self.kwargs["pk"], user=self.request.user))
 
     @extend_schema(summary="Who changed the asset's metadata, when, how and what; newest first")
     def get(self, request, pk: int):
@@ -201,6 +202,6 @@ class AssetReprocessApi(AssetApi):
 
     @extend_schema(summary="Run the whole pipeline again", request=None, responses={202: AssetSerializer})
     def post(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         asset = services.asset_reprocess(asset=asset)
         return Response(AssetSerializer(asset, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
+from mediahub.assets.filters import AssetFilter
 from mediahub.assets.forms import AssetEditForm
 from mediahub.assets.models import Asset, AssetChange
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.copies.selectors import asset_copies, footage_sources
 from mediahub.core.roles import page_requires
@@ -30,8 +32,9 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def _get_asset_for_user(request, pk: int) -> Asset:
-    """The asset, readable by any signed-in user (the library is shared by the newsroom)."""
-    asset = selectors.asset_get(pk=pk)
+    """The asset, readable by any signed-in user (the library is shared by the newsroom) unless the rights
+    policy hides it from viewers (embargoed or do-not-use footage): then it is as if it didn't exist."""
+    asset = selectors.asset_get(pk=pk, user=request.user)
     if asset is None:
         raise Http404("There is no such asset; it may have been deleted.")
     return asset
@@ -39,9 +42,13 @@ def _get_asset_for_user(request, pk: int) -> Asset:
 
 @require_GET
 def library(request):
-    status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
-    kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
-    assets = assets_with_alt_text(selectors.asset_list(status=status, kind=kind), lang=_page_language())
+    chosen = AssetFilter(request.GET, queryset=selectors.asset_list(user=request.user))
+    context = {"chosen": request.GET, "statuses": Asset.Status.values, "kinds": Asset.Kind.values,
+               "rights_values": RIGHTS_FILTER_VALUES, "sources": selectors.asset_sources(user=request.user)}
+    if not chosen.is_valid():
+        error = " ".join(message for messages in chosen.errors.values() for message in messages)
+        return render(request, "assets/library.html", {**context, "error": error}, status=400)
+    assets = assets_with_alt_text(chosen.qs, lang=_page_language())
     page = Paginator(assets, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     asset_ids = [asset.pk for asset in page.object_list]
     people = search_people_in_assets(asset_ids=asset_ids)
@@ -49,8 +56,13 @@ def library(request):
     for asset in page.object_list:
         asset.people_seen = people.get(asset.pk, [])
         asset.footage_from = sources.get(asset.pk, [])
-    return render(request, "assets/library.html", {"page": page, "status": status, "kind": kind,
-                                                   "statuses": Asset.Status.values, "kinds": Asset.Kind.values})
+    return render(request, "assets/library.html", {**context, "page": page, "filter_query": _without_page(request)})
+
+
+def _without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 @require_GET
@@ -177,7 +189,7 @@ def thumbnail(request, pk: int):
 
 @require_GET
 def frame_image(request, pk: int, index: int):
-    frame = selectors.asset_frame(asset_id=pk, index=index)
+    frame = selectors.asset_frame(asset_id=pk, index=index, user=request.user)
     if frame is None or not default_storage.exists(frame.image):
         raise Http404("There is no such frame.")
     return stored_jpeg_response(request, frame.image, download_name=f"{index:06d}.jpg")

@@ -44,7 +44,7 @@ class CopiesApi(APIView):
 class AssetCopiesApi(CopiesApi):
     @extend_schema(summary="Other assets holding this asset's footage, with aligned ranges", responses=COPIES)
     def get(self, request, pk: int):
-        asset = asset_selectors.asset_get(pk=pk)
+        asset = asset_selectors.asset_get(pk=pk, user=request.user)
         if asset is None:
             raise NotFound(f"There is no asset {pk}; it may have been deleted.")
         return Response({"copies": [

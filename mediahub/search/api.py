@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES, asset_list
 from mediahub.core import roles
 from mediahub.core.throttling import UserScopedRateThrottle
 from mediahub.search import selectors, services
@@ -50,6 +51,7 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
         "feedback": "lifted" if moment.feedback > 0 else "lowered" if moment.feedback < 0 else None,
         "people": [{"id": person_id, "name": name} for person_id, name in card.people],
+        "usage_warning": asset.usage_warning(),
     }
     if explain:
         body["explain"] = {
@@ -123,6 +125,8 @@ def run_search(request, *, form, vector_for=None, kind: str = Search.Kind.TEXT, 
 MOMENT = inline_serializer("Moment", {
     "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "start": serializers.FloatField(),
     "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField(),
+    "usage_warning": serializers.CharField(
+        allow_null=True, help_text="What to know before using the footage (embargo, do not use, restricted), or null."),
     "people": inline_serializer("PersonOnScreen", {"id": serializers.IntegerField(), "name": serializers.CharField()},
                                 many=True)})
 SEARCH_RESULT = inline_serializer("SearchResult", {
@@ -132,6 +136,10 @@ SEARCH_RESULT = inline_serializer("SearchResult", {
 FILTERS = [OpenApiParameter("limit", int), OpenApiParameter("kind", str, enum=Asset.Kind.values),
            OpenApiParameter("tag", str), OpenApiParameter("person", int), OpenApiParameter("asset", int),
            OpenApiParameter("after", dt.date), OpenApiParameter("before", dt.date),
+           OpenApiParameter("source", str, description="who supplied the footage (exact, any case)"),
+           OpenApiParameter("rights", str, enum=list(RIGHTS_FILTER_VALUES),
+                            description="the rights status, or unset for footage nobody has checked"),
+           OpenApiParameter("embargoed", bool, description="true: under embargo now; false: free of any embargo now"),
            OpenApiParameter("explain", bool, description="add each result's score parts")]
 
 
@@ -177,7 +185,7 @@ class MoreLikeThisApi(SearchApiView):
             time = float(request.query_params.get("t", 0))
         except ValueError:
             raise ValidationError({"detail": "t must be a number of seconds."}) from None
-        if not Asset.objects.filter(pk=pk).exists():
+        if not asset_list(user=request.user).filter(pk=pk).exists():
             raise NotFound(f"There is no asset {pk}; it may have been deleted.")
 
         def vector_for(spec):

@@ -22,6 +22,7 @@ from pgvector import HalfVector, Vector
 from pgvector.psycopg import register_vector
 
 from mediahub.assets.models import Asset, AssetTag, TagLabel
+from mediahub.assets.selectors import RIGHTS_UNSET, VISIBLE_TO_VIEWERS_SQL
 from mediahub.people.models import Face, FaceTrack
 from mediahub.people.selectors import SearchPerson, search_assets_with_people, search_named_people
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration
@@ -72,11 +73,16 @@ class SearchFilters:
     before: date | None = None
     person: int | None = None
     people: tuple[int, ...] = ()  # the person ids whose tracks are the person's (theirs and those merged into them)
+    source: str | None = None  # who supplied the footage, any case
+    rights: str | None = None  # a rights status, or "unset"
+    embargoed: bool | None = None  # under embargo at the time of the search, or free of one
+    for_viewer: bool = False  # the rights policy applies (set from the user: search_with_active_model)
 
     def as_json(self) -> dict:
         values = {"kind": self.kind, "tag": self.tag.name if self.tag else None, "asset": self.asset,
                   "after": self.after.isoformat() if self.after else None,
-                  "before": self.before.isoformat() if self.before else None, "person": self.person}
+                  "before": self.before.isoformat() if self.before else None, "person": self.person,
+                  "source": self.source, "rights": self.rights, "embargoed": self.embargoed}
         return {key: value for key, value in values.items() if value is not None}
 
 
@@ -99,7 +105,25 @@ def _asset_conditions(filters: SearchFilters, params: dict) -> str:
         params["people"] = list(filters.people or [filters.person])
         conditions.append(f"EXISTS (SELECT 1 FROM {FaceTrack._meta.db_table} ft WHERE ft.asset_id = a.id"
                           " AND ft.person_id = ANY(%(people)s))")
-    return " AND ".join(conditions)
+    return " AND ".join(conditions + _metadata_conditions(filters, params))
+
+
+def _metadata_conditions(filters: SearchFilters, params: dict) -> list[str]:
+    """The newsroom metadata filters and the rights policy, as asset_selectors.assets_with_metadata and
+    visible_to_viewers_q have them (upper(): Django's iexact, which the source index is over)."""
+    conditions = []
+    if filters.source:
+        conditions.append("upper(a.source) = upper(%(source)s)")
+        params["source"] = filters.source
+    if filters.rights:
+        conditions.append("a.rights_status = %(rights)s")
+        params["rights"] = "" if filters.rights == RIGHTS_UNSET else filters.rights
+    if filters.embargoed is not None:
+        conditions.append("a.embargo_until > now()" if filters.embargoed
+                          else "(a.embargo_until IS NULL OR a.embargo_until <= now())")
+    if filters.for_viewer:
+        conditions.append(VISIBLE_TO_VIEWERS_SQL)
+    return conditions
 
 
 # A track covers the seconds from its start up to (not including) its end, which is where its
