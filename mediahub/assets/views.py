@@ -11,13 +11,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
 from mediahub.assets.filters import AssetFilter
-from mediahub.assets.forms import AssetEditForm
+from mediahub.assets.forms import AssetEditForm, RightsPolicyForm
 from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.selectors import RIGHTS_FILTER_VALUES
 from mediahub.assets.uploads import UploadTooLarge
@@ -146,6 +147,20 @@ def edit(request, pk: int):
     else:
         messages.error(request, f"Nothing was saved. {form.first_error()}")
     return redirect(asset.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@page_requires("assets.change_rightspolicy")
+def rights_policy(request):
+    """Admins decide whether viewers see embargoed and do-not-use footage at all."""
+    policy = selectors.rights_policy_get()
+    form = RightsPolicyForm(request.POST or None, initial={"viewers_see_embargoed": policy.viewers_see_embargoed,
+                                                           "viewers_see_do_not_use": policy.viewers_see_do_not_use})
+    if request.method == "POST" and form.is_valid():
+        services.rights_policy_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("The rights policy is saved; it applies from the next page a viewer opens."))
+        return redirect("assets:rights-policy")
+    return render(request, "assets/rights_policy.html", {"form": form, "policy": policy})
 
 
 @require_POST
