@@ -13,15 +13,21 @@ RIGHTS_FILTER_VALUES = (*Asset.Rights.values, RIGHTS_UNSET)
 
 def asset_list(*, user=None, status: str | None = None, kind: str | None = None) -> QuerySet[Asset]:
     """The assets `user` may see (all of them for user None: code acting for nobody in particular)."""
-    assets = Asset.objects.select_related("owner").prefetch_related(
+    assets = assets_visible(user=user).select_related("owner").prefetch_related(
         Prefetch("tags", queryset=AssetTag.objects.select_related("label").order_by("start", "label__name")))
-    if user is not None and rights_policy_applies(user=user):
-        assets = assets.filter(visible_to_viewers_q())
     if status:
         assets = assets.filter(status=status)
     if kind:
         assets = assets.filter(kind=kind)
     return assets
+
+
+def assets_visible(*, user=None) -> QuerySet[Asset]:
+    """The assets `user` may see: all of them for editors, admins and user None; for viewers, what the
+    rights policy leaves them."""
+    if user is not None and rights_policy_applies(user=user):
+        return Asset.objects.filter(visible_to_viewers_q())
+    return Asset.objects.all()
 
 
 def asset_get(*, pk: int, user=None) -> Asset | None:
@@ -85,10 +91,7 @@ def asset_frames(*, asset: Asset) -> QuerySet[Frame]:
 
 
 def asset_frame(*, asset_id: int, index: int, user=None) -> Frame | None:
-    frames = Frame.objects.filter(asset_id=asset_id, index=index)
-    if user is not None and rights_policy_applies(user=user):
-        frames = frames.filter(asset__in=Asset.objects.filter(visible_to_viewers_q()))
-    return frames.first()
+    return Frame.objects.filter(asset_id=asset_id, index=index, asset__in=assets_visible(user=user)).first()
 
 
 def asset_history(*, asset: Asset) -> QuerySet[AssetChange]:

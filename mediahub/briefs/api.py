@@ -85,6 +85,7 @@ def moment_json(request, moment: selectors.BoardMoment | None) -> dict | None:
         "score": moment.score, "thumbnail": request.build_absolute_uri(exports.frame_url(asset, moment.frame_index)),
         "media": request.build_absolute_uri(asset.media_url),
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
+        "usage_warning": asset.usage_warning(),
     }
 
 
@@ -111,7 +112,7 @@ def brief_summary_json(request, brief: Brief) -> dict:
 
 
 def brief_json(request, brief: Brief) -> dict:
-    board = selectors.brief_board(brief=brief)
+    board = selectors.brief_board(brief=brief, user=request.user)
     return {**brief_summary_json(request, brief), "per_beat": brief.per_beat, "filters": brief.filters,
             "exports": {fmt: request.build_absolute_uri(reverse("api:brief-export", args=[brief.pk]) + f"?format={fmt}")
                         for fmt in exports.EXPORT_FORMATS},
@@ -119,7 +120,7 @@ def brief_json(request, brief: Brief) -> dict:
 
 
 def _beat_answer(request, beat: Beat) -> Response:
-    board = selectors.brief_board(brief=beat.brief)
+    board = selectors.brief_board(brief=beat.brief, user=request.user)
     return Response(beat_json(request, board.beats[beat.index]))
 
 
@@ -127,7 +128,9 @@ MOMENT = inline_serializer("BriefMoment", {
     "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "kind": serializers.CharField(),
     "start": serializers.FloatField(), "end": serializers.FloatField(),
     "score": serializers.FloatField(allow_null=True), "thumbnail": serializers.URLField(),
-    "media": serializers.URLField(), "url": serializers.URLField()})
+    "media": serializers.URLField(), "url": serializers.URLField(),
+    "usage_warning": serializers.CharField(
+        allow_null=True, help_text="What to know before using the footage (embargo, do not use, restricted), or null.")})
 BEAT = inline_serializer("BriefBeat", {
     "index": serializers.IntegerField(), "text": serializers.CharField(), "results": MOMENT.__class__(many=True),
     "pick": MOMENT.__class__(allow_null=True), "choice": MOMENT.__class__(allow_null=True),

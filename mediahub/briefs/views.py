@@ -179,7 +179,7 @@ def _filters_shown(brief: Brief, *, choices: dict, assets: dict[int, str]) -> li
 @page_requires("briefs.view_brief")
 def brief_board(request, pk: int):
     brief = _get_brief_for_user(request, pk)
-    board = selectors.brief_board(brief=brief)
+    board = selectors.brief_board(brief=brief, user=request.user)
     rows = _rows(board)
     # The asset filter offers the footage on the board (the assets an editor narrows a brief to).
     assets = {card.moment.asset.pk: card.moment.asset.title for row in rows for card in row.cards}
