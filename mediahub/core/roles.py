@@ -29,7 +29,8 @@ ROLE_ADDS = {
              "people.delete_person"),
     ADMIN: ("assets.view_taglabel", "assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
             "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
-            "core.view_apitoken", "core.delete_apitoken", "assets.view_rightspolicy", "assets.change_rightspolicy"),
+            "core.view_apitoken", "core.delete_apitoken", "assets.view_rightspolicy",
+            "assets.add_rightspolicy", "assets.change_rightspolicy"),
 }
 
 

@@ -10,7 +10,7 @@ people_roles = importlib.import_module("mediahub.core.migrations.0003_people_rol
 ROLE_ADDS = {
     "viewer": (),
     "editor": (),
-    "admin": ("assets.view_rightspolicy", "assets.change_rightspolicy"),
+    "admin": ("assets.view_rightspolicy", "assets.add_rightspolicy", "assets.change_rightspolicy"),
 }
 
 
