@@ -85,7 +85,7 @@ def moment_json(request, moment: selectors.BoardMoment | None) -> dict | None:
         "score": moment.score, "thumbnail": request.build_absolute_uri(exports.frame_url(asset, moment.frame_index)),
         "media": request.build_absolute_uri(asset.media_url),
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
-        "usage_warning": asset.usage_warning(),
+        "usage_warning": moment.usage_warning,
     }
 
 

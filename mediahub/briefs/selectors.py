@@ -28,6 +28,10 @@ class BoardMoment:
     best: float  # the second that shows it best (its thumbnail)
 
     @property
+    def usage_warning(self) -> str | None:
+        return self.asset.usage_warning()
+
+    @property
     def frame_index(self) -> int:
         return int((self.best + 1e-6) // settings.FRAME_INTERVAL_SECONDS)
 

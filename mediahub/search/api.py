@@ -51,7 +51,7 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
         "feedback": "lifted" if moment.feedback > 0 else "lowered" if moment.feedback < 0 else None,
         "people": [{"id": person_id, "name": name} for person_id, name in card.people],
-        "usage_warning": asset.usage_warning(),
+        "usage_warning": card.usage_warning,
     }
     if explain:
         body["explain"] = {

@@ -842,6 +842,11 @@ class MomentCard:
     people: list[tuple[int, str]] = field(default_factory=list)  # (id, name) of named people on screen in it
 
     @property
+    def usage_warning(self) -> str | None:
+        """For the card's badge: embargo, do not use or restricted (the asset is read whole, no query)."""
+        return self.asset.usage_warning()
+
+    @property
     def why(self) -> str:
         """The score's parts, for a tooltip."""
         parts = [f"looks like the query {self.moment.visual:.3f}"]
