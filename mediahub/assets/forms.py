@@ -59,6 +59,10 @@ class MetadataForm(forms.Form):
 
     serializer_class: type[AssetMetadataSerializer]
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels sit above their fields
+        super().__init__(*args, **kwargs)
+
     def api_data(self) -> dict:
         """The cleaned input in the shape PATCH /api/assets/{id} takes."""
         raise NotImplementedError

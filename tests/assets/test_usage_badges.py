@@ -7,7 +7,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 from mediahub.assets.models import Asset
-from mediahub.assets.services import asset_delete
 from mediahub.briefs.services import brief_create
 from tests.assets.test_pages import make_asset
 from tests.conftest import GREEN_SQUARE, RED_CIRCLE
@@ -19,15 +18,13 @@ pytestmark = pytest.mark.django_db
 FUTURE = datetime(2099, 12, 3, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def footage(django_db_setup, django_db_blocker, tmp_path_factory) -> Asset:
-    """One indexed video (a red circle on blue, then a green square), committed for the module's tests."""
-    path = tmp_path_factory.mktemp("badges") / "harbour.mp4"
+@pytest.fixture
+def footage(tmp_path) -> Asset:
+    """One indexed video: a red circle on blue, then a green square (inside the test's transaction, so
+    everything the pipeline writes goes with it)."""
+    path = tmp_path / "harbour.mp4"
     write_world_video(path, [RED_CIRCLE, GREEN_SQUARE], fps=10, width=320, height=240)
-    with django_db_blocker.unblock():
-        asset = ingest(path, "Harbour at dawn")
-        yield asset
-        asset_delete(asset=Asset.objects.get(pk=asset.pk))
+    return ingest(path, "Harbour at dawn")
 
 
 def badges(html: bytes, asset_id: int, card: str) -> list[tuple[str, str]]:
