@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from bs4 import BeautifulSoup
+from django.test import Client
 
 from mediahub.assets import services
 from mediahub.assets.models import Asset, AssetChange
@@ -147,6 +148,20 @@ def test_history_shows_the_last_20_changes_and_links_to_older_ones(client, viewe
     assert [row["fields"]["Title"] for row in rest] == ["Take 1 → Take 2", "Flood at the bridge → Take 1"]
 
 
+def test_the_history_costs_the_same_queries_whatever_its_length(client, viewer, editor, owner,
+                                                                 django_assert_max_num_queries):
+    short, long = make_asset(owner, title="short", content=b"1"), make_asset(owner, title="long", content=b"2")
+    services.asset_update(asset=short, user=editor, location="Wuhan")
+    for number in range(30):
+        services.asset_update(asset=long, user=editor, location=f"Place {number}", keywords=[str(number)])
+    client.force_login(viewer)
+    client.get(f"/assets/{short.pk}/")  # the session and permissions are cached alike for both
+    with django_assert_max_num_queries(14) as short_queries:  # two of them read the history: a count and a page
+        client.get(f"/assets/{short.pk}/")
+    with django_assert_max_num_queries(len(short_queries.captured_queries)):
+        assert len(history_rows(soup_of(client.get(f"/assets/{long.pk}/")))) == 20
+
+
 # Bulk edit in the library
 
 @pytest.fixture
@@ -226,3 +241,11 @@ def test_a_bulk_edit_with_nothing_filled_or_nothing_selected_says_what_is_missin
     nothing_ticked = client.post("/assets/bulk-edit", {"source": "AP"})
     assert messages_of(soup_of(nothing_ticked)) == ["Nothing was changed. Select the assets to change first."]
     assert all(unchanged(asset) for asset in three)
+
+
+@pytest.mark.parametrize("url", ["/assets/{pk}/edit", "/assets/bulk-edit"])
+def test_the_forms_need_their_csrf_token(editor, asset, url):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(editor)
+    assert strict.post(url.format(pk=asset.pk), {**EVERY_FIELD, "asset": [asset.pk]}).status_code == 403
+    assert unchanged(asset)
