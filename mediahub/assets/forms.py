@@ -37,12 +37,17 @@ RIGHTS_LABELS = {
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 
 
-def _text(name: str, *, maxlength: int | None = None, rows: int = 0, **attrs) -> forms.CharField:
-    """A field that only carries text: the serializer decides what is valid."""
-    if maxlength:
-        attrs["maxlength"] = maxlength
-    widget = forms.Textarea(attrs={"rows": rows, **attrs}) if rows else forms.TextInput(attrs=attrs)
-    return forms.CharField(label=FIELD_LABELS[name], required=False, widget=widget)
+def _field(name: str, widget: forms.Widget, **kwargs) -> forms.CharField:
+    """A field that only carries what was typed: the serializer decides what is valid."""
+    return forms.CharField(label=FIELD_LABELS[name], required=False, widget=widget, **kwargs)
+
+
+def _line(maxlength: int) -> forms.TextInput:
+    return forms.TextInput(attrs={"maxlength": maxlength})
+
+
+def _box(rows: int) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
 
 
 def _messages(errors) -> list[str]:
@@ -93,25 +98,18 @@ class AssetMetadataForm(MetadataForm):
 
     serializer_class = AssetMetadataSerializer
 
-    title = _text("title", maxlength=300)
-    description = _text("description", rows=3)
-    keywords = _text("keywords", rows=2)
-    location = _text("location", maxlength=200)
-    shot_date = forms.CharField(label=FIELD_LABELS["shot_date"], required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    source = _text("source", maxlength=200)
-    credit = _text("credit", maxlength=200)
-    rights_status = forms.CharField(label=FIELD_LABELS["rights_status"], required=False,
-                                    widget=forms.Select(choices=RIGHTS_LABELS.items()))
-    rights_note = _text("rights_note", rows=2)
-    embargo_until = forms.CharField(label=FIELD_LABELS["embargo_until"], required=False,
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                    help_text=_("Leave empty for no embargo."))
-    notes = _text("notes", rows=3)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["keywords"].help_text = _("Separate them with commas or new lines.")
+    title = _field("title", _line(300))
+    description = _field("description", _box(3))
+    keywords = _field("keywords", _box(2), help_text=_("Separate them with commas or new lines."))
+    location = _field("location", _line(200))
+    shot_date = _field("shot_date", forms.DateInput(attrs={"type": "date"}))
+    source = _field("source", _line(200))
+    credit = _field("credit", _line(200))
+    rights_status = _field("rights_status", forms.Select(choices=RIGHTS_LABELS.items()))
+    rights_note = _field("rights_note", _box(2))
+    embargo_until = _field("embargo_until", forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                           help_text=_("Leave empty for no embargo."))
+    notes = _field("notes", _box(3))
 
     @classmethod
     def for_asset(cls, asset: Asset) -> AssetMetadataForm:
@@ -142,13 +140,12 @@ class BulkMetadataForm(MetadataForm):
 
     serializer_class = BulkMetadataSerializer
 
-    source = _text("source", maxlength=200)
-    credit = _text("credit", maxlength=200)
-    rights_status = forms.CharField(label=FIELD_LABELS["rights_status"], required=False, widget=forms.Select(
+    source = _field("source", _line(200))
+    credit = _field("credit", _line(200))
+    rights_status = _field("rights_status", forms.Select(
         choices=[("", _("(keep as it is)")), *list(RIGHTS_LABELS.items())[1:]]))
-    rights_note = _text("rights_note", rows=2)
-    embargo_until = forms.CharField(label=FIELD_LABELS["embargo_until"], required=False,
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    rights_note = _field("rights_note", _box(2))
+    embargo_until = _field("embargo_until", forms.DateTimeInput(attrs={"type": "datetime-local"}))
     clear_embargo = forms.BooleanField(label=_("Clear the embargo"), required=False)
 
     def clean(self):
@@ -172,10 +169,10 @@ class BulkMetadataForm(MetadataForm):
         return values
 
 
-
 def in_field_order(fields) -> list[str]:
     """The fields as the form shows them (EDITABLE_FIELDS' order)."""
-    return sorted(fields, key=lambda name: EDITABLE_FIELDS.index(name) if name in EDITABLE_FIELDS else len(EDITABLE_FIELDS))
+    order = {name: index for index, name in enumerate(EDITABLE_FIELDS)}
+    return sorted(fields, key=lambda name: order.get(name, len(order)))
 
 
 def field_labels(fields) -> str:

@@ -102,7 +102,8 @@ def _detail_page(request, asset: Asset, *, metadata_form: AssetMetadataForm | No
         "copies": asset_copies(asset=asset),
         "footage_from": footage_sources(asset_ids=[asset.pk]).get(asset.pk, []),
         "metadata_form": metadata_form,
-        "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(request.GET.get("history")),
+        "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(
+            request.GET.get("history")),
     }, status=status)
 
 

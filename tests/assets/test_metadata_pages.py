@@ -34,7 +34,8 @@ def messages_of(page: BeautifulSoup) -> list[str]:
 
 def field_error(page: BeautifulSoup, name: str) -> str:
     """The error shown in the field's own box on the form."""
-    return page.select_one(f".metadata-form .field-{name}, .bulk-edit .field-{name}").select_one(".errorlist").get_text(" ", strip=True)
+    box = page.select_one(f".metadata-form .field-{name}, .bulk-edit .field-{name}")
+    return box.select_one(".errorlist").get_text(" ", strip=True)
 
 
 def history_rows(page: BeautifulSoup) -> list[dict]:
