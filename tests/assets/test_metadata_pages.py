@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
+from django.utils import translation
 
 from mediahub.assets import services
 from mediahub.assets.models import Asset, AssetChange
@@ -147,6 +148,16 @@ def test_history_shows_the_last_20_changes_and_links_to_older_ones(client, viewe
     assert older.get_text(strip=True) == "older changes →"
     rest = history_rows(soup_of(client.get(f"/assets/{asset.pk}/", {"history": 2})))
     assert [row["fields"]["Title"] for row in rest] == ["Take 1 → Take 2", "Flood at the bridge → Take 1"]
+
+
+def test_history_dates_follow_the_page_language(client, viewer, editor, asset):
+    services.asset_update(asset=asset, user=editor, shot_date=date(2026, 7, 2))
+    client.force_login(viewer)
+    with translation.override("zh-hans"):  # as LocaleMiddleware does for a Chinese browser
+        page = soup_of(client.get(f"/assets/{asset.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    [row] = history_rows(page)
+    assert list(row["fields"].values()) == ["— → 2026年7月2日"]
+    assert "年" in row["head"]  # when it was changed, too
 
 
 def test_the_history_costs_the_same_queries_whatever_its_length(client, viewer, editor, owner,
