@@ -84,3 +84,16 @@ def test_a_viewer_never_sees_hidden_footage_in_briefs_editors_do(editor_api, vie
     assert f'data-asset-id="{embargoed_harbour.pk}"' not in client.get(board).content.decode()
     viewers = make_brief(viewer_api, BEAT)  # searched by a viewer: never found at all
     assert embargoed_harbour.pk not in {r["asset_id"] for r in viewers["beats"][0]["results"]}
+
+
+def test_the_board_sets_and_shows_the_metadata_filters(client, editor, embargoed_harbour):
+    from mediahub.briefs.services import brief_create
+
+    brief = brief_create(owner=editor, text=BEAT)
+    client.force_login(editor)
+    client.post(f"/briefs/{brief.pk}/filters", {"source": "AP", "rights": "unset", "embargoed": "false"})
+    brief.refresh_from_db()
+    assert brief.filters == {"source": "AP", "rights": "unset", "embargoed": False}
+    page = client.get(f"/briefs/{brief.pk}/").content.decode()
+    assert "source AP, rights not checked, embargo not under embargo" in page
+    assert '<option value="false" selected>' in page and '<option value="unset" selected>' in page
