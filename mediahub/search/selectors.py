@@ -336,8 +336,9 @@ def text_match_query(*, query: str, filters: SearchFilters, limit: int = TEXT_MA
     where = f" AND {asset_conditions}" if asset_conditions else ""
     substring = f"{SEARCH_TEXT} ILIKE %(like)s"
     params["bigrams"] = unspaced_bigrams(query)
-    if params["bigrams"]:  # the text holds every pair of the query's characters: indexed even for two characters
-        substring = f"({SEARCH_BIGRAMS} @> %(bigrams)s::text[] AND {substring})"
+    # The text holds every pair of the query's characters: a condition the index serves even for two
+    # characters, only in WHERE (computing the pairs of every matched row would cost more than the rest).
+    indexed_substring = f"({SEARCH_BIGRAMS} @> %(bigrams)s::text[] AND {substring})" if params["bigrams"] else substring
     sql = (
         "SELECT a.id, GREATEST("
         f" ts_rank_cd({TEXT_VECTOR}, plainto_tsquery('simple', %(q)s), 1) * 2,"
@@ -345,7 +346,7 @@ def text_match_query(*, query: str, filters: SearchFilters, limit: int = TEXT_MA
         f" CASE WHEN {substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[] THEN 1.0 ELSE 0 END)"
         f" AS strength FROM {Asset._meta.db_table} a WHERE ("
         f" {TEXT_VECTOR} @@ plainto_tsquery('simple', %(q)s)"
-        f" OR a.title %% %(q)s OR {substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[])"
+        f" OR a.title %% %(q)s OR {indexed_substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[])"
         f"{where} ORDER BY strength DESC LIMIT %(limit)s"
     )
     return sql, params
