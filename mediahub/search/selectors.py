@@ -318,36 +318,35 @@ def _windows(candidates: list[tuple[int, float]]) -> list[tuple[int, float, floa
     return windows
 
 
-# The same expressions as the GIN indexes of assets migration 0009_search_text: Postgres uses an
-# expression index only for a query written with the identical expression.
-SEARCH_TEXT = "asset_search_text(a.title, a.description, a.keywords, a.location)"
-TEXT_VECTOR = f"to_tsvector('simple'::regconfig, {SEARCH_TEXT})"
-KEYWORDS_FOLDED = "asset_keywords_folded(a.keywords)"
-SEARCH_BIGRAMS = f"unspaced_bigrams({SEARCH_TEXT})"
+# The generated columns of assets migration 0009_search_text (title, description, keywords and location),
+# each with a GIN index: the query reads them rather than computing them for every row it matches.
 KEYWORD_WORDS = 4  # the longest keyword looked for in a query, in words (scripts with spaces)
 KEYWORD_CHARACTERS = 8  # ... and in characters (scripts without spaces: Chinese)
 
 
 def text_match_query(*, query: str, filters: SearchFilters, limit: int = TEXT_MATCH_ASSETS) -> tuple[str, dict]:
     """The SQL of text matching over titles, descriptions, keywords and locations; every arm of its
-    condition has an index (full text, trigrams, the folded keywords)."""
-    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit, "phrases": keyword_phrases(query)}
+    condition has an index (full text, trigrams, character pairs, the folded keywords)."""
+    params = {"q": query, "like": f"%{_escape_like(query)}%", "limit": limit, "phrases": keyword_phrases(query),
+              "bigrams": unspaced_bigrams(query)}
     asset_conditions = _asset_conditions(filters, params)
     where = f" AND {asset_conditions}" if asset_conditions else ""
-    substring = f"{SEARCH_TEXT} ILIKE %(like)s"
-    params["bigrams"] = unspaced_bigrams(query)
-    # The text holds every pair of the query's characters: a condition the index serves even for two
-    # characters, only in WHERE (computing the pairs of every matched row would cost more than the rest).
-    indexed_substring = f"({SEARCH_BIGRAMS} @> %(bigrams)s::text[] AND {substring})" if params["bigrams"] else substring
+    substring = "a.search_text ILIKE %(like)s"
+    # The text holds every pair of the query's characters: what the index serves even for two characters.
+    indexed_substring = f"(a.search_bigrams @> %(bigrams)s::text[] AND {substring})" if params["bigrams"] else substring
+    keyword = "a.keywords_folded && %(phrases)s::text[]"
+    # One arm per index, united: as one OR, the planner may prefer reading every row, and the fuzzy
+    # title arm then costs a trigram comparison per asset (92 against 8 ms at 20,000 assets).
+    arms = ("a.search_vector @@ plainto_tsquery('simple', %(q)s)", "a.title %% %(q)s", indexed_substring, keyword)
+    table = Asset._meta.db_table
     sql = (
         "SELECT a.id, GREATEST("
-        f" ts_rank_cd({TEXT_VECTOR}, plainto_tsquery('simple', %(q)s), 1) * 2,"
+        " ts_rank_cd(a.search_vector, plainto_tsquery('simple', %(q)s), 1) * 2,"
         " similarity(a.title, %(q)s),"
-        f" CASE WHEN {substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[] THEN 1.0 ELSE 0 END)"
-        f" AS strength FROM {Asset._meta.db_table} a WHERE ("
-        f" {TEXT_VECTOR} @@ plainto_tsquery('simple', %(q)s)"
-        f" OR a.title %% %(q)s OR {indexed_substring} OR {KEYWORDS_FOLDED} && %(phrases)s::text[])"
-        f"{where} ORDER BY strength DESC LIMIT %(limit)s"
+        f" CASE WHEN {substring} OR {keyword} THEN 1.0 ELSE 0 END) AS strength "
+        f"FROM {table} a WHERE a.id IN ("
+        + " UNION ".join(f"SELECT a.id FROM {table} a WHERE {arm}" for arm in arms)
+        + f"){where} ORDER BY strength DESC LIMIT %(limit)s"
     )
     return sql, params
 

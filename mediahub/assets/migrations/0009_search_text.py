@@ -1,23 +1,26 @@
-"""Search text covers keywords and location (issue 11): SQL helpers and the GIN indexes that serve
-mediahub.search.selectors.text_match_query.
+"""Search text covers keywords and location (issue 11): SQL helpers, the generated columns text search
+reads (mediahub.search.selectors.text_match_query) and their GIN indexes.
 
 `asset_search_text` joins title, description, keywords and location with new lines (a query, its
 spaces normalised, never holds one, so a substring can't match across two fields). Postgres's own
 array_to_string is only STABLE (an element's text may depend on settings); for an array of strings it
-isn't, so the wrapper is declared IMMUTABLE, as an index expression must be. The full-text and
-trigram indexes are over the exact expressions the query uses; they replace 0006's title+description
-ones. A query of two Chinese characters holds no trigram, so its substring match can't use the trigram
-index; `unspaced_bigrams` (pairs of adjacent characters of scripts written without spaces: Chinese,
-Japanese, Korean) is indexed too, and the query asks first for the text to hold all the query's pairs.
-`asset_keywords_folded` is the keywords in lower case, indexed so a keyword named in a query is
-found by `&&` (an exact keyword match counts fully in the ranking).
+isn't, so the wrapper is declared IMMUTABLE, as a generated column must be. `unspaced_bigrams` is the
+pairs of adjacent characters of scripts written without spaces (Chinese, Japanese, Korean): a query of
+two Chinese characters holds no trigram, so the trigram index can't serve its substring match, but
+the pairs' index can. `asset_keywords_folded` is the keywords in lower case, so a keyword named in a
+query is found by `&&` (an exact keyword match counts fully in the ranking).
+
+Postgres keeps the four generated columns (`search_text`, `search_vector`, `search_bigrams`,
+`keywords_folded`) on every write: computed per matching row at query time instead, they cost
+~50 us a row (320 ms for a word in 6,700 of 20,000 assets). They replace 0006's title+description
+indexes.
 """
 
-from django.db import migrations
+import django.contrib.postgres.fields
+import django.contrib.postgres.indexes
+import django.contrib.postgres.search
+from django.db import migrations, models
 
-SEARCH_TEXT = "asset_search_text(title, description, keywords, location)"
-FOLDED = "asset_keywords_folded(keywords)"
-BIGRAMS = f"unspaced_bigrams({SEARCH_TEXT})"
 # The same ranges as mediahub.search.selectors._UNSPACED.
 UNSPACED = r"\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
 
@@ -50,21 +53,41 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(FUNCTIONS, DROP_FUNCTIONS),
-        migrations.RunSQL(
-            f"CREATE INDEX IF NOT EXISTS asset_search_fts ON assets_asset USING gin ((to_tsvector('simple'::regconfig, {SEARCH_TEXT})))",
-            "DROP INDEX IF EXISTS asset_search_fts",
+        migrations.AddField(
+            model_name="asset",
+            name="search_text",
+            field=models.GeneratedField(db_persist=True, expression=models.Func("title", "description", "keywords", "location", function="asset_search_text", output_field=models.TextField()), output_field=models.TextField()),
         ),
-        migrations.RunSQL(
-            f"CREATE INDEX IF NOT EXISTS asset_search_trgm ON assets_asset USING gin (({SEARCH_TEXT}) gin_trgm_ops)",
-            "DROP INDEX IF EXISTS asset_search_trgm",
+        migrations.AddField(
+            model_name="asset",
+            name="search_vector",
+            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.SearchVector(models.Func("title", "description", "keywords", "location", function="asset_search_text", output_field=models.TextField()), config="simple"), output_field=django.contrib.postgres.search.SearchVectorField()),
         ),
-        migrations.RunSQL(
-            f"CREATE INDEX IF NOT EXISTS asset_search_bigrams ON assets_asset USING gin (({BIGRAMS}))",
-            "DROP INDEX IF EXISTS asset_search_bigrams",
+        migrations.AddField(
+            model_name="asset",
+            name="search_bigrams",
+            field=models.GeneratedField(db_persist=True, expression=models.Func(models.Func("title", "description", "keywords", "location", function="asset_search_text", output_field=models.TextField()), function="unspaced_bigrams"), output_field=django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), size=None)),
         ),
-        migrations.RunSQL(
-            f"CREATE INDEX IF NOT EXISTS asset_keywords_folded ON assets_asset USING gin (({FOLDED}))",
-            "DROP INDEX IF EXISTS asset_keywords_folded",
+        migrations.AddField(
+            model_name="asset",
+            name="keywords_folded",
+            field=models.GeneratedField(db_persist=True, expression=models.Func("keywords", function="asset_keywords_folded"), output_field=django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), size=None)),
+        ),
+        migrations.AddIndex(
+            model_name="asset",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="asset_search_fts"),
+        ),
+        migrations.AddIndex(
+            model_name="asset",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_text"], name="asset_search_trgm", opclasses=["gin_trgm_ops"]),
+        ),
+        migrations.AddIndex(
+            model_name="asset",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_bigrams"], name="asset_search_bigrams"),
+        ),
+        migrations.AddIndex(
+            model_name="asset",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["keywords_folded"], name="asset_keywords_folded"),
         ),
         migrations.RunSQL(
             "DROP INDEX IF EXISTS asset_text_fts; DROP INDEX IF EXISTS asset_description_trgm",
