@@ -79,7 +79,7 @@ def assets_with_metadata(assets: QuerySet[Asset], *, source: str | None = None, 
 
 def asset_sources(*, user) -> list[str]:
     """The sources of the assets `user` sees, each once (whatever its case), for the library's source filter."""
-    sources = asset_list(user=user).exclude(source="").order_by().values_list("source", flat=True).distinct()
+    sources = assets_visible(user=user).exclude(source="").order_by().values_list("source", flat=True).distinct()
     unique: dict[str, str] = {}
     for source in sorted(sources):
         unique.setdefault(source.casefold(), source)
