@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -104,6 +105,7 @@ class Asset(TimeStampedModel):
             models.Index(fields=["rights_status"]),
             models.Index(fields=["embargo_until"]),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="asset_title_trgm"),
+            models.Index(Upper("source"), name="asset_source_upper"),  # the source filter: any case
             GinIndex(fields=["search_vector"], name="asset_search_fts"),
             GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="asset_search_trgm"),
             GinIndex(fields=["search_bigrams"], name="asset_search_bigrams"),

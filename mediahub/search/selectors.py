@@ -110,7 +110,7 @@ def _asset_conditions(filters: SearchFilters, params: dict) -> str:
 
 def _metadata_conditions(filters: SearchFilters, params: dict) -> list[str]:
     """The newsroom metadata filters and the rights policy, as asset_selectors.assets_with_metadata and
-    visible_to_viewers_q have them (upper(): Django's iexact, which the source index is over)."""
+    visible_to_viewers_q have them (upper(): Django's iexact, and the expression of the source's index)."""
     conditions = []
     if filters.source:
         conditions.append("upper(a.source) = upper(%(source)s)")

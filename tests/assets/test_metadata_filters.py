@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mediahub.assets.models import Asset
 from tests.assets.test_pages import make_asset
 
 
@@ -69,3 +70,19 @@ def test_the_library_page_refuses_a_bad_filter_with_a_sentence(client, viewer, a
     response = client.get("/", {"rights": "maybe"})
     assert response.status_code == 400
     assert "rights must be one of cleared, restricted, do_not_use, unset, not &#x27;maybe&#x27;." in response.content.decode()
+
+
+def test_the_source_filter_can_use_its_index_in_the_list_and_in_search(assets):
+    from django.db import connection, transaction
+
+    from mediahub.assets.selectors import assets_with_metadata
+    from mediahub.search import selectors as search_selectors
+
+    listed_sql, listed_params = assets_with_metadata(Asset.objects.all(), source="reuters").query.sql_with_params()
+    searched_sql, searched_params = search_selectors.text_match_query(
+        query="clip", filters=search_selectors.SearchFilters(source="reuters"))
+    for sql, params in ((listed_sql, listed_params), (searched_sql, searched_params)):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: can the index serve it at all?
+            cursor.execute("EXPLAIN " + sql, params)
+            assert "asset_source_upper" in "\n".join(row[0] for row in cursor.fetchall())

@@ -19,6 +19,7 @@ indexes.
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
+import django.db.models.functions.text
 from django.db import migrations, models
 
 # The same ranges as mediahub.search.selectors._UNSPACED.
@@ -72,6 +73,10 @@ class Migration(migrations.Migration):
             model_name="asset",
             name="keywords_folded",
             field=models.GeneratedField(db_persist=True, expression=models.Func("keywords", function="asset_keywords_folded"), output_field=django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), size=None)),
+        ),
+        migrations.AddIndex(
+            model_name="asset",
+            index=models.Index(django.db.models.functions.text.Upper("source"), name="asset_source_upper"),
         ),
         migrations.AddIndex(
             model_name="asset",
