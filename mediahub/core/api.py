@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from mediahub.search.selectors import text_model_state
 from workers.celery import app as celery_app
 from workers.heartbeat import live_workers
 
@@ -105,5 +106,6 @@ def health(request):
     broker = _check_broker()
     workers = _count_workers() if broker == "ok" else 0
     healthy = database == "ok" and broker == "ok"
-    body = {"status": "ok" if healthy else "error", "database": database, "broker": broker, "workers": workers}
+    body = {"status": "ok" if healthy else "error", "database": database, "broker": broker, "workers": workers,
+            "search_model": text_model_state()}
     return Response(body, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)
