@@ -160,7 +160,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "mediahub.core.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mediahub.core.schema.AutoSchema",  # adds the error answers per operation
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -172,6 +172,9 @@ SPECTACULAR_SETTINGS = {
     # The docs pages (/api/docs/, /api/redoc/) load Swagger UI and Redoc from our static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "mediahub.assets.models.Asset.Kind",
+                            "AssetStatusEnum": "mediahub.assets.models.Asset.Status",
+                            "HealthStatusEnum": ["ok", "error"]},
 }
 
 # Celery: read by workers/celery.py with namespace "CELERY".

@@ -6,7 +6,7 @@ import math
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.db import connection
 from django.http import Http404, JsonResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -93,10 +93,24 @@ def _count_workers() -> int:
         return 0
 
 
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(["ok", "error"], help_text="ok when the database and the broker answer.")
+    database = serializers.CharField(help_text="ok, or `unreachable: <error>`.")
+    broker = serializers.CharField(help_text="The Celery broker (Redis): ok, or `unreachable: <error>`.")
+    workers = serializers.IntegerField(help_text="Celery workers whose heartbeat is fresh.")
+    search_model = serializers.ChoiceField(
+        ["loaded", "loading", "unavailable", "not_loaded"],
+        help_text="Whether the web worker that answered has the search model: web workers load it as they start "
+                  "(a search meanwhile waits for it); unavailable when it can't be loaded (a search says why).")
+
+    class Meta:
+        ref_name = "Health"
+
+
 @extend_schema(
-    summary="Service health: database, broker and live worker count",
-    responses=inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField(),
-                                           "broker": serializers.CharField(), "workers": serializers.IntegerField()}),
+    summary="Service health: database, broker, live worker count and the search model",
+    responses={200: HealthSerializer,
+               503: OpenApiResponse(HealthSerializer, description="The database or the broker does not answer.")},
 )
 @api_view(["GET"])
 @authentication_classes([])
