@@ -144,7 +144,7 @@ class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
         request=inline_serializer("AssetUpload", {
             "file": serializers.FileField(help_text="The video or image."),
             "title": serializers.CharField(required=False, help_text="Default: the file's name."),
-            "description": serializers.CharField(required=False)}),
+            "description": serializers.CharField(required=False, help_text="Free text.")}),
         responses={201: OpenApiResponse(AssetUploadedSerializer, description="Stored; processing is queued."),
                    200: OpenApiResponse(AssetUploadedSerializer, description="A duplicate: the existing asset."),
                    400: error_response("No file, or an empty one."),

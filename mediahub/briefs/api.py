@@ -216,7 +216,7 @@ NEW_BRIEF = inline_serializer("NewBrief", {
     "title": serializers.CharField(required=False, help_text="Default: the first beat."),
     "per_beat": serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_PER_BEAT,
                                          help_text="Moments per beat (default 5)."),
-    "filters": BriefFiltersSerializer(required=False)})
+    "filters": BriefFiltersSerializer(required=False, help_text="Filters for every beat's search.")})
 SEARCHING = {503: MODEL_UNAVAILABLE}
 
 
@@ -249,7 +249,7 @@ class BriefDetailApi(BriefApi):
 
     @extend_schema(summary="Rename a brief, or change its filters or results per beat (its owner)",
                    request=inline_serializer("BriefChange", {
-                       "title": serializers.CharField(required=False),
+                       "title": serializers.CharField(required=False, help_text="The new title."),
                        "filters": BriefFiltersSerializer(required=False, help_text="Every beat is searched again."),
                        "per_beat": serializers.IntegerField(required=False, help_text="Every beat is searched again.")}),
                    responses={200: BriefSerializer, **SEARCHING})

@@ -23,7 +23,8 @@ SEGMENT = inline_serializer("CopySegment", {
     "end": serializers.FloatField(help_text="Where it ends here."),
     "other_start": serializers.FloatField(help_text="Where it begins in the other asset."),
     "other_end": serializers.FloatField(help_text="Where it ends in the other asset."),
-    "flipped": serializers.BooleanField(help_text="One side is the other mirrored left to right.")}, many=True)
+    "flipped": serializers.BooleanField(help_text="One side is the other mirrored left to right.")},
+    many=True, help_text="The aligned time ranges, in time order.")
 COPIES = inline_serializer("Copies", {"copies": inline_serializer("Copy", {
     "asset_id": serializers.IntegerField(help_text="The other asset holding the same footage."),
     "title": serializers.CharField(help_text="Its title."),

@@ -56,7 +56,8 @@ class ShotConflict(APIException):
 
 SHOTS = inline_serializer("Shots", {"shots": ShotSerializer(many=True, help_text="In time order.")})
 EDIT = inline_serializer("ShotEdit", {"description": inline_serializer(
-    "ShotTextsEdit", {lang: serializers.CharField(required=False, allow_blank=True) for lang in LANGUAGES},
+    "ShotTextsEdit", {lang: serializers.CharField(required=False, allow_blank=True, help_text=f"The text in {lang}.")
+                      for lang in LANGUAGES},
     help_text="The corrected text in either language or both; an empty text brings the generated one back.")})
 EDIT_EXAMPLE = '{"description": {"en": "...", "zh": "..."}}'
 

@@ -70,6 +70,37 @@ def check(editor_api) -> SchemaCheck:
     return SchemaCheck(schema)
 
 
+def refs(node) -> set[str]:
+    """The component names `node` refers to."""
+    if isinstance(node, list):
+        return set().union(*map(refs, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = {node["$ref"].rsplit("/", 1)[1]} if "$ref" in node else set()
+    return found.union(*map(refs, node.values()))
+
+
+def answer_components(schema: dict) -> set[str]:
+    """The components some answer (of any status) is made of."""
+    components = schema["components"]["schemas"]
+    todo = refs([operation["responses"] for operations in schema["paths"].values() for operation in operations.values()])
+    seen = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= refs(components[name]) - seen
+    return seen
+
+
+def test_every_field_of_every_answer_is_described(check):
+    components = check.schema["components"]["schemas"]
+    undescribed = sorted(f"{name}.{field}" for name in answer_components(check.schema)
+                         for field, spec in components[name].get("properties", {}).items()
+                         if not spec.get("description"))
+    assert "Moment" in answer_components(check.schema)
+    assert undescribed == [], "fields without a description (help_text)"
+
+
 def test_the_schema_is_valid_with_no_warnings(tmp_path):
     written = tmp_path / "schema.yaml"
     done = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file",
