@@ -21,6 +21,7 @@ from mediahub.briefs import exports, selectors, services
 from mediahub.briefs.models import Beat, Brief
 from mediahub.core import roles
 from mediahub.core.schema import MODEL_UNAVAILABLE
+from mediahub.search.api import MomentFieldsSerializer
 from mediahub.core.throttling import UserScopedRateThrottle
 from workers.ml.clip import ModelUnavailable
 
@@ -139,17 +140,11 @@ class BriefFiltersSerializer(serializers.Serializer):
         ref_name = "BriefFilters"
 
 
-class BriefMomentSerializer(serializers.Serializer):
-    asset_id = serializers.IntegerField(help_text="The asset it is in.")
-    title = serializers.CharField(help_text="The asset's title.")
-    kind = serializers.ChoiceField(Asset.Kind.choices, help_text="The asset's kind.")
-    start = serializers.FloatField(help_text="Seconds where the moment begins (0 for an image).")
-    end = serializers.FloatField(help_text="Seconds where it ends.")
+class BriefMomentSerializer(MomentFieldsSerializer):
+    """One of a beat's moments, or its pick."""
+
     score = serializers.FloatField(allow_null=True, help_text="Its relevance to the beat; null for a range the "
                                                               "editor picked that no search returned.")
-    thumbnail = serializers.URLField(help_text="The frame that shows it best.")
-    media = serializers.URLField(help_text="The playable file.")
-    url = serializers.URLField(help_text="The asset's page, starting at the moment.")
 
     class Meta:
         ref_name = "BriefMoment"

@@ -145,19 +145,24 @@ class MomentExplainSerializer(serializers.Serializer):
         ref_name = "MomentExplain"
 
 
-class MomentSerializer(serializers.Serializer):
-    """A moment: the contiguous seconds of one asset that match the query; an image is one from 0 to 0."""
+class MomentFieldsSerializer(serializers.Serializer):
+    """What every moment says, in search answers and in briefs' beats."""
 
     asset_id = serializers.IntegerField(help_text="The asset it is in.")
     title = serializers.CharField(help_text="The asset's title.")
     kind = serializers.ChoiceField(Asset.Kind.choices, help_text="The asset's kind.")
-    start = serializers.FloatField(help_text="Seconds from the first frame where the match begins.")
+    start = serializers.FloatField(help_text="Seconds from the first frame where the moment begins.")
     end = serializers.FloatField(help_text="Seconds where it ends (start = end = 0 for an image).")
     score = serializers.FloatField(help_text="Relevance; higher is better, comparable within one search.")
-    best = serializers.FloatField(help_text="The second that matches best (the thumbnail's).")
-    thumbnail = serializers.URLField(help_text="The frame of the best second.")
+    thumbnail = serializers.URLField(help_text="The frame that shows it best.")
     media = serializers.URLField(help_text="The playable file.")
     url = serializers.URLField(help_text="The asset's page, starting at the moment.")
+
+
+class MomentSerializer(MomentFieldsSerializer):
+    """A moment: the contiguous seconds of one asset that match the query; an image is one from 0 to 0."""
+
+    best = serializers.FloatField(help_text="The second that matches best (the thumbnail's).")
     feedback = serializers.ChoiceField(["lifted", "lowered"], allow_null=True,
                                        help_text="Whether feedback moved this moment; null if not.")
     people = PersonOnScreenSerializer(many=True, help_text="Known people on screen during the moment.")
