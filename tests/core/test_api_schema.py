@@ -93,13 +93,18 @@ def answer_components(schema: dict) -> set[str]:
     return seen
 
 
-def test_every_field_of_every_answer_is_described(check):
+TYPED = {"type", "$ref", "allOf", "anyOf", "oneOf", "enum"}
+
+
+def test_every_field_of_every_answer_is_typed_and_described(check):
     components = check.schema["components"]["schemas"]
-    undescribed = sorted(f"{name}.{field}" for name in answer_components(check.schema)
-                         for field, spec in components[name].get("properties", {}).items()
-                         if not spec.get("description"))
-    assert "Moment" in answer_components(check.schema)
-    assert undescribed == [], "fields without a description (help_text)"
+    fields = {f"{name}.{field}": spec for name in answer_components(check.schema)
+              for field, spec in components[name].get("properties", {}).items()}
+    assert "Moment.asset_id" in fields
+    assert sorted(name for name, spec in fields.items() if not TYPED & set(spec)) == [], \
+        "fields of any type (a JSONField or a dict): give them a serializer"
+    assert sorted(name for name, spec in fields.items() if not spec.get("description")) == [], \
+        "fields without a description (help_text)"
 
 
 def test_the_schema_is_valid_with_no_warnings_and_needs_no_database(tmp_path):
