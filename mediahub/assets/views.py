@@ -17,7 +17,7 @@ from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
 from mediahub.assets.forms import AssetEditForm
-from mediahub.assets.models import Asset
+from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.copies.selectors import asset_copies, footage_sources
 from mediahub.core.roles import page_requires
@@ -129,7 +129,7 @@ def edit(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     form = AssetEditForm(request.POST)
     if form.is_valid():
-        services.asset_update(asset=asset, **form.cleaned_data)
+        services.asset_update(asset=asset, user=request.user, via=AssetChange.Via.PAGE, **form.cleaned_data)
         messages.success(request, "Title and description saved.")
     else:
         messages.error(request, f"Nothing was saved. {form.first_error()}")
