@@ -36,7 +36,7 @@ class AssetSerializer(serializers.ModelSerializer):
     shots = serializers.SerializerMethodField(help_text="The asset's shots and their descriptions (GET).")
     owner = serializers.CharField(source="owner.username", default=None, allow_null=True,
                                   help_text="Who uploaded it; null for an ingest or a deleted user.")
-    rights = serializers.SerializerMethodField()
+    rights = serializers.SerializerMethodField(help_text="Who may use the footage: a status and a note.")
     embargoed = serializers.SerializerMethodField(help_text="True while the embargo has not passed.")
     usage_warning = serializers.SerializerMethodField(
         help_text="What to know before using the footage (embargo, do not use, restricted), or null.")
@@ -52,6 +52,7 @@ class AssetSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "id": {"help_text": "The asset's id."},
+            "keywords": {"help_text": "Words the footage is found by."},
             "title": {"help_text": "The title (the file's name unless one was given)."},
             "description": {"help_text": "Free text; may be empty."},
             "kind": {"help_text": "`video` or `image`."},

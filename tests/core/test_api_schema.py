@@ -101,10 +101,10 @@ def test_every_field_of_every_answer_is_typed_and_described(check):
     fields = {f"{name}.{field}": spec for name in answer_components(check.schema)
               for field, spec in components[name].get("properties", {}).items()}
     assert "Moment.asset_id" in fields
-    assert sorted(name for name, spec in fields.items() if not TYPED & set(spec)) == [], \
-        "fields of any type (a JSONField or a dict): give them a serializer"
-    assert sorted(name for name, spec in fields.items() if not spec.get("description")) == [], \
-        "fields without a description (help_text)"
+    untyped = sorted(name for name, spec in fields.items() if not TYPED & set(spec))
+    assert not untyped, f"fields of any type (a JSONField or a dict), give them a serializer: {', '.join(untyped)}"
+    undescribed = sorted(name for name, spec in fields.items() if not spec.get("description"))
+    assert not undescribed, f"fields without a description (help_text): {', '.join(undescribed)}"
 
 
 def test_the_schema_is_valid_with_no_warnings_and_needs_no_database(tmp_path):
@@ -128,8 +128,12 @@ def test_every_answer_matches_the_schema(check, editor_api, editor, library, tmp
     # Assets.
     check(editor_api.get("/api/assets"), "/api/assets")
     check(editor_api.get(f"/api/assets/{harbour.pk}"), "/api/assets/{id}")
-    check(editor_api.patch(f"/api/assets/{harbour.pk}", {"title": "Harbour at dawn, wide"}, format="json"),
-          "/api/assets/{id}")
+    edited = check(editor_api.patch(f"/api/assets/{harbour.pk}", {
+        "title": "Harbour at dawn, wide", "keywords": ["harbour", "dawn"], "location": "Hong Kong",
+        "shot_date": "2026-11-01", "source": "Agency", "credit": "A. Reporter",
+        "rights": {"status": "restricted", "note": "Web only"}, "embargo_until": "2030-01-01T00:00:00Z",
+        "notes": "Ask the desk first."}, format="json"), "/api/assets/{id}")
+    assert edited["embargoed"] and edited["usage_warning"]
     upload = factories.upload_file("flag.png", factories.png_bytes((40, 80, 220)), "image/png")
     created = check(editor_api.post("/api/assets", {"file": upload, "title": "Flag"}, format="multipart"),
                     "/api/assets", 201)
