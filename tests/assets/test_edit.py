@@ -48,22 +48,6 @@ def test_patch_of_a_missing_asset_is_a_404(editor_api, db):
     assert editor_api.patch("/api/assets/999999", {"title": "x"}, format="json").status_code == 404
 
 
-def test_the_edit_form_saves_and_says_so(client, editor, asset):
-    client.force_login(editor)
-    response = client.post(f"/assets/{asset.pk}/edit", {"title": "Bridge", "description": "Day 2"}, follow=True)
-    assert "Title and description saved." in response.content.decode()
-    asset.refresh_from_db()
-    assert (asset.title, asset.description) == ("Bridge", "Day 2")
-
-
-def test_the_edit_form_refuses_an_empty_title_with_a_sentence(client, editor, asset):
-    client.force_login(editor)
-    response = client.post(f"/assets/{asset.pk}/edit", {"title": " ", "description": "Day 2"}, follow=True)
-    assert "Nothing was saved. Title: This field is required." in response.content.decode()
-    asset.refresh_from_db()
-    assert (asset.title, asset.description) == ("Flood at the bridge", "River at dawn")
-
-
 def test_patch_sets_newsroom_metadata_and_keeps_who_changed_what(editor_api, editor, asset):
     body = {"keywords": ["flood", " Bridge ", "flood", "洪水"], "location": "Wuhan", "shot_date": "2026-07-02",
             "source": "Reuters", "credit": "Reuters / J. Doe", "rights": {"status": "restricted", "note": "news use only"},
