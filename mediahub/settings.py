@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "mediahub.core.context_processors.demo_model",
+                "mediahub.core.context_processors.interface_text",
             ],
         },
     },

@@ -18,11 +18,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mediahub.assets.models import Asset
 from mediahub.briefs import exports, selectors, services
 from mediahub.briefs.models import Beat, Brief
+from mediahub.core.interface import kind_label
 from mediahub.core.roles import page_requires, refusal, user_can
 from mediahub.people.selectors import search_named_people
 from mediahub.search.selectors import tag_labels_active
@@ -153,7 +155,7 @@ def _rows(board: selectors.Board) -> list[Row]:
         rows.append(Row(board_beat=board_beat, cards=[
             Card(moment=m, proposed=m is board_beat.proposed, picked=m.same_range(pick),
                  alt_text=alt_texts.get(m.asset.pk, "")) for m in moments],
-            similar_title=titles.get(similar_to.get("asset_id"), "the moment you chose")))
+            similar_title=titles.get(similar_to.get("asset_id"), gettext("the moment you chose"))))
     return rows
 
 
@@ -161,17 +163,17 @@ def _filters_shown(brief: Brief, *, choices: dict, assets: dict[int, str]) -> li
     """The brief's filters as (name, value) for people, in the form's order."""
     filters, shown = brief.filters, []
     if filters.get("kind"):
-        shown.append(("Kind", filters["kind"]))
+        shown.append((gettext("Kind"), kind_label(filters["kind"])))
     if filters.get("tag"):
-        shown.append(("Tag", filters["tag"]))
+        shown.append((gettext("Tag"), filters["tag"]))
     if filters.get("person") is not None:
         names = dict(choices["person_choices"])
-        shown.append(("Person", names.get(filters["person"], f"person {filters['person']}")))
+        shown.append((gettext("Person"), names.get(filters["person"], f"person {filters['person']}")))
     if filters.get("asset") is not None:
-        shown.append(("Asset", assets.get(filters["asset"], f"asset {filters['asset']} (deleted)")))
-    for name in ("after", "before"):
+        shown.append((gettext("Asset"), assets.get(filters["asset"], f"asset {filters['asset']} (deleted)")))
+    for name, label in (("after", gettext("Uploaded after")), ("before", gettext("Uploaded before"))):
         if filters.get(name):
-            shown.append((name.capitalize(), filters[name]))
+            shown.append((label, filters[name]))
     return shown
 
 
