@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_sendfile import sendfile
 
@@ -130,9 +131,9 @@ def edit(request, pk: int):
     form = AssetEditForm(request.POST)
     if form.is_valid():
         services.asset_update(asset=asset, **form.cleaned_data)
-        messages.success(request, "Title and description saved.")
+        messages.success(request, _("Title and description saved."))
     else:
-        messages.error(request, f"Nothing was saved. {form.first_error()}")
+        messages.error(request, _("Nothing was saved. {reason}").format(reason=form.first_error()))
     return redirect(asset.get_absolute_url())
 
 
@@ -141,7 +142,7 @@ def edit(request, pk: int):
 def reprocess(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     services.asset_reprocess(asset=asset)
-    messages.success(request, f"“{asset.title}” is queued for processing again.")
+    messages.success(request, _("“{title}” is queued for processing again.").format(title=asset.title))
     return redirect(asset.get_absolute_url())
 
 
@@ -151,7 +152,7 @@ def delete(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     title = asset.title
     services.asset_delete(asset=asset)
-    messages.success(request, f"“{title}” was deleted.")
+    messages.success(request, _("“{title}” was deleted.").format(title=title))
     return redirect("assets:library")
 
 
