@@ -141,3 +141,9 @@ def test_every_interface_string_is_translated_to_chinese():
         catalogue = gettext.GNUTranslations(compiled)
     stale = [e["msgid"] for e in entries if not e["msgid_plural"] and catalogue.gettext(e["msgid"]) != e["msgstr"]]
     assert stale == [], "the .mo is older than the .po: run `make messages`"
+
+
+def test_the_api_answers_in_english_whatever_the_client_asks(viewer_api):
+    response = viewer_api.post("/api/feedback", {}, format="json", HTTP_ACCEPT_LANGUAGE=CHINESE_BROWSER)
+    assert response.status_code == 400
+    assert "required" in response.json()["detail"] and not re.search(r"[\u4e00-\u9fff]", response.json()["detail"])
