@@ -84,6 +84,15 @@ def test_a_failing_page_with_the_database_up_is_the_500_page_too(client, viewer)
 
 
 @override_settings(ROOT_URLCONF=ERROR_URLS)
+def test_a_bad_request_is_the_friendly_400_page(client, viewer):
+    client.force_login(viewer)
+    response = client.get("/bad/")
+    soup = soup_of(response)
+    assert response.status_code == 400 and soup.h1.get_text() == "Bad request"
+    assert "/" in nav_links(soup) and soup.select_one("main a[href='/']").get_text() == "Back to the library"
+
+
+@override_settings(ROOT_URLCONF=ERROR_URLS)
 def test_a_failing_endpoint_answers_json(client):
     client.raise_request_exception = False
     response = client.get("/api/broken")
