@@ -26,6 +26,11 @@ def nav_labels(soup) -> list[str]:
     return [a.get_text(strip=True) for a in soup.select("header.topbar nav a")]
 
 
+def facts_of(soup) -> str:
+    """The asset page's fact lists (file and newsroom), as text."""
+    return " ".join(facts.get_text() for facts in soup.select("dl.facts"))
+
+
 @pytest.fixture
 def signed_in_editor(client, owner):
     client.force_login(owner)
@@ -52,8 +57,8 @@ def test_a_chinese_browser_gets_chinese_pages(signed_in_editor, asset):
     filters = pages["/search/?q=red"].select_one("form.search-filters")
     assert filters.select_one("button").get_text() == "应用"
     assert "上传晚于" in filters.get_text() and "上传早于" in filters.get_text()
-    facts = pages[f"/assets/{asset.pk}/"].select_one("dl.facts").get_text()
-    assert "时长" in facts and "上传" in facts
+    facts = facts_of(pages[f"/assets/{asset.pk}/"])
+    assert "时长" in facts and "上传" in facts and "版权" in facts
     assert pages["/upload/"].h1.get_text() == "上传"
 
 
@@ -74,9 +79,9 @@ def test_the_sign_in_page_is_chinese_too(client, db):
 def test_dates_follow_the_page_language(signed_in_editor, asset):
     path = f"/assets/{asset.pk}/"
     created = asset.created_at
-    chinese = page_of(signed_in_editor, path, HTTP_ACCEPT_LANGUAGE=CHINESE_BROWSER).select_one("dl.facts").get_text()
+    chinese = facts_of(page_of(signed_in_editor, path, HTTP_ACCEPT_LANGUAGE=CHINESE_BROWSER))
     assert f"{created.year}年{created.month}月{created.day}日" in chinese
-    english = page_of(signed_in_editor, path).select_one("dl.facts").get_text()
+    english = facts_of(page_of(signed_in_editor, path))
     assert f"{created:%b}" in english and str(created.year) in english and "年" not in english
 
 
