@@ -38,5 +38,5 @@ test: $(VENV)/.installed-test browser frontserver
 # locale/<lang>/LC_MESSAGES/django.po (needs GNU gettext), then compile the .mo files the app reads.
 # Both are committed, so `make run` needs no gettext.
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l zh_Hans --add-location=file --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=tools
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location=file --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=tools
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
