@@ -82,7 +82,21 @@ def detail(request, pk: int):
         "copies": asset_copies(asset=asset),
         "footage_from": footage_sources(asset_ids=[asset.pk]).get(asset.pk, []),
         "edit_form": AssetEditForm(initial={"title": asset.title, "description": asset.description}),
+        "moment": _moment_from_address(request, asset),
     })
+
+
+def _moment_from_address(request, asset: Asset) -> dict[str, float] | None:
+    """The moment a link asks the player to play (?t=START&end=END, as search results link to it);
+    None when there is none, or it isn't a range inside the video."""
+    try:
+        start, end = float(request.GET["t"]), float(request.GET["end"])
+    except (KeyError, ValueError):
+        return None
+    inside = asset.duration is None or end <= asset.duration + 1e-3
+    if asset.kind != Asset.Kind.VIDEO or not (0 <= start < end and inside):
+        return None
+    return {"start": start, "end": end}
 
 
 def _timeline_rows(asset: Asset) -> list[dict]:
