@@ -325,9 +325,10 @@ function makeMomentPlayer(video, controls) {
 
   const stop = (frameTime) => {
     video.pause();
-    // Rest on the last frame before the end, also when the callback came late or a frame was missed.
+    // Rest on the last frame before the end, and say so: the clock may lag or lead the frame shown, and
+    // the callback may have come late or missed that frame.
     const target = frameTime < moment.end ? frameTime : Math.max(moment.start, moment.end - (step || 0.04) / 2);
-    if (video.currentTime > target) video.currentTime = target;
+    if (video.currentTime !== target) video.currentTime = target;
     stoppedAt = video.currentTime;
     atEnd = true;
     show();
