@@ -347,7 +347,8 @@ function makeMomentPlayer(video, controls) {
   };
 
   video.addEventListener("play", () => {
-    if (moment && atEnd && (stoppedAt === null || Math.abs(video.currentTime - stoppedAt) < 1e-3)) {
+    // The clock may already run when "play" arrives; a user who dragged elsewhere meant that place.
+    if (moment && atEnd && (stoppedAt === null || Math.abs(video.currentTime - stoppedAt) < 0.25)) {
       video.currentTime = moment.start;  // play again after the end: the moment again
     }
     atEnd = false;
