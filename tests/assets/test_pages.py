@@ -74,7 +74,7 @@ def test_asset_page_shows_player_facts_filmstrip_and_tags(client, viewer, owner)
 
 
 @pytest.mark.parametrize(("query", "selected"), [
-    ("?t=0.5&end=2.5", "Selected moment: 0:01–0:03."),  # as a search result links to it
+    ("?t=0.5&end=2.5", "Selected moment: 0:00–0:02."),  # as a search result links to it
     ("?t=1.2&end=1.7", "Selected moment: 0:01.2–0:01.7."),
     ("?t=1", None), ("?t=2&end=1", None), ("?t=1&end=9", None), ("?t=a&end=2", None), ("?t=nan&end=2", None),
 ])

@@ -191,7 +191,7 @@ def test_a_range_picked_elsewhere_is_shown_first_as_the_pick(viewer, library):
     assert span_of(cards[0]) == (storm.pk, 2, 3.5)
     assert cards[0].select_one(".mark").get_text() == "Picked"
     assert cards[0].select_one(".score").get_text() == "a range picked by hand"
-    assert cards[0].select_one(".range").get_text() == "0:02–0:04"
+    assert cards[0].select_one(".range").get_text() == "0:02–0:03"
     assert not any(card.select(".mark") for card in cards[1:])  # a pick replaces the proposal
 
 

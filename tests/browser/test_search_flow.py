@@ -58,7 +58,7 @@ def test_search_play_a_moment_to_its_end_play_on_replay_and_judge_it(page, live_
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text(f"{title} · {shown_range}")
     expect(video).to_have_attribute("aria-label", f"{title} · {shown_range}")
-    link = urlsplit(dialog.get_by_role("link", name="Open the asset page here").get_attribute("href"))
+    link = urlsplit(dialog.get_by_role("link", name="Open on the asset page").get_attribute("href"))
     assert parse_qs(link.query) == {"t": [str(start)], "end": [str(end)]}
 
     # It plays from the start and stops at the end, then offers to play on.

@@ -9,22 +9,24 @@ from mediahub.core.templatetags.moments import clock, moment_label, moment_time,
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [
-    (0, "0:00"), (0.49, "0:00"), (4.5, "0:05"), (59.4, "0:59"), (59.96, "1:00"), (61, "1:01"), (600, "10:00"),
-    (3599.4, "59:59"), (3599.6, "1:00:00"), (3600, "1:00:00"), (3725.2, "1:02:05"), (36000, "10:00:00"),
-    ("12.5", "0:13"), (None, ""), ("", ""), ("soon", ""), (float("nan"), ""), (-1, ""),
+    (0, "0:00"), (0.99, "0:00"), (4.5, "0:04"), (59.96, "0:59"), (60, "1:00"), (61, "1:01"), (600, "10:00"),
+    (3599.96, "59:59"), (3600, "1:00:00"), (3725.2, "1:02:05"), (36000, "10:00:00"),
+    ("12.5", "0:12"), (None, ""), ("", ""), ("soon", ""), (float("nan"), ""), (-1, ""),
 ])
-def test_a_time_reads_as_minutes_and_seconds(seconds, shown):
+def test_a_time_reads_as_minutes_and_seconds_as_a_player_counts_them(seconds, shown):
     assert clock(seconds) == shown
 
 
 @pytest.mark.parametrize(("start", "end", "shown"), [
     (5, 10, "0:05–0:10"),
-    (0, 59.96, "0:00–1:00"),
+    (0, 59.96, "0:00–0:59"),
+    (0.3, 1.3, "0:00–0:01"),
     (3590, 3600, "59:50–1:00:00"),
     (5.2, 5.6, "0:05.2–0:05.6"),  # under a second: whole seconds would read "0:05–0:06", like 5.4–6.3
     (5.4, 6.3, "0:05.4–0:06.3"),
     (5.4, 6.4, "0:05–0:06"),
-    (59.96, 60.3, "1:00.0–1:00.3"),
+    (59.96, 60.3, "0:59.9–1:00.3"),
+    (0.3, 0.7, "0:00.3–0:00.7"),  # tenths read exactly where binary floats fall just short
     (7, 7, "0:07"),  # an instant
     (None, 3, ""),
 ])

@@ -55,7 +55,7 @@ def test_a_card_names_its_moment_and_links_to_it_and_a_still_shows_no_time(signe
     assert not re.search(r"\d:\d\d|\d\.\d s", still.get_text())  # no time at all: not "0.0–0.0 s", not "0:00"
     video = next(card for card in cards if card["data-kind"] == "video")
     start, end = float(video["data-start"]), float(video["data-end"])
-    seconds = [int(t + 0.5) for t in (start, end)]
+    seconds = [int(t) for t in (start, end)]
     shown = "–".join(f"{s // 60}:{s % 60:02d}" for s in seconds)
     assert video.select_one(".range").get_text() == shown
     assert video.select_one("button.play")["aria-label"] == f"Play {video.select_one('a.title').get_text()} · {shown}"

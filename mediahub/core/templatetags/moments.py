@@ -1,4 +1,5 @@
-"""Moments and times as a person reads them, the same on every page: 0:05, 1:12, 1:02:03.
+"""Moments and times as a person reads them, the same on every page: 0:05, 1:12, 1:02:03 (whole
+seconds counted as a video player counts them).
 
 Whole seconds, except in a range shorter than a second, which whole seconds would show as one instant
 or as two different moments alike (5.2–5.6 s and 5.4–6.3 s both "0:05–0:06"): both its ends get tenths
@@ -22,9 +23,10 @@ def _seconds(value) -> float | None:
 
 
 def _clock(seconds: float, *, tenths: bool = False) -> str:
-    # Round once, in the smallest unit shown, so 59.96 reads 1:00 (never 0:60).
+    # Cut down to the unit shown, as the browsers' own player controls count: 59.96 reads 0:59 there and
+    # here, and a moment that stops on its last frame shows the time its card says.
     scale = 10 if tenths else 1
-    units = math.floor(seconds * scale + 0.5)
+    units = math.floor(seconds * scale + 1e-6)
     whole, fraction = divmod(units, scale)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
