@@ -311,7 +311,7 @@ function makeMomentPlayer(video, controls) {
   let playingOn = false;   // "Play on" pressed: no stop at the end
   let armed = false;       // this stretch of playback began inside the moment, so it stops at its end
   let stoppedAt = null;    // where it stopped at the end (null: it ran to the end of the file)
-  let atEnd = false;
+  let atEnd = false;       // stopped at the end: the controls offer what next
   let step = 0;            // the frame interval, learnt from the frames shown (the smallest gap seen)
   let lastFrame = null;
   let waiting = false;     // a frame callback is pending
@@ -366,6 +366,7 @@ function makeMomentPlayer(video, controls) {
   controls.querySelector("[data-moment=replay]").addEventListener("click", () => {
     playingOn = false;
     atEnd = false;
+    show();
     video.currentTime = moment.start;
     video.play().catch(() => {});
   });
