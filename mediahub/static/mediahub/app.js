@@ -289,8 +289,11 @@ function playInCard(board, card) {
     video.setAttribute("aria-label", card.dataset.label);
     video.src = card.dataset.media;
     const controls = document.getElementById("moment-controls").content.firstElementChild.cloneNode(true);
+    const range = document.createElement("p");  // the range stays in sight once the thumbnail is gone
+    range.className = "moment-range";
+    range.textContent = button.querySelector(".range").textContent;
     button.hidden = true;
-    button.after(video, controls);
+    button.after(video, range, controls);
   }
   board.querySelectorAll("video.inline-player").forEach((other) => { if (other !== video) other.pause(); });
   momentPlayer(video, card.querySelector(".moment-controls")).load(momentOf(card));
