@@ -1,7 +1,7 @@
 """JSON API for assets (CONTRACT.md section 3)."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from mediahub.assets import selectors, services
 from mediahub.assets.filters import AssetFilter, AssetPagination, SentenceFilterBackend
+from mediahub.assets.metadata import AssetMetadataSerializer, RightsSerializer
 from mediahub.assets.models import Asset
 from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
 from mediahub.core import roles
@@ -33,6 +34,10 @@ class AssetSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     shots = serializers.SerializerMethodField(help_text="The asset's shots and their descriptions (GET).")
     owner = serializers.CharField(source="owner.username", default=None)
+    rights = serializers.SerializerMethodField()
+    embargoed = serializers.SerializerMethodField(help_text="True while the embargo has not passed.")
+    usage_warning = serializers.SerializerMethodField(
+        help_text="What to know before using the footage (embargo, do not use, restricted), or null.")
 
     class Meta:
         model = Asset
@@ -40,12 +45,23 @@ class AssetSerializer(serializers.ModelSerializer):
             "id", "title", "description", "kind", "status", "progress", "error", "stage",
             "duration", "width", "height", "fps", "codec", "rotation", "bitrate", "container", "mime_type",
             "original_filename", "size_bytes", "sha256", "owner", "created_at", "updated_at", "processed_at",
-            "tags", "thumbnail", "media", "url", "shots",
+            "keywords", "location", "shot_date", "source", "credit", "rights", "embargo_until", "embargoed",
+            "usage_warning", "notes", "tags", "thumbnail", "media", "url", "shots",
         ]
 
     def _absolute(self, path: str | None) -> str | None:
         request = self.context.get("request")
         return request.build_absolute_uri(path) if path and request else path
+
+    @extend_schema_field(RightsSerializer)
+    def get_rights(self, asset: Asset) -> dict:
+        return {"status": asset.rights_status or None, "note": asset.rights_note}
+
+    def get_embargoed(self, asset: Asset) -> bool:
+        return asset.embargoed()
+
+    def get_usage_warning(self, asset: Asset) -> str | None:
+        return asset.usage_warning()
 
     def get_thumbnail(self, asset: Asset) -> str | None:
         return self._absolute(asset.thumbnail_url)
@@ -73,22 +89,6 @@ class AssetApi(APIView):
     permission_classes = [roles.RolePermission]
     required_permissions = {"GET": "assets.view_asset", "POST": "assets.add_asset",
                             "PATCH": "assets.change_asset", "DELETE": "assets.delete_asset"}
-
-
-class AssetEditSerializer(serializers.Serializer):
-    """The fields PATCH accepts today; the contract's other fields arrive with a later issue."""
-
-    title = serializers.CharField(max_length=300, required=False)
-    description = serializers.CharField(allow_blank=True, required=False)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise ValidationError({"detail": "Send a JSON object with the fields to change, such as {\"title\": \"...\"}."})
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise ValidationError({"detail": f"{', '.join(unknown)}: cannot be changed here; "
-                                             f"send only {' or '.join(self.fields)}."})
-        return super().to_internal_value(data)
 
 
 class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
@@ -153,13 +153,13 @@ class AssetDetailApi(AssetApi):
     def get(self, request, pk: int):
         return Response(AssetSerializer(get_asset_or_404(pk), context={"request": request}).data)
 
-    @extend_schema(summary="Change the asset's title or description (editors and admins)",
-                   request=AssetEditSerializer, responses=AssetSerializer)
+    @extend_schema(summary="Change the asset's title, description or newsroom metadata (editors and admins)",
+                   request=AssetMetadataSerializer, responses=AssetSerializer)
     def patch(self, request, pk: int):
         asset = get_asset_or_404(pk)
-        changes = AssetEditSerializer(data=request.data)
-        changes.is_valid(raise_exception=True)
-        asset = services.asset_update(asset=asset, **changes.validated_data)
+        edit = AssetMetadataSerializer(data=request.data)
+        edit.is_valid(raise_exception=True)
+        asset = services.asset_update(asset=asset, user=request.user, **edit.changes())
         return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(summary="Delete the asset, its files and everything derived from it", responses={204: None})

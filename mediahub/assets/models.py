@@ -1,10 +1,14 @@
 import uuid
 from pathlib import PurePosixPath
 
+from datetime import datetime
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from mediahub.core.models import TimeStampedModel
 
@@ -27,6 +31,11 @@ class Asset(TimeStampedModel):
         PROCESSING = "processing"
         READY = "ready"
         FAILED = "failed"
+
+    class Rights(models.TextChoices):
+        CLEARED = "cleared", "Cleared"
+        RESTRICTED = "restricted", "Restricted"
+        DO_NOT_USE = "do_not_use", "Do not use"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="assets")
     title = models.CharField(max_length=300)
@@ -57,11 +66,26 @@ class Asset(TimeStampedModel):
     proxy = models.CharField(max_length=300, null=True, blank=True,
                              help_text="Storage name of the browser-playable rendition, when the original isn't one.")
 
+    # Newsroom metadata, set by editors (EDITABLE_FIELDS); every change is kept as an AssetChange.
+    keywords = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    location = models.CharField(max_length=200, blank=True, help_text="Where the footage was shot.")
+    shot_date = models.DateField(null=True, blank=True, help_text="The day the footage was shot.")
+    source = models.CharField(max_length=200, blank=True, help_text="Who supplied it: an agency, a stringer, staff.")
+    credit = models.CharField(max_length=200, blank=True, help_text="The credit line to print or show on air.")
+    rights_status = models.CharField(max_length=12, choices=Rights.choices, blank=True,
+                                     help_text="Whether the footage may be used; blank until someone has checked.")
+    rights_note = models.TextField(blank=True, help_text="Usage restrictions in words.")
+    embargo_until = models.DateTimeField(null=True, blank=True, help_text="Not to be published before this moment.")
+    notes = models.TextField(blank=True, help_text="The editors' notes.")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["kind", "status"]),
             models.Index(fields=["created_at"]),
+            models.Index(fields=["source"]),
+            models.Index(fields=["rights_status"]),
+            models.Index(fields=["embargo_until"]),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="asset_title_trgm"),
         ]
         constraints = [
@@ -85,6 +109,65 @@ class Asset(TimeStampedModel):
     @property
     def thumbnail_url(self) -> str | None:
         return reverse("assets:thumbnail", args=[self.pk]) if self.poster_index is not None else None
+
+    def embargoed(self, now: datetime | None = None) -> bool:
+        return self.embargo_until is not None and self.embargo_until > (now or timezone.now())
+
+    def usage_warning(self, now: datetime | None = None) -> str | None:
+        """What an editor must know before using the footage, in a sentence; None when nothing stops it."""
+        warnings = []
+        if self.embargoed(now):
+            warnings.append(f"Embargoed until {self.embargo_until:%Y-%m-%d %H:%M} UTC.")
+        if self.rights_status == self.Rights.DO_NOT_USE:
+            warnings.append("Do not use" + (f": {self.rights_note}" if self.rights_note else "."))
+        elif self.rights_status == self.Rights.RESTRICTED:
+            warnings.append("Restricted" + (f": {self.rights_note}" if self.rights_note else "; check the rights note."))
+        return " ".join(warnings) or None
+
+
+# What editors may change on an asset (the page's form, bulk edit, PATCH /api/assets/{id}), in display order.
+EDITABLE_FIELDS = ("title", "description", "keywords", "location", "shot_date", "source", "credit",
+                   "rights_status", "rights_note", "embargo_until", "notes")
+# What bulk edit sets on several assets at once.
+BULK_EDITABLE_FIELDS = ("source", "credit", "rights_status", "rights_note", "embargo_until")
+
+
+class AssetChange(TimeStampedModel):
+    """One edit of an asset's metadata: who made it, when, how, and each field's value before and after."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", "asset page"
+        BULK = "bulk", "bulk edit"
+        API = "api", "API"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    username = models.CharField(max_length=150, help_text="Kept when the user is deleted.")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    changes = models.JSONField(help_text='{field: {"from": old, "to": new}}, values as the API writes them.')
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["asset", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} changed {', '.join(self.changes)} of asset {self.asset_id}"
+
+
+class RightsPolicy(TimeStampedModel):
+    """The newsroom's rule, set by admins, on whether viewers see footage nobody may publish yet.
+    One row (pk 1); editors and admins always see everything, badged."""
+
+    viewers_see_embargoed = models.BooleanField(default=True, help_text="Viewers see footage under embargo.")
+    viewers_see_do_not_use = models.BooleanField(default=True, help_text="Viewers see footage marked do not use.")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "rights policy"
+
+    def __str__(self) -> str:
+        return "Rights policy"
 
 
 def proxy_path(asset_id: int) -> str:

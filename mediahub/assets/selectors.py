@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from mediahub.assets.models import Asset, AssetTag, Frame
+from mediahub.assets.models import Asset, AssetChange, AssetTag, Frame
 
 
 def asset_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Asset]:
@@ -25,3 +25,8 @@ def asset_frames(*, asset: Asset) -> QuerySet[Frame]:
 
 def asset_frame(*, asset_id: int, index: int) -> Frame | None:
     return Frame.objects.filter(asset_id=asset_id, index=index).first()
+
+
+def asset_history(*, asset: Asset) -> QuerySet[AssetChange]:
+    """The asset's metadata changes, newest first (each with who, when, via and {field: {from, to}})."""
+    return AssetChange.objects.filter(asset=asset).order_by("-created_at", "-id")

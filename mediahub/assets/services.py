@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -15,8 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mediahub.assets.models import (FACE_FRAMES_ROOT, Asset, AssetTag, Frame, face_frames_folder, frame_image_path,
-                                    frames_folder, proxy_path)
+from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, FACE_FRAMES_ROOT, Asset, AssetChange, AssetTag,
+                                    Frame, face_frames_folder, frame_image_path, frames_folder, proxy_path)
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from mediahub.people.services import asset_faces_delete
@@ -104,15 +105,49 @@ def _asset_insert(*, original: OriginalWriter, info: MediaInfo, filename: str, o
     return AssetCreateResult(asset, duplicate=False)
 
 
-def asset_update(*, asset: Asset, title: str | None = None, description: str | None = None) -> Asset:
-    """Change the asset's title and/or description (None leaves a field as it is)."""
-    changes = {field: value for field, value in (("title", title), ("description", description)) if value is not None}
-    if changes:
-        with transaction.atomic():
-            for field, value in changes.items():
-                setattr(asset, field, value)
-            asset.save(update_fields=[*changes, "updated_at"])
+def asset_update(*, asset: Asset, user, via: str = AssetChange.Via.API, **changes) -> Asset:
+    """Set the given metadata fields (EDITABLE_FIELDS, values already validated) and keep the change in the
+    asset's history; fields not given, and values equal to the stored ones, are left as they are."""
+    with transaction.atomic():
+        locked = Asset.objects.select_for_update().get(pk=asset.pk)
+        _changes_apply(locked, user=user, via=via, changes=changes)
+    for field in changes:
+        setattr(asset, field, getattr(locked, field))
+    asset.updated_at = locked.updated_at
     return asset
+
+
+def assets_bulk_update(*, asset_ids: Iterable[int], user, **changes) -> list[Asset]:
+    """Set the same metadata (BULK_EDITABLE_FIELDS) on several assets in one transaction, one history
+    entry per asset that changed; the assets that no longer exist are skipped."""
+    refused = set(changes) - set(BULK_EDITABLE_FIELDS)
+    if refused:
+        raise ValueError(f"bulk edit does not set {', '.join(sorted(refused))}")
+    with transaction.atomic():
+        assets = list(Asset.objects.select_for_update().filter(pk__in=list(asset_ids)).order_by("pk"))
+        for asset in assets:
+            _changes_apply(asset, user=user, via=AssetChange.Via.BULK, changes=changes)
+    return assets
+
+
+def _changes_apply(asset: Asset, *, user, via: str, changes: dict) -> AssetChange | None:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    diff = {field: {"from": _history_value(getattr(asset, field)), "to": _history_value(value)}
+            for field, value in changes.items() if getattr(asset, field) != value}
+    if not diff:
+        return None
+    for field in diff:
+        setattr(asset, field, changes[field])
+    asset.save(update_fields=[*diff, "updated_at"])
+    return AssetChange.objects.create(asset=asset, user=user, username=user.get_username() if user else "",
+                                      via=via, changes=diff)
+
+
+def _history_value(value):
+    """A field's value as JSON, as the API writes it (UTC times end in Z)."""
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, (date, datetime)) else value
 
 
 def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:

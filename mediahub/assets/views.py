@@ -10,22 +10,26 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
-from mediahub.assets.forms import AssetEditForm
-from mediahub.assets.models import Asset
+from mediahub.assets.forms import AssetMetadataForm, BulkMetadataForm, field_labels
+from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.copies.selectors import asset_copies, footage_sources
-from mediahub.core.roles import page_requires
+from mediahub.core.roles import page_requires, user_can
 from mediahub.people.selectors import search_people_in_assets, search_tracks_on_screen
 from mediahub.shots.models import LANGUAGES
 from mediahub.shots.selectors import asset_shots, assets_with_alt_text, description_language
 
 LIBRARY_PAGE_SIZE = 48
+HISTORY_PAGE_SIZE = 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -39,9 +43,15 @@ def _get_asset_for_user(request, pk: int) -> Asset:
 
 @require_GET
 def library(request):
-    status = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
+    return _library_page(request)
+
+
+def _library_page(request, *, bulk_form: BulkMetadataForm | None = None, selected: frozenset[int] = frozenset(),
+                  status: int = 200):
+    """The library (filtered by ?kind= and ?status=, a page at a time); for editors, with bulk edit."""
+    status_filter = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
     kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
-    assets = assets_with_alt_text(selectors.asset_list(status=status, kind=kind), lang=_page_language())
+    assets = assets_with_alt_text(selectors.asset_list(status=status_filter, kind=kind), lang=_page_language())
     page = Paginator(assets, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     asset_ids = [asset.pk for asset in page.object_list]
     people = search_people_in_assets(asset_ids=asset_ids)
@@ -49,8 +59,12 @@ def library(request):
     for asset in page.object_list:
         asset.people_seen = people.get(asset.pk, [])
         asset.footage_from = sources.get(asset.pk, [])
-    return render(request, "assets/library.html", {"page": page, "status": status, "kind": kind,
-                                                   "statuses": Asset.Status.values, "kinds": Asset.Kind.values})
+    if user_can(user=request.user, permission="assets.change_asset"):
+        bulk_form = bulk_form or BulkMetadataForm()
+    return render(request, "assets/library.html", {
+        "page": page, "status": status_filter, "kind": kind, "statuses": Asset.Status.values,
+        "kinds": Asset.Kind.values, "bulk_form": bulk_form, "selected": selected, "query": request.GET.urlencode(),
+    }, status=status)
 
 
 @require_GET
@@ -67,9 +81,15 @@ def _page_language() -> str:
 
 @require_GET
 def detail(request, pk: int):
-    asset = _get_asset_for_user(request, pk)
+    return _detail_page(request, _get_asset_for_user(request, pk))
+
+
+def _detail_page(request, asset: Asset, *, metadata_form: AssetMetadataForm | None = None, status: int = 200):
+    """The asset page; for editors, with the metadata form (as typed, when it was refused)."""
     shots = asset_shots(asset=asset)
     lang = _page_language()
+    if user_can(user=request.user, permission="assets.change_asset"):
+        metadata_form = metadata_form or AssetMetadataForm.for_asset(asset)
     return render(request, "assets/detail.html", {
         "asset": asset,
         "shots": shots,
@@ -81,9 +101,11 @@ def detail(request, pk: int):
         "face_rows": _face_rows(asset),
         "copies": asset_copies(asset=asset),
         "footage_from": footage_sources(asset_ids=[asset.pk]).get(asset.pk, []),
-        "edit_form": AssetEditForm(initial={"title": asset.title, "description": asset.description}),
+        "metadata_form": metadata_form,
+        "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(
+            request.GET.get("history")),
         "moment": _moment_from_address(request, asset),
-    })
+    }, status=status)
 
 
 def _moment_from_address(request, asset: Asset) -> dict[str, float] | None:
@@ -140,14 +162,46 @@ def _person_label(person_id: int | None, name: str) -> str:
 @require_POST
 @page_requires("assets.change_asset")
 def edit(request, pk: int):
+    """Every metadata field at once; nothing is saved when any value is refused."""
     asset = _get_asset_for_user(request, pk)
-    form = AssetEditForm(request.POST)
-    if form.is_valid():
-        services.asset_update(asset=asset, **form.cleaned_data)
-        messages.success(request, "Title and description saved.")
+    form = AssetMetadataForm(request.POST)
+    changes = form.changes()
+    if changes is None:
+        messages.error(request, _("Nothing was saved. %(errors)s") % {"errors": form.error_summary()})
+        return _detail_page(request, asset, metadata_form=form, status=400)
+    before = {field: getattr(asset, field) for field in changes}
+    services.asset_update(asset=asset, user=request.user, via=AssetChange.Via.PAGE, **changes)
+    changed = [field for field in changes if getattr(asset, field) != before[field]]
+    if changed:
+        messages.success(request, _("Saved: %(fields)s.") % {"fields": field_labels(changed)})
     else:
-        messages.error(request, f"Nothing was saved. {form.first_error()}")
+        messages.info(request, _("Nothing changed: the values are the ones already saved."))
     return redirect(asset.get_absolute_url())
+
+
+@require_POST
+@page_requires("assets.change_asset")
+def bulk_edit(request):
+    """The same source, credit, rights or embargo on the assets ticked in the library; only the fields filled in
+    are set. The library's filters and page come along in the query string."""
+    form = BulkMetadataForm(request.POST)
+    selected = _selected_asset_ids(request.POST)
+    changes = form.changes()
+    if changes is None or not selected:
+        messages.error(request, _("Nothing was changed. %(errors)s") % {
+            "errors": form.error_summary() if changes is None else _("Select the assets to change first.")})
+        return _library_page(request, bulk_form=form, selected=selected, status=400)
+    updated = services.assets_bulk_update(asset_ids=selected, user=request.user, **changes)
+    messages.success(request, ngettext("%(count)d asset updated: %(fields)s.", "%(count)d assets updated: %(fields)s.",
+                                       len(updated)) % {"count": len(updated), "fields": field_labels(changes)})
+    query = request.GET.urlencode()
+    return redirect(reverse("assets:library") + (f"?{query}" if query else ""))
+
+
+def _selected_asset_ids(post) -> frozenset[int]:
+    """The ticked assets, or every asset of the page shown when "select all" was ticked."""
+    raw = post.getlist("page_asset") if post.get("all") else post.getlist("asset")
+    return frozenset(int(value) for value in raw if value.isdigit())
 
 
 @require_POST

@@ -170,8 +170,34 @@ document.addEventListener("DOMContentLoaded", () => {
   setupSearchResults();
   const board = document.querySelector("article.board");
   if (board) setupBoard(board);
+  const bulk = document.getElementById("bulk-edit");
+  if (bulk) setupBulkEdit(bulk);
   seekFromAddress();
 });
+
+// Library bulk edit: "select all" ticks the page's cards, and a bar at the bottom counts the ticked ones and
+// opens the panel. The form posts the same without it (the server reads "select all" itself).
+function setupBulkEdit(form) {
+  const all = form.querySelector("#bulk-all");
+  const boxes = [...document.querySelectorAll('input[form="bulk-edit"][name="asset"]')];
+  const bar = document.querySelector(".bulk-bar");
+  const panel = document.getElementById("bulk-panel");
+  const count = () => {
+    const ticked = boxes.filter((box) => box.checked).length;
+    bar.hidden = ticked === 0 || panel.open;
+    bar.querySelector("button").textContent = ticked === 1 ? bar.dataset.one : bar.dataset.many.replace("{n}", ticked);
+    all.checked = ticked === boxes.length;
+  };
+  all.addEventListener("change", () => { boxes.forEach((box) => { box.checked = all.checked; }); count(); });
+  boxes.forEach((box) => box.addEventListener("change", count));
+  panel.addEventListener("toggle", count);
+  bar.querySelector("button").addEventListener("click", () => {
+    panel.open = true;
+    panel.scrollIntoView({ block: "start" });
+    form.querySelector("input:not([type=hidden]):not([type=checkbox]), select").focus({ preventScroll: true });
+  });
+  count();
+}
 
 // Asset page opened at a moment (?t=5&end=10: the page shows the range it selected) or a time (?t=12.5).
 function seekFromAddress() {
