@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "mediahub.core.middleware.PageLanguageMiddleware",  # Django's LocaleMiddleware for the pages; the API in English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -94,6 +95,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "mediahub.core.context_processors.demo_model",
+                "mediahub.core.context_processors.interface_text",
             ],
         },
     },
@@ -127,7 +131,11 @@ if HTTPS:
         # Preloading is a promise to browser vendors that only the site's owner can make.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-LANGUAGE_CODE = "en-us"
+# The interface in English and Simplified Chinese (README, "Languages and screens"); English without
+# an Accept-Language header.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -209,7 +209,7 @@ def _selected_asset_ids(post) -> frozenset[int]:
 def reprocess(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     services.asset_reprocess(asset=asset)
-    messages.success(request, f"“{asset.title}” is queued for processing again.")
+    messages.success(request, _("“{title}” is queued for processing again.").format(title=asset.title))
     return redirect(asset.get_absolute_url())
 
 
@@ -219,7 +219,7 @@ def delete(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     title = asset.title
     services.asset_delete(asset=asset)
-    messages.success(request, f"“{title}” was deleted.")
+    messages.success(request, _("“{title}” was deleted.").format(title=title))
     return redirect("assets:library")
 
 

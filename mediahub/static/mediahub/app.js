@@ -1,5 +1,23 @@
 // mediahub pages: live status, uploads with progress, seeking. No framework; plain DOM.
+//
+// Words shown to people come from the page, in its language: base.html renders
+// mediahub.core.interface.script_text() as JSON (<script id="script-text">), and text(key, values)
+// reads it, filling {name} placeholders; the English after the key is what shows without it. A new
+// sentence: add it there with gettext, use text("its_key", "English…") here, then `make messages`.
 "use strict";
+
+const SCRIPT_TEXT = (() => {
+  try { return JSON.parse(document.getElementById("script-text").textContent) || {}; } catch (e) { return {}; }
+})();
+
+function text(key, fallback, values = {}) {
+  const template = typeof SCRIPT_TEXT[key] === "string" ? SCRIPT_TEXT[key] : fallback;
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+function statusText(status) {
+  return (SCRIPT_TEXT.status || {})[status] || status;
+}
 
 const POLL_MS = 1500;
 const ACTIVE = new Set(["queued", "processing"]);
@@ -21,7 +39,7 @@ async function fetchAsset(id) {
 function showAssetState(root, asset) {
   root.dataset.status = asset.status;
   const status = root.querySelector("[data-field=status]");
-  if (status) { status.textContent = asset.status; status.className = `status status-${asset.status}`; }
+  if (status) { status.textContent = statusText(asset.status); status.className = `status status-${asset.status}`; }
   const progress = root.querySelector("[data-field=progress]");
   if (progress) { progress.value = asset.progress; progress.hidden = !ACTIVE.has(asset.status); }
   let error = root.querySelector("[data-field=error]");
@@ -113,7 +131,7 @@ function uploadRow(list, name) {
   const row = document.createElement("li");
   const title = document.createElement("div"); title.className = "name"; title.textContent = name;
   const bar = document.createElement("progress"); bar.max = 1; bar.value = 0; bar.dataset.field = "progress";
-  const state = document.createElement("div"); state.className = "state"; state.textContent = "uploading…";
+  const state = document.createElement("div"); state.className = "state"; state.textContent = text("uploading", "uploading…");
   row.append(title, bar, state); list.appendChild(row);
   return { row, bar, state, title };
 }
@@ -133,13 +151,14 @@ function uploadOne(url, file, description, list, limit) {
   xhr.addEventListener("load", () => {
     let data = {};
     try { data = JSON.parse(xhr.responseText); } catch (e) { data = { detail: `HTTP ${xhr.status}` }; }
-    if (xhr.status >= 400) { row.classList.add("failed"); state.textContent = data.detail || `Upload failed (HTTP ${xhr.status}).`; bar.hidden = true; return; }
+    if (xhr.status >= 400) { row.classList.add("failed"); state.textContent = data.detail || text("upload_failed", "Upload failed (HTTP {status}).", { status: xhr.status }); bar.hidden = true; return; }
     const link = document.createElement("a"); link.href = data.url || `/assets/${data.id}/`; link.textContent = file.name;
     title.replaceChildren(link);
-    if (data.duplicate) { state.textContent = `Already in the library as “${data.title}” (${data.status}); nothing new was created.`; bar.hidden = true; return; }
+    if (data.duplicate) { state.textContent = text("duplicate", "Already in the library as “{title}” ({status}); nothing new was created.",
+      { title: data.title, status: statusText(data.status) }); bar.hidden = true; return; }
     followProcessing(data.id, row, bar, state);
   });
-  xhr.addEventListener("error", () => { row.classList.add("failed"); state.textContent = "The upload was interrupted; check the connection and try again."; });
+  xhr.addEventListener("error", () => { row.classList.add("failed"); state.textContent = text("upload_interrupted", "The upload was interrupted; check the connection and try again."); });
   xhr.send(body);
 }
 
@@ -149,7 +168,9 @@ function followProcessing(id, row, bar, state) {
     try {
       const asset = await fetchAsset(id);
       bar.value = asset.progress;
-      state.textContent = asset.status === "processing" ? `processing (${asset.stage || "starting"})…` : asset.status;
+      state.textContent = asset.status === "processing"
+        ? text("processing_stage", "processing ({stage})…", { stage: asset.stage || text("starting", "starting") })
+        : statusText(asset.status);
       if (asset.error) state.textContent += ` — ${asset.error}`;
       row.dataset.status = asset.status;
       if (asset.status === "failed") row.classList.add("failed");
@@ -238,7 +259,7 @@ function setupSearchResults() {
     card.querySelectorAll(".judge button[data-action]").forEach((button) => {
       button.addEventListener("click", async () => {
         const response = await sendFeedback(card, button.dataset.action);
-        if (!response.ok) { button.title = "Could not save the judgement; try again."; return; }
+        if (!response.ok) { button.title = text("judgement_failed", "Could not save the judgement; try again."); return; }
         card.querySelectorAll(".judge button[data-action]").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
         card.dataset.judged = button.dataset.action;
       });
@@ -433,7 +454,7 @@ async function sendBeatChange(board, form, rendered, remember) {
   row.setAttribute("aria-busy", "true");
   form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
   status.classList.remove("error");
-  status.textContent = "Working…";
+  status.textContent = text("working", "Working…");
   try {
     const response = await fetch(form.dataset.api, {
       method, credentials: "same-origin",
@@ -441,7 +462,8 @@ async function sendBeatChange(board, form, rendered, remember) {
       body: method === "DELETE" ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {
-      let detail = `Nothing was changed (HTTP ${response.status}); reload the page and try again.`;
+      let detail = text("nothing_changed", "Nothing was changed (HTTP {status}); reload the page and try again.",
+        { status: response.status });
       try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
       throw new Error(detail);
     }
@@ -457,7 +479,7 @@ async function sendBeatChange(board, form, rendered, remember) {
 // Fetch the board again and swap in the rows (and the counts above them) that changed.
 async function refreshRows(board, rendered, remember) {
   const response = await fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  if (!response.ok) throw new Error("Saved, but the board could not be shown again; reload the page.");
+  if (!response.ok) throw new Error(text("board_not_redrawn", "Saved, but the board could not be shown again; reload the page."));
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("article.board");
   const meta = fresh.querySelector(".board-meta");
   if (meta) board.querySelector(".board-meta").replaceWith(document.importNode(meta, true));
