@@ -104,7 +104,21 @@ def _detail_page(request, asset: Asset, *, metadata_form: AssetMetadataForm | No
         "metadata_form": metadata_form,
         "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(
             request.GET.get("history")),
+        "moment": _moment_from_address(request, asset),
     }, status=status)
+
+
+def _moment_from_address(request, asset: Asset) -> dict[str, float] | None:
+    """The moment a link asks the player to play (?t=START&end=END, as search results link to it);
+    None when there is none, or it isn't a range inside the video."""
+    try:
+        start, end = float(request.GET["t"]), float(request.GET["end"])
+    except (KeyError, ValueError):
+        return None
+    inside = asset.duration is None or end <= asset.duration + 1e-3
+    if asset.kind != Asset.Kind.VIDEO or not (0 <= start < end and inside):
+        return None
+    return {"start": start, "end": end}
 
 
 def _timeline_rows(asset: Asset) -> list[dict]:

@@ -10,7 +10,9 @@ import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
+from mediahub.core.templatetags.moments import moment_label
 from tests.assets.test_pages import make_asset
 
 CHINESE_BROWSER = "zh-CN,zh;q=0.9,en;q=0.8"
@@ -99,6 +101,17 @@ def test_the_language_switch_overrides_the_browser(signed_in_editor):
 def test_the_switch_needs_a_csrf_token(db):
     response = Client(enforce_csrf_checks=True).post("/language", {"language": "zh-hans"})
     assert response.status_code == 403
+
+
+def test_the_moment_player_speaks_chinese(signed_in_editor, asset):
+    """The moment player's controls and what it says it plays (app.js shows them as the page gives them)."""
+    soup = page_of(signed_in_editor, f"/assets/{asset.pk}/?t=0.5&end=2.5", HTTP_ACCEPT_LANGUAGE=CHINESE_BROWSER)
+    selected = soup.select_one(".moment-selected")
+    assert selected.p.get_text().startswith("所选片段：0:00–0:02。")
+    assert [button.get_text() for button in selected.select(".moment-controls button")] == ["重播片段", "继续播放"]
+    assert selected.select_one(".moment-stopped").get_text() == "已停在片段结尾。"
+    with translation.override("zh-hans"):
+        assert moment_label("洪水第一天", 0, 0, "image") == "洪水第一天 · 静态图片"
 
 
 def test_app_js_gets_its_words_in_the_page_language(signed_in_editor):
