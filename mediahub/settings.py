@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "mediahub.core",
     "mediahub.assets",
     "mediahub.search",
@@ -167,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "mediahub.core.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mediahub.core.schema.AutoSchema",  # adds the error answers per operation
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -176,6 +177,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The docs pages (/api/docs/, /api/redoc/) load Swagger UI and Redoc from our static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "mediahub.assets.models.Asset.Kind",
+                            "AssetStatusEnum": "mediahub.assets.models.Asset.Status",
+                            "HealthStatusEnum": ["ok", "error"]},
 }
 
 # Celery: read by workers/celery.py with namespace "CELERY".

@@ -11,6 +11,7 @@ from mediahub.assets import api as assets_api
 from mediahub.briefs import api as briefs_api
 from mediahub.copies import api as copies_api
 from mediahub.core import api as core_api
+from mediahub.core import docs
 from mediahub.core import views as core_views
 from mediahub.people import api as people_api
 from mediahub.search import api as search_api
@@ -21,6 +22,8 @@ api_urlpatterns = [
     path("health", login_not_required(core_api.health), name="health"),
     path("schema", SpectacularAPIView.as_view(renderer_classes=[JSONRenderer, OpenApiJsonRenderer, OpenApiYamlRenderer]),
          name="schema"),
+    path("docs/", docs.ApiDocsPage.as_view(), name="docs"),
+    path("redoc/", docs.ApiRedocPage.as_view(), name="redoc"),
     path("assets", assets_api.AssetListApi.as_view(), name="assets"),
     path("assets/<int:pk>", assets_api.AssetDetailApi.as_view(), name="asset"),
     path("assets/<int:pk>/reprocess", assets_api.AssetReprocessApi.as_view(), name="asset-reprocess"),
