@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test browser frontserver clean-test
+.PHONY: run test browser frontserver clean-test messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,10 @@ frontserver:
 
 test: $(VENV)/.installed-test browser frontserver
 	$(PY) -m pytest tests
+
+# Interface translations (README, "Languages and screens"): re-extract every marked string into
+# locale/<lang>/LC_MESSAGES/django.po (needs GNU gettext), then compile the .mo files the app reads.
+# Both are committed, so `make run` needs no gettext.
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location=file --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=tools
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var

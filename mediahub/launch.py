@@ -21,7 +21,7 @@ DEFAULT_DATA_DIR = REPO / "var"
 INSTANCES_DIR = DEFAULT_DATA_DIR / "instances"
 # Commands that never touch the database or the broker.
 WITHOUT_SERVICES = {"help", "version", "check", "makemigrations", "diffsettings", "collectstatic", "startapp",
-                    "compilemessages", "makemessages", "sendtestemail"}
+                    "compilemessages", "makemessages", "sendtestemail", "spectacular"}
 # Commands that may make a new data dir; every other one needs an existing database.
 CREATE_DATA_DIR = {"serve", "migrate"}
 

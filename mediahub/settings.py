@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "mediahub.core",
     "mediahub.assets",
     "mediahub.search",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "mediahub.core.middleware.PageLanguageMiddleware",  # Django's LocaleMiddleware for the pages; the API in English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -94,6 +96,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "mediahub.core.context_processors.demo_model",
+                "mediahub.core.context_processors.interface_text",
             ],
         },
     },
@@ -127,7 +132,11 @@ if HTTPS:
         # Preloading is a promise to browser vendors that only the site's owner can make.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-LANGUAGE_CODE = "en-us"
+# The interface in English and Simplified Chinese (README, "Languages and screens"); English without
+# an Accept-Language header.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -159,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "mediahub.core.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mediahub.core.schema.AutoSchema",  # adds the error answers per operation
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -168,6 +177,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The docs pages (/api/docs/, /api/redoc/) load Swagger UI and Redoc from our static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "mediahub.assets.models.Asset.Kind",
+                            "AssetStatusEnum": "mediahub.assets.models.Asset.Status",
+                            "HealthStatusEnum": ["ok", "error"]},
 }
 
 # Celery: read by workers/celery.py with namespace "CELERY".

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 from django.views import defaults
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
@@ -10,6 +11,8 @@ from mediahub.assets import api as assets_api
 from mediahub.briefs import api as briefs_api
 from mediahub.copies import api as copies_api
 from mediahub.core import api as core_api
+from mediahub.core import docs
+from mediahub.core import views as core_views
 from mediahub.people import api as people_api
 from mediahub.search import api as search_api
 from mediahub.search import views as search_views
@@ -19,6 +22,8 @@ api_urlpatterns = [
     path("health", login_not_required(core_api.health), name="health"),
     path("schema", SpectacularAPIView.as_view(renderer_classes=[JSONRenderer, OpenApiJsonRenderer, OpenApiYamlRenderer]),
          name="schema"),
+    path("docs/", docs.ApiDocsPage.as_view(), name="docs"),
+    path("redoc/", docs.ApiRedocPage.as_view(), name="redoc"),
     path("assets", assets_api.AssetListApi.as_view(), name="assets"),
     path("assets/<int:pk>", assets_api.AssetDetailApi.as_view(), name="asset"),
     path("assets/<int:pk>/history", assets_api.AssetHistoryApi.as_view(), name="asset-history"),
@@ -49,6 +54,8 @@ api_urlpatterns = [
 urlpatterns = [
     path("api/", include((api_urlpatterns, "api"))),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("language", login_not_required(set_language), name="set_language"),  # the sign-in page has the switch too
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("search/", search_views.search_page, name="search"),
     path("", include("mediahub.briefs.urls")),
@@ -61,4 +68,4 @@ urlpatterns = [
 handler400 = core_api.json_error_or(defaults.bad_request, 400, "The request could not be understood.")
 handler403 = core_api.json_error_or(defaults.permission_denied, 403, "You do not have permission to do this.")
 handler404 = core_api.json_error_or(defaults.page_not_found, 404, "There is nothing at this address; check the URL.")
-handler500 = core_api.json_error_or(defaults.server_error, 500, "Something went wrong on the server; try again later.")
+handler500 = core_api.json_error_or(core_views.server_error, 500, "Something went wrong on the server; try again later.")

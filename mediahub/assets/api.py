@@ -1,7 +1,7 @@
 """JSON API for assets (CONTRACT.md section 3)."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -16,25 +16,27 @@ from mediahub.assets.metadata import AssetMetadataSerializer, RightsSerializer
 from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
 from mediahub.core import roles
+from mediahub.core.schema import error_response
 from mediahub.core.throttling import UserScopedRateThrottle
 
 
 class TagSerializer(serializers.Serializer):
-    label = serializers.CharField(source="label.name")
-    label_zh = serializers.CharField(source="label.name_zh")
-    start = serializers.FloatField()
-    end = serializers.FloatField()
-    score = serializers.FloatField()
+    label = serializers.CharField(source="label.name", help_text="What is seen, in English.")
+    label_zh = serializers.CharField(source="label.name_zh", help_text="The same label in Chinese.")
+    start = serializers.FloatField(help_text="Seconds from the first frame where it is first seen (0 for an image).")
+    end = serializers.FloatField(help_text="Seconds where it is last seen.")
+    score = serializers.FloatField(help_text="How sure the model is (its similarity to the label, higher is surer).")
 
 
 class AssetSerializer(serializers.ModelSerializer):
-    tags = TagSerializer(many=True, read_only=True)
-    thumbnail = serializers.SerializerMethodField()
-    media = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField()
+    tags = TagSerializer(many=True, read_only=True, help_text="What the model recognises, and where.")
+    thumbnail = serializers.SerializerMethodField(help_text="The poster frame's image; null until one is made.")
+    media = serializers.SerializerMethodField(help_text="The playable file (a proxy for formats browsers can't play).")
+    url = serializers.SerializerMethodField(help_text="The asset's page.")
     shots = serializers.SerializerMethodField(help_text="The asset's shots and their descriptions (GET).")
-    owner = serializers.CharField(source="owner.username", default=None)
-    rights = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True,
+                                  help_text="Who uploaded it; null for an ingest or a deleted user.")
+    rights = serializers.SerializerMethodField(help_text="Who may use the footage: a status and a note.")
     embargoed = serializers.SerializerMethodField(help_text="True while the embargo has not passed.")
     usage_warning = serializers.SerializerMethodField(
         help_text="What to know before using the footage (embargo, do not use, restricted), or null.")
@@ -48,6 +50,25 @@ class AssetSerializer(serializers.ModelSerializer):
             "keywords", "location", "shot_date", "source", "credit", "rights", "embargo_until", "embargoed",
             "usage_warning", "notes", "tags", "thumbnail", "media", "url", "shots",
         ]
+        extra_kwargs = {
+            "id": {"help_text": "The asset's id."},
+            "keywords": {"help_text": "Words the footage is found by."},
+            "title": {"help_text": "The title (the file's name unless one was given)."},
+            "description": {"help_text": "Free text; may be empty."},
+            "kind": {"help_text": "`video` or `image`."},
+            "status": {"help_text": "Processing state: queued, processing, ready or failed."},
+            "progress": {"help_text": "How far processing is, 0 to 1."},
+            "fps": {"help_text": "Frames per second; null for an image."},
+            "codec": {"help_text": "The video (or image) codec; empty if unknown."},
+            "container": {"help_text": "The file format, as probed."},
+            "mime_type": {"help_text": "The uploaded file's media type."},
+            "original_filename": {"help_text": "The uploaded file's name."},
+            "size_bytes": {"help_text": "The original file's size."},
+            "sha256": {"help_text": "The original's SHA-256 (identical bytes are one asset)."},
+            "created_at": {"help_text": "When it was uploaded."},
+            "updated_at": {"help_text": "When it last changed."},
+            "processed_at": {"help_text": "When processing last finished; null before."},
+        }
 
     def _absolute(self, path: str | None) -> str | None:
         request = self.context.get("request")
@@ -92,6 +113,16 @@ class AssetApi(APIView):
                             "PATCH": "assets.change_asset", "DELETE": "assets.delete_asset"}
 
 
+class AssetUploadedSerializer(AssetSerializer):
+    """The answer to an upload: the asset, and whether it was already in the library."""
+
+    duplicate = serializers.BooleanField(help_text="True when identical bytes were uploaded before: this is that "
+                                                   "asset, and nothing new was created.")
+
+    class Meta(AssetSerializer.Meta):
+        fields = [*AssetSerializer.Meta.fields, "duplicate"]
+
+
 class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = AssetSerializer
@@ -112,9 +143,15 @@ class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
 
     @extend_schema(
         summary="Upload a video or image; processing starts when it is stored",
-        request=inline_serializer("AssetUpload", {"file": serializers.FileField(), "title": serializers.CharField(required=False),
-                                                  "description": serializers.CharField(required=False)}),
-        responses={201: AssetSerializer, 200: AssetSerializer},
+        request=inline_serializer("AssetUpload", {
+            "file": serializers.FileField(help_text="The video or image."),
+            "title": serializers.CharField(required=False, help_text="Default: the file's name."),
+            "description": serializers.CharField(required=False, help_text="Free text.")}),
+        responses={201: OpenApiResponse(AssetUploadedSerializer, description="Stored; processing is queued."),
+                   200: OpenApiResponse(AssetUploadedSerializer, description="A duplicate: the existing asset."),
+                   400: error_response("No file, or an empty one."),
+                   413: error_response("The file is larger than this server accepts."),
+                   415: error_response("Not a video or image mediahub can read; the detail says why.")},
     )
     def post(self, request):
         upload = request.FILES.get("file")
@@ -126,8 +163,8 @@ class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
                 title=request.data.get("title", ""), description=request.data.get("description", ""))
         except services.UploadRejected as exc:
             return Response({"detail": str(exc)}, status=exc.status)
-        body = AssetSerializer(result.asset, context={"request": request}).data
-        body["duplicate"] = result.duplicate
+        result.asset.duplicate = result.duplicate
+        body = AssetUploadedSerializer(result.asset, context={"request": request}).data
         return Response(body, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED)
 
     def initialize_request(self, request, *args, **kwargs):

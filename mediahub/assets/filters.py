@@ -76,6 +76,8 @@ class AssetPagination(PageNumberPagination):
                          "results": data})
 
     def get_paginated_response_schema(self, schema):
-        return {"type": "object", "required": ["count", "results"], "properties": {
-            "count": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"},
-            "results": schema}}
+        return {"type": "object", "required": ["count", "page", "page_size", "results"], "properties": {
+            "count": {"type": "integer", "description": "Items in all pages."},
+            "page": {"type": "integer", "description": "This page's number, from 1."},
+            "page_size": {"type": "integer", "description": "Items per page; a page after the last is empty."},
+            "results": {**schema, "description": "This page's items."}}}

@@ -37,9 +37,10 @@ class KeywordsField(serializers.ListField):
 
 
 class RightsSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Asset.Rights.choices, allow_blank=True, allow_null=True, required=False, error_messages={
+    status = serializers.ChoiceField(choices=Asset.Rights.choices, allow_blank=True, allow_null=True, required=False, help_text=(
+        "cleared, restricted or do_not_use; null until someone has checked."), error_messages={
         "invalid_choice": "must be cleared, restricted or do_not_use, not \"{input}\"."})
-    note = serializers.CharField(allow_blank=True, required=False, max_length=2000)
+    note = serializers.CharField(allow_blank=True, required=False, max_length=2000, help_text="Usage restrictions in words.")
 
 
 class AssetMetadataSerializer(serializers.Serializer):

@@ -116,7 +116,21 @@ def _detail_page(request, asset: Asset, *, metadata_form: AssetMetadataForm | No
         "metadata_form": metadata_form,
         "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(
             request.GET.get("history")),
+        "moment": _moment_from_address(request, asset),
     }, status=status)
+
+
+def _moment_from_address(request, asset: Asset) -> dict[str, float] | None:
+    """The moment a link asks the player to play (?t=START&end=END, as search results link to it);
+    None when there is none, or it isn't a range inside the video."""
+    try:
+        start, end = float(request.GET["t"]), float(request.GET["end"])
+    except (KeyError, ValueError):
+        return None
+    inside = asset.duration is None or end <= asset.duration + 1e-3
+    if asset.kind != Asset.Kind.VIDEO or not (0 <= start < end and inside):
+        return None
+    return {"start": start, "end": end}
 
 
 def _timeline_rows(asset: Asset) -> list[dict]:
@@ -221,7 +235,7 @@ def rights_policy(request):
 def reprocess(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     services.asset_reprocess(asset=asset)
-    messages.success(request, f"“{asset.title}” is queued for processing again.")
+    messages.success(request, _("“{title}” is queued for processing again.").format(title=asset.title))
     return redirect(asset.get_absolute_url())
 
 
@@ -231,7 +245,7 @@ def delete(request, pk: int):
     asset = _get_asset_for_user(request, pk)
     title = asset.title
     services.asset_delete(asset=asset)
-    messages.success(request, f"“{title}” was deleted.")
+    messages.success(request, _("“{title}” was deleted.").format(title=title))
     return redirect("assets:library")
 
 

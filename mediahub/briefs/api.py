@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -16,9 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets.filters import AssetPagination
+from mediahub.assets.models import Asset
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES
 from mediahub.briefs import exports, selectors, services
 from mediahub.briefs.models import Beat, Brief
 from mediahub.core import roles
+from mediahub.core.schema import MODEL_UNAVAILABLE
+from mediahub.search.api import MomentFieldsSerializer
 from mediahub.core.throttling import UserScopedRateThrottle
 from workers.ml.clip import ModelUnavailable
 
@@ -124,40 +128,113 @@ def _beat_answer(request, beat: Beat) -> Response:
     return Response(beat_json(request, board.beats[beat.index]))
 
 
-MOMENT = inline_serializer("BriefMoment", {
-    "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "kind": serializers.CharField(),
-    "start": serializers.FloatField(), "end": serializers.FloatField(),
-    "score": serializers.FloatField(allow_null=True), "thumbnail": serializers.URLField(),
-    "media": serializers.URLField(), "url": serializers.URLField(),
-    "usage_warning": serializers.CharField(
-        allow_null=True, help_text="What to know before using the footage (embargo, do not use, restricted), or null.")})
-BEAT = inline_serializer("BriefBeat", {
-    "index": serializers.IntegerField(), "text": serializers.CharField(), "results": MOMENT.__class__(many=True),
-    "pick": MOMENT.__class__(allow_null=True), "choice": MOMENT.__class__(allow_null=True),
-    "weak": serializers.BooleanField(), "shared_with": serializers.ListField(child=serializers.IntegerField()),
-    "search_id": serializers.CharField(allow_null=True), "similar_to": serializers.JSONField(allow_null=True)})
-BRIEF = inline_serializer("Brief", {
-    "id": serializers.IntegerField(), "title": serializers.CharField(), "owner": serializers.CharField(allow_null=True),
-    "created_at": serializers.DateTimeField(), "updated_at": serializers.DateTimeField(), "url": serializers.URLField(),
-    "per_beat": serializers.IntegerField(), "filters": serializers.JSONField(),
-    "exports": serializers.DictField(child=serializers.URLField()), "beats": BEAT.__class__(many=True)})
+class BriefFiltersSerializer(serializers.Serializer):
+    """The search filters every beat is searched with, as GET /api/search takes them."""
+
+    kind = serializers.ChoiceField(Asset.Kind.choices, required=False, help_text="Only videos, or only images.")
+    tag = serializers.CharField(required=False, help_text="Only moments with this tag.")
+    person = serializers.IntegerField(required=False, help_text="Only moments where this person is on screen.")
+    asset = serializers.IntegerField(required=False, help_text="Only moments of this asset.")
+    after = serializers.DateField(required=False, help_text="Only assets uploaded on or after this date.")
+    before = serializers.DateField(required=False, help_text="Only assets uploaded on or before this date.")
+    source = serializers.CharField(required=False, help_text="Only footage from this source (exact, any case).")
+    rights = serializers.ChoiceField(RIGHTS_FILTER_VALUES, required=False, help_text=(
+        "Only footage with this rights status, or unset for footage nobody has checked."))
+    embargoed = serializers.BooleanField(required=False, help_text=(
+        "true: only footage under embargo at the search; false: only footage free of any embargo."))
+
+    class Meta:
+        ref_name = "BriefFilters"
+
+
+class BriefMomentSerializer(MomentFieldsSerializer):
+    """One of a beat's moments, or its pick."""
+
+    score = serializers.FloatField(allow_null=True, help_text="Its relevance to the beat; null for a range the "
+                                                              "editor picked that no search returned.")
+
+    class Meta:
+        ref_name = "BriefMoment"
+
+
+class BeatSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The beat's position in the brief, from 0.")
+    text = serializers.CharField(help_text="What the beat says (searched like GET /api/search).")
+    results = BriefMomentSerializer(many=True, help_text="Its moments: the board's proposal first, then best first.")
+    pick = BriefMomentSerializer(allow_null=True, help_text="The moment the editor picked; null if none yet.")
+    choice = BriefMomentSerializer(allow_null=True, help_text=(
+        "What the timeline gets: the pick, else the board's proposal; null with no results."))
+    weak = serializers.BooleanField(help_text="Nothing matches the beat well.")
+    shared_with = serializers.ListField(child=serializers.IntegerField(), help_text=(
+        "Other beats (indexes) whose choice shows the same footage."))
+    search_id = serializers.CharField(allow_null=True, help_text=(
+        "The beat's search, for POST /api/feedback; null for results of a more-like-this."))
+    similar_to = inline_serializer("BeatSimilarTo", {
+        "asset_id": serializers.IntegerField(help_text="The asset of the example second."),
+        "time": serializers.FloatField(help_text="The example second.")},
+        allow_null=True, help_text="When the results are moments like one second of an asset: which; else null.")
+
+    class Meta:
+        ref_name = "BriefBeat"
+
+
+class BriefSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The brief's id.")
+    title = serializers.CharField(help_text="Its title.")
+    owner = serializers.CharField(allow_null=True, help_text="Who made it (the only one who may change it); "
+                                                             "null if their account was deleted.")
+    created_at = serializers.DateTimeField(help_text="When it was made.")
+    updated_at = serializers.DateTimeField(help_text="When it last changed.")
+    url = serializers.URLField(help_text="Its board page.")
+
+
+class BriefListItemSerializer(BriefSummarySerializer):
+    beat_count = serializers.IntegerField(help_text="Its beats.")
+    picked_count = serializers.IntegerField(help_text="Its beats with a pick.")
+
+    class Meta:
+        ref_name = "BriefListItem"
+
+
+class BriefSerializer(BriefSummarySerializer):
+    per_beat = serializers.IntegerField(help_text="Moments searched per beat.")
+    filters = BriefFiltersSerializer(help_text="The filters every beat is searched with.")
+    exports = serializers.DictField(child=serializers.URLField(), help_text=(
+        "The timeline in each export format (edl, fcpxml, otio, csv): its address."))
+    beats = BeatSerializer(many=True, help_text="In order.")
+
+    class Meta:
+        ref_name = "Brief"
+
+
+BRIEF_PAGE = inline_serializer("PaginatedBriefList", {
+    "count": serializers.IntegerField(help_text="Briefs in all pages."),
+    "page": serializers.IntegerField(help_text="This page's number, from 1."),
+    "page_size": serializers.IntegerField(help_text="Briefs per page."),
+    "results": BriefListItemSerializer(many=True, help_text="Latest changed first.")})
 NEW_BRIEF = inline_serializer("NewBrief", {
-    "text": serializers.CharField(), "title": serializers.CharField(required=False),
-    "per_beat": serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_PER_BEAT),
-    "filters": serializers.JSONField(required=False)})
+    "text": serializers.CharField(help_text="The brief or script: a beat per line (a line of several sentences "
+                                            "may become several beats), English or Chinese."),
+    "title": serializers.CharField(required=False, help_text="Default: the first beat."),
+    "per_beat": serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_PER_BEAT,
+                                         help_text="Moments per beat (default 5)."),
+    "filters": BriefFiltersSerializer(required=False, help_text="Filters for every beat's search.")})
+SEARCHING = {503: MODEL_UNAVAILABLE}
 
 
 class BriefListApi(BriefApi, GenericAPIView):
     pagination_class = AssetPagination
     throttle_scopes = {"POST": "brief"}
 
-    @extend_schema(summary="List briefs, latest changed first", responses=BRIEF, operation_id="briefs_list")
+    @extend_schema(summary="List briefs, latest changed first",
+                   parameters=[OpenApiParameter("page", int, description="The page, from 1 (50 briefs a page).")],
+                   responses=BRIEF_PAGE, operation_id="briefs_list")
     def get(self, request):
         page = self.paginate_queryset(selectors.briefs_list())
         return self.get_paginated_response([brief_summary_json(request, brief) for brief in page])
 
     @extend_schema(summary="Make a brief: every line (and sentence) a beat, each searched", request=NEW_BRIEF,
-                   responses={201: BRIEF})
+                   responses={201: BriefSerializer, **SEARCHING})
     def post(self, request):
         data = _object(request.data)
         brief = _rejected(lambda: services.brief_create(
@@ -168,14 +245,16 @@ class BriefListApi(BriefApi, GenericAPIView):
 
 class BriefDetailApi(BriefApi):
     throttle_scopes = {"PATCH": "brief"}  # new filters search every beat again
-    @extend_schema(summary="A brief with every beat's moments and picks", responses=BRIEF)
+    @extend_schema(summary="A brief with every beat's moments and picks", responses=BriefSerializer)
     def get(self, request, pk: int):
         return Response(brief_json(request, _brief_for_user(request, pk)))
 
     @extend_schema(summary="Rename a brief, or change its filters or results per beat (its owner)",
                    request=inline_serializer("BriefChange", {
-                       "title": serializers.CharField(required=False), "filters": serializers.JSONField(required=False),
-                       "per_beat": serializers.IntegerField(required=False)}), responses=BRIEF)
+                       "title": serializers.CharField(required=False, help_text="The new title."),
+                       "filters": BriefFiltersSerializer(required=False, help_text="Every beat is searched again."),
+                       "per_beat": serializers.IntegerField(required=False, help_text="Every beat is searched again.")}),
+                   responses={200: BriefSerializer, **SEARCHING})
     def patch(self, request, pk: int):
         brief = _brief_for_user(request, pk, change=True)
         data = _object(request.data)
@@ -197,7 +276,8 @@ class BriefDetailApi(BriefApi):
 class BeatApi(BriefApi):
     throttle_scopes = {"PATCH": "search"}
     @extend_schema(summary="Change a beat's text and search it again (the brief's owner)",
-                   request=inline_serializer("BeatChange", {"text": serializers.CharField()}), responses=BEAT)
+                   request=inline_serializer("BeatChange", {"text": serializers.CharField(help_text="The beat's new text.")}),
+                   responses={200: BeatSerializer, **SEARCHING})
     def patch(self, request, pk: int, index: int):
         beat = _beat_for_user(request, pk, index)
         data = _object(request.data)
@@ -216,9 +296,11 @@ def _number(data: dict, name: str, kind=float):
 
 class BeatPickApi(BriefApi):
     @extend_schema(summary="Pick the beat's moment (counts as relevant feedback for the beat's text)",
-                   request=inline_serializer("BeatPick", {"asset_id": serializers.IntegerField(),
-                                                          "start": serializers.FloatField(),
-                                                          "end": serializers.FloatField()}), responses=BEAT)
+                   request=inline_serializer("BeatPick", {
+                       "asset_id": serializers.IntegerField(help_text="The asset (one of the beat's results, or any)."),
+                       "start": serializers.FloatField(help_text="Seconds where the picked range begins."),
+                       "end": serializers.FloatField(help_text="Seconds where it ends.")}),
+                   responses=BeatSerializer)
     def post(self, request, pk: int, index: int):
         beat = _beat_for_user(request, pk, index)
         data = _object(request.data)
@@ -231,7 +313,7 @@ class BeatPickApi(BriefApi):
             raise ValidationError({"detail": str(exc)}) from exc
         return _beat_answer(request, beat)
 
-    @extend_schema(summary="Take the beat's pick back", request=None, responses=BEAT)
+    @extend_schema(summary="Take the beat's pick back", request=None, responses={200: BeatSerializer})
     def delete(self, request, pk: int, index: int):
         beat = services.beat_unpick(beat=_beat_for_user(request, pk, index))
         return _beat_answer(request, beat)
@@ -240,8 +322,10 @@ class BeatPickApi(BriefApi):
 class BeatSimilarApi(BriefApi):
     throttle_scopes = {"POST": "search"}
     @extend_schema(summary="Replace the beat's results with moments that look like one second of an asset",
-                   request=inline_serializer("BeatSimilar", {"asset_id": serializers.IntegerField(),
-                                                             "time": serializers.FloatField()}), responses=BEAT)
+                   request=inline_serializer("BeatSimilar", {
+                       "asset_id": serializers.IntegerField(help_text="The asset of the example second."),
+                       "time": serializers.FloatField(help_text="The example second.")}),
+                   responses={200: BeatSerializer, **SEARCHING})
     def post(self, request, pk: int, index: int):
         beat = _beat_for_user(request, pk, index)
         data = _object(request.data)
@@ -264,8 +348,11 @@ class BriefExportApi(BriefApi):
     content_negotiation_class = _JsonOnly
 
     @extend_schema(summary="The brief as a timeline an editing application opens",
-                   parameters=[OpenApiParameter("format", str, enum=list(exports.EXPORT_FORMATS), required=True)],
-                   responses={(200, "application/octet-stream"): bytes})
+                   parameters=[OpenApiParameter("format", str, enum=list(exports.EXPORT_FORMATS), required=True,
+                                                description="edl (CMX 3600), fcpxml (Final Cut Pro 7 XML, what "
+                                                            "Premiere Pro and DaVinci Resolve import), otio or csv.")],
+                   responses={(200, "application/octet-stream"): OpenApiResponse(
+                       bytes, description="The timeline file, named after the brief (Content-Disposition).")})
     def get(self, request, pk: int):
         brief = _brief_for_user(request, pk)
         fmt = request.query_params.get("format", "")

@@ -18,14 +18,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mediahub.assets.models import Asset
 from mediahub.assets.selectors import RIGHTS_UNSET, asset_sources
 from mediahub.briefs import exports, selectors, services
 from mediahub.briefs.models import Beat, Brief
+from mediahub.core.interface import kind_label
 from mediahub.core.roles import page_requires, refusal, user_can
 from mediahub.people.selectors import search_named_people
 from mediahub.search.selectors import tag_labels_active
@@ -105,11 +105,12 @@ def brief_list(request):
         brief = services.brief_create(owner=request.user, text=new["text"], title=new["title"],
                                       per_beat=_per_beat(new["per_beat"]), filters=_submitted_filters(request.POST))
     except services.BriefRejected as exc:
-        return _list_page(request, new=new, error=f"The brief was not made. {exc}", status=400)
+        return _list_page(request, new=new, error=gettext("The brief was not made. {reason}").format(reason=exc), status=400)
     except ModelUnavailable as exc:
-        return _list_page(request, new=new, error=f"The brief was not made: search is unavailable ({exc}).", status=503)
+        return _list_page(request, new=new, error=gettext("The brief was not made: search is unavailable ({reason}).").format(reason=exc), status=503)
     beats = brief.beats.count()
-    messages.success(request, f"“{brief.title}”: {beats} beat{'s' if beats != 1 else ''}, each searched.")
+    messages.success(request, ngettext("“{title}”: {count} beat, searched.", "“{title}”: {count} beats, each searched.",
+                                      beats).format(title=brief.title, count=beats))
     return redirect(brief.get_absolute_url())
 
 
@@ -158,7 +159,7 @@ def _rows(board: selectors.Board) -> list[Row]:
         rows.append(Row(board_beat=board_beat, cards=[
             Card(moment=m, proposed=m is board_beat.proposed, picked=m.same_range(pick),
                  alt_text=alt_texts.get(m.asset.pk, "")) for m in moments],
-            similar_title=titles.get(similar_to.get("asset_id"), "the moment you chose")))
+            similar_title=titles.get(similar_to.get("asset_id"), gettext("the moment you chose"))))
     return rows
 
 
@@ -166,23 +167,23 @@ def _filters_shown(brief: Brief, *, choices: dict, assets: dict[int, str]) -> li
     """The brief's filters as (name, value) for people, in the form's order."""
     filters, shown = brief.filters, []
     if filters.get("kind"):
-        shown.append(("Kind", filters["kind"]))
+        shown.append((gettext("Kind"), kind_label(filters["kind"])))
     if filters.get("tag"):
-        shown.append(("Tag", filters["tag"]))
+        shown.append((gettext("Tag"), filters["tag"]))
     if filters.get("person") is not None:
         names = dict(choices["person_choices"])
-        shown.append(("Person", names.get(filters["person"], f"person {filters['person']}")))
+        shown.append((gettext("Person"), names.get(filters["person"], f"person {filters['person']}")))
     if filters.get("asset") is not None:
-        shown.append(("Asset", assets.get(filters["asset"], f"asset {filters['asset']} (deleted)")))
-    for name in ("after", "before"):
+        shown.append((gettext("Asset"), assets.get(filters["asset"], f"asset {filters['asset']} (deleted)")))
+    for name, label in (("after", gettext("Uploaded after")), ("before", gettext("Uploaded before"))):
         if filters.get(name):
-            shown.append((name.capitalize(), filters[name]))
+            shown.append((label, filters[name]))
     if filters.get("source"):
-        shown.append((_("Source"), filters["source"]))
+        shown.append((gettext("Source"), filters["source"]))
     if filters.get("rights"):
-        shown.append((_("Rights"), RIGHTS_SHOWN.get(filters["rights"], filters["rights"])))
+        shown.append((gettext("Rights"), RIGHTS_SHOWN.get(filters["rights"], filters["rights"])))
     if filters.get("embargoed") is not None:
-        shown.append((_("Embargo"), _("under embargo") if filters["embargoed"] else _("not under embargo")))
+        shown.append((gettext("Embargo"), gettext("under embargo") if filters["embargoed"] else gettext("not under embargo")))
     return shown
 
 
@@ -222,7 +223,7 @@ def _attempt(request, refused: str, call) -> bool:
     except services.BriefRejected as exc:
         messages.error(request, f"{refused} {exc}")
     except ModelUnavailable as exc:
-        messages.error(request, f"{refused} Search is unavailable right now ({exc}).")
+        messages.error(request, gettext("{refused} Search is unavailable right now ({reason}).").format(refused=refused, reason=exc))
     else:
         return True
     return False
@@ -243,10 +244,10 @@ def brief_rename(request, pk: int):
     brief = _get_brief_for_user(request, pk, change=True)
     title = request.POST.get("title", "")
     if not title.strip():
-        messages.error(request, "The title was not changed: type the new title.")
-    elif _attempt(request, "The title was not changed.",
+        messages.error(request, gettext("The title was not changed: type the new title."))
+    elif _attempt(request, gettext("The title was not changed."),
                   lambda: services.brief_update(brief=brief, user=request.user, title=title)):
-        messages.success(request, f"Renamed “{brief.title}”.")
+        messages.success(request, gettext("Renamed “{title}”.").format(title=brief.title))
     return _board(brief)
 
 
@@ -255,10 +256,10 @@ def brief_rename(request, pk: int):
 def brief_filter(request, pk: int):
     """New filters (and results per beat) for the whole brief: every beat is searched again."""
     brief = _get_brief_for_user(request, pk, change=True)
-    if _attempt(request, "The filters were not changed.", lambda: services.brief_update(
+    if _attempt(request, gettext("The filters were not changed."), lambda: services.brief_update(
             brief=brief, user=request.user, filters=_submitted_filters(request.POST),
             per_beat=_per_beat(request.POST.get("per_beat", "")))):
-        messages.success(request, "Filters saved; every beat was searched again.")
+        messages.success(request, gettext("Filters saved; every beat was searched again."))
     return _board(brief)
 
 
@@ -268,7 +269,7 @@ def brief_delete(request, pk: int):
     brief = _get_brief_for_user(request, pk, change=True)
     title = brief.title
     services.brief_delete(brief=brief)
-    messages.success(request, f"Deleted the brief “{title}”.")
+    messages.success(request, gettext("Deleted the brief “{title}”.").format(title=title))
     return redirect("briefs:list")
 
 
@@ -277,9 +278,9 @@ def brief_delete(request, pk: int):
 def beat_edit(request, pk: int, index: int):
     """The beat's new text, searched again."""
     beat = _get_beat_for_user(request, pk, index)
-    if _attempt(request, f"Beat {index + 1} was not changed.",
+    if _attempt(request, gettext("Beat {number} was not changed.").format(number=index + 1),
                 lambda: services.beat_text_edit(beat=beat, user=request.user, text=request.POST.get("text", ""))):
-        messages.success(request, f"Beat {index + 1} was searched again.")
+        messages.success(request, gettext("Beat {number} was searched again.").format(number=index + 1))
     return _board(beat, anchor=f"beat-{index}")
 
 
@@ -290,10 +291,12 @@ def beat_pick(request, pk: int, index: int):
     asset_id, start, end = (_number(request.POST, "asset_id", int), _number(request.POST, "start"),
                             _number(request.POST, "end"))
     if None in (asset_id, start, end):
-        messages.error(request, f"Nothing was picked for beat {index + 1}: choose one of its moments.")
-    elif _attempt(request, f"Nothing was picked for beat {index + 1}.", lambda: services.beat_pick(
+        messages.error(request, gettext("Nothing was picked for beat {number}: choose one of its moments.").format(
+            number=index + 1))
+    elif _attempt(request, gettext("Nothing was picked for beat {number}.").format(number=index + 1), lambda: services.beat_pick(
             beat=beat, user=request.user, asset_id=asset_id, start=start, end=end)):
-        messages.success(request, f"Beat {index + 1}: picked “{beat.pick_asset.title}”.")
+        messages.success(request, gettext("Beat {number}: picked “{title}”.").format(number=index + 1,
+                                                                                    title=beat.pick_asset.title))
     return _board(beat, anchor=f"beat-{index}")
 
 
@@ -301,7 +304,8 @@ def beat_pick(request, pk: int, index: int):
 @page_requires("briefs.add_brief")
 def beat_unpick(request, pk: int, index: int):
     beat = services.beat_unpick(beat=_get_beat_for_user(request, pk, index))
-    messages.success(request, f"Beat {index + 1}: the pick was taken back; the board proposes again.")
+    messages.success(request, gettext("Beat {number}: the pick was taken back; the board proposes again.").format(
+        number=index + 1))
     return _board(beat, anchor=f"beat-{index}")
 
 
@@ -312,8 +316,10 @@ def beat_similar(request, pk: int, index: int):
     beat = _get_beat_for_user(request, pk, index)
     asset_id, time = _number(request.POST, "asset_id", int), _number(request.POST, "time")
     if None in (asset_id, time):
-        messages.error(request, f"Beat {index + 1} was not searched again: choose a moment to look like.")
-    elif _attempt(request, f"Beat {index + 1} was not searched again.", lambda: services.beat_search_similar(
+        messages.error(request, gettext("Beat {number} was not searched again: choose a moment to look like.").format(
+            number=index + 1))
+    elif _attempt(request, gettext("Beat {number} was not searched again.").format(number=index + 1), lambda: services.beat_search_similar(
             beat=beat, user=request.user, asset_id=asset_id, time=time)):
-        messages.success(request, f"Beat {index + 1} shows moments that look like the one you chose.")
+        messages.success(request, gettext("Beat {number} shows moments that look like the one you chose.").format(
+            number=index + 1))
     return _board(beat, anchor=f"beat-{index}")

@@ -15,14 +15,22 @@ from rest_framework.views import APIView
 from mediahub.assets import selectors as asset_selectors
 from mediahub.copies import selectors
 from mediahub.core import roles
+from mediahub.core.schema import error_response
 from mediahub.core.throttling import UserScopedRateThrottle
 
 SEGMENT = inline_serializer("CopySegment", {
-    "start": serializers.FloatField(), "end": serializers.FloatField(), "other_start": serializers.FloatField(),
-    "other_end": serializers.FloatField(), "flipped": serializers.BooleanField()}, many=True)
+    "start": serializers.FloatField(help_text="Where the shared footage begins here (seconds)."),
+    "end": serializers.FloatField(help_text="Where it ends here."),
+    "other_start": serializers.FloatField(help_text="Where it begins in the other asset."),
+    "other_end": serializers.FloatField(help_text="Where it ends in the other asset."),
+    "flipped": serializers.BooleanField(help_text="One side is the other mirrored left to right.")},
+    many=True, help_text="The aligned time ranges, in time order.")
 COPIES = inline_serializer("Copies", {"copies": inline_serializer("Copy", {
-    "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "score": serializers.FloatField(),
-    "url": serializers.URLField(), "segments": SEGMENT}, many=True)})
+    "asset_id": serializers.IntegerField(help_text="The other asset holding the same footage."),
+    "title": serializers.CharField(help_text="Its title."),
+    "score": serializers.FloatField(help_text="How sure the match is, 0 to 1."),
+    "url": serializers.URLField(help_text="Its page."),
+    "segments": SEGMENT}, many=True, help_text="Best match first.")})
 
 
 class CheckRefused(APIException):
@@ -59,7 +67,9 @@ class CopyCheckApi(CopiesApi):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Where the library already holds a clip's footage (nothing is stored)",
-                   request=inline_serializer("CopyCheck", {"file": serializers.FileField()}), responses=COPIES)
+                   request=inline_serializer("CopyCheck", {"file": serializers.FileField(help_text="A video or an image.")}),
+                   responses={200: COPIES, 400: error_response("No file, an empty one, or one that can't be decoded."),
+                              413: error_response("The clip is larger or longer than a check takes.")})
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:

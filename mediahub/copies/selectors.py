@@ -44,6 +44,7 @@ class FoundCopy:
     fingerprint_id: int
     title: str
     created_at: object
+    kind: str
     score: float
     segments: list[dna.Segment]
 
@@ -150,13 +151,13 @@ def copies_find(*, query: dna.Fingerprint, exclude_asset_id: int | None = None,
     min_votes = 1 if len(sample) == 1 else dna.MIN_VOTES
     wanted = {fingerprint_id for fingerprint_id, votes in candidates if votes >= min_votes} | set(also)
     rows = (Fingerprint.objects.filter(pk__in=wanted).select_related("asset")
-            .only("id", "data", "asset__id", "asset__title", "asset__created_at"))
+            .only("id", "data", "asset__id", "asset__title", "asset__kind", "asset__created_at"))
     found = []
     for row in rows:
         segments = dna.find_copies(query, dna.Fingerprint.from_bytes(bytes(row.data)))
         if segments:
             found.append(FoundCopy(asset_id=row.asset.pk, fingerprint_id=row.pk, title=row.asset.title,
-                                   created_at=row.asset.created_at, score=dna.copy_score(segments),
+                                   created_at=row.asset.created_at, kind=row.asset.kind, score=dna.copy_score(segments),
                                    segments=segments))
     return sorted(found, key=lambda copy: (-copy.score, copy.asset_id))
 
@@ -168,7 +169,7 @@ def fingerprint_of(*, asset: Asset) -> Fingerprint | None:
 def asset_copies(*, asset: Asset) -> QuerySet[Match]:
     """The other assets holding footage of this one, best first, with their titles."""
     return (Match.objects.filter(asset=asset).select_related("other")
-            .only("asset_id", "score", "segments", "other__id", "other__title", "other__created_at")
+            .only("asset_id", "score", "segments", "other__id", "other__title", "other__kind", "other__created_at")
             .order_by("-score", "other_id"))
 
 

@@ -6,13 +6,14 @@ import math
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.db import connection
 from django.http import Http404, JsonResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from mediahub.search.selectors import text_model_state
 from workers.celery import app as celery_app
 from workers.heartbeat import live_workers
 
@@ -92,10 +93,24 @@ def _count_workers() -> int:
         return 0
 
 
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(["ok", "error"], help_text="ok when the database and the broker answer.")
+    database = serializers.CharField(help_text="ok, or `unreachable: <error>`.")
+    broker = serializers.CharField(help_text="The Celery broker (Redis): ok, or `unreachable: <error>`.")
+    workers = serializers.IntegerField(help_text="Celery workers whose heartbeat is fresh.")
+    search_model = serializers.ChoiceField(
+        ["loaded", "loading", "unavailable", "not_loaded"],
+        help_text="Whether the web worker that answered has the search model: web workers load it as they start "
+                  "(a search meanwhile waits for it); unavailable when it can't be loaded (a search says why).")
+
+    class Meta:
+        ref_name = "Health"
+
+
 @extend_schema(
-    summary="Service health: database, broker and live worker count",
-    responses=inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField(),
-                                           "broker": serializers.CharField(), "workers": serializers.IntegerField()}),
+    summary="Service health: database, broker, live worker count and the search model",
+    responses={200: HealthSerializer,
+               503: OpenApiResponse(HealthSerializer, description="The database or the broker does not answer.")},
 )
 @api_view(["GET"])
 @authentication_classes([])
@@ -105,5 +120,6 @@ def health(request):
     broker = _check_broker()
     workers = _count_workers() if broker == "ok" else 0
     healthy = database == "ok" and broker == "ok"
-    body = {"status": "ok" if healthy else "error", "database": database, "broker": broker, "workers": workers}
+    body = {"status": "ok" if healthy else "error", "database": database, "broker": broker, "workers": workers,
+            "search_model": text_model_state()}
     return Response(body, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)

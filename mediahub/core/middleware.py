@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from mediahub.core.selectors import token_from_header, user_from_api_token
 
@@ -55,3 +58,21 @@ class ApiJsonErrorsMiddleware:
                 replacement["Allow"] = response["Allow"]
             return replacement
         return response
+
+
+class PageLanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware for the pages (the language switch's cookie, else Accept-Language, else
+    English); the JSON API under /api/ always answers in English, so scripts see the same sentences
+    whatever their client sends."""
+
+    def process_request(self, request):
+        if request.path.startswith("/api/"):
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            return
+        super().process_request(request)
+
+    def process_response(self, request, response):
+        if request.path.startswith("/api/"):
+            return response
+        return super().process_response(request, response)

@@ -21,14 +21,16 @@ from mediahub.people.models import FaceTrack, Person
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    face_count = serializers.IntegerField(read_only=True)
-    asset_count = serializers.IntegerField(read_only=True)
-    thumbnail = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField()
+    face_count = serializers.IntegerField(read_only=True, help_text="Faces of theirs found, over all assets.")
+    asset_count = serializers.IntegerField(read_only=True, help_text="Assets they appear in.")
+    thumbnail = serializers.SerializerMethodField(help_text="Their cover face crop; null if none.")
+    url = serializers.SerializerMethodField(help_text="Their page.")
 
     class Meta:
         model = Person
         fields = ["id", "name", "face_count", "asset_count", "thumbnail", "hidden", "url"]
+        extra_kwargs = {"id": {"help_text": "The person's id."},
+                        "name": {"help_text": "Their name; empty until someone names them."}}
 
     def _absolute(self, path: str | None) -> str | None:
         request = self.context.get("request")
@@ -42,20 +44,23 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class FaceTrackSerializer(serializers.ModelSerializer):
-    person_name = serializers.SerializerMethodField()
-    box = serializers.ListField(child=serializers.IntegerField())
+    person_id = serializers.IntegerField(allow_null=True, help_text="Whose face it is; null while nobody's.")
+    person_name = serializers.SerializerMethodField(help_text="Their name (empty if unnamed); null with no person.")
+    box = serializers.ListField(child=serializers.IntegerField(), min_length=4, max_length=4,
+                                help_text="[x, y, w, h] in pixels of the track's first frame.")
 
     class Meta:
         model = FaceTrack
         fields = ["id", "person_id", "person_name", "start", "end", "box"]
+        extra_kwargs = {"id": {"help_text": "The face track's id."}}
 
     def get_person_name(self, track: FaceTrack) -> str | None:
         return track.person.name if track.person_id else None
 
 
 class PersonEditSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    hidden = serializers.BooleanField(required=False)
+    name = serializers.CharField(max_length=200, allow_blank=True, required=False, help_text="Their name.")
+    hidden = serializers.BooleanField(required=False, help_text="Leave them out of the people page and search.")
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -69,7 +74,7 @@ class PersonEditSerializer(serializers.Serializer):
 
 
 class OtherPersonSerializer(serializers.Serializer):
-    other_id = serializers.IntegerField(min_value=1, error_messages={
+    other_id = serializers.IntegerField(min_value=1, help_text="The other person's id.", error_messages={
         "required": "Send {{\"other_id\": <person id>}} naming the other person.",  # DRF formats this
         "invalid": "other_id must be a person's id (a whole number)."})
 
@@ -109,7 +114,8 @@ class PeopleApi(APIView):
 
 class AssetFacesApi(PeopleApi):
     @extend_schema(summary="The asset's face tracks and who they are",
-                   responses=inline_serializer("AssetFaces", {"faces": FaceTrackSerializer(many=True)}))
+                   responses=inline_serializer("AssetFaces", {"faces": FaceTrackSerializer(
+                       many=True, help_text="The asset's face tracks in time order.")}))
     def get(self, request, pk: int):
         asset = asset_selectors.asset_get(pk=pk, user=request.user)
         if asset is None:

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mediahub.assets.views import stored_jpeg_response
@@ -72,9 +73,9 @@ def rename(request, pk: int):
     name = request.POST.get("name", "")
     try:
         services.person_rename(person=person, name=name, by=request.user)
-        messages.success(request, f"Named “{person.name}”." if person.name else "The name was removed.")
+        messages.success(request, _("Named “{name}”.").format(name=person.name) if person.name else _("The name was removed."))
     except ValidationError as exc:
-        messages.error(request, f"Nothing was saved. {' '.join(exc.messages)}")
+        messages.error(request, _("Nothing was saved. {reason}").format(reason=" ".join(exc.messages)))
     return _back(request, person.get_absolute_url())
 
 
@@ -84,7 +85,8 @@ def hide(request, pk: int):
     person = _get_person_for_user(request, pk)
     hidden = request.POST.get("hidden", "1") == "1"
     services.person_hide(person=person, hidden=hidden)
-    messages.success(request, f"{person} is {'hidden from' if hidden else 'shown on'} the people page.")
+    messages.success(request, (_("{person} is hidden from the people page.") if hidden else
+                              _("{person} is shown on the people page.")).format(person=person))
     return _back(request, person.get_absolute_url())
 
 
@@ -96,14 +98,14 @@ def merge(request, pk: int):
     target_id = request.POST.get("into", "")
     target = selectors.person_get(pk=int(target_id)) if target_id.isdigit() else None
     if target is None:
-        messages.error(request, "Choose the person to merge into.")
+        messages.error(request, _("Choose the person to merge into."))
         return redirect(person.get_absolute_url())
     try:
         services.person_merge(person=target, other=person, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(person.get_absolute_url())
-    messages.success(request, f"Merged into {target}; un-merge there if this was a mistake.")
+    messages.success(request, _("Merged into {person}; un-merge there if this was a mistake.").format(person=target))
     return redirect(target.get_absolute_url())
 
 
@@ -114,7 +116,7 @@ def unmerge(request, pk: int, other: int):
     other_person = _get_person_for_user(request, other)
     try:
         services.person_unmerge(person=person, other=other_person)
-        messages.success(request, f"{other_person} is a person of their own again.")
+        messages.success(request, _("{person} is a person of their own again.").format(person=other_person))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(person.get_absolute_url())
@@ -126,7 +128,7 @@ def delete(request, pk: int):
     person = _get_person_for_user(request, pk)
     label = str(person)
     services.person_delete(person=person)
-    messages.success(request, f"{label} and their faces were deleted.")
+    messages.success(request, _("{person} and their faces were deleted.").format(person=label))
     return redirect("people:list")
 
 
@@ -136,7 +138,7 @@ def track_split(request, pk: int):
     track = _get_track_for_user(request, pk)
     was = track.person
     person = services.track_split(track=track, by=request.user)
-    messages.success(request, "The face is a new person of its own; name them here.")
+    messages.success(request, _("The face is a new person of its own; name them here."))
     return redirect(person.get_absolute_url() if was is None else was.get_absolute_url())
 
 
@@ -147,7 +149,7 @@ def track_reject(request, pk: int):
     was = track.person
     try:
         services.track_reject(track=track, by=request.user)
-        messages.success(request, f"That face will not be grouped with {was} again.")
+        messages.success(request, _("That face will not be grouped with {person} again.").format(person=was))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(was.get_absolute_url() if was else reverse("people:list"))

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from mediahub.assets.models import Asset
 from mediahub.assets.selectors import RIGHTS_FILTER_VALUES, asset_list
 from mediahub.core import roles
+from mediahub.core.schema import MODEL_UNAVAILABLE, error_response
 from mediahub.core.throttling import UserScopedRateThrottle
 from mediahub.search import selectors, services
 from mediahub.search.forms import SearchFiltersForm, TextSearchForm
@@ -122,32 +123,117 @@ def run_search(request, *, form, vector_for=None, kind: str = Search.Kind.TEXT, 
     return Response(body)
 
 
-MOMENT = inline_serializer("Moment", {
-    "asset_id": serializers.IntegerField(), "title": serializers.CharField(), "start": serializers.FloatField(),
-    "end": serializers.FloatField(), "score": serializers.FloatField(), "thumbnail": serializers.URLField(),
-    "usage_warning": serializers.CharField(
-        allow_null=True, help_text="What to know before using the footage (embargo, do not use, restricted), or null."),
-    "people": inline_serializer("PersonOnScreen", {"id": serializers.IntegerField(), "name": serializers.CharField()},
-                                many=True)})
-SEARCH_RESULT = inline_serializer("SearchResult", {
-    "search_id": serializers.CharField(), "query": serializers.CharField(), "results": MOMENT.__class__(many=True),
-    "weak": serializers.BooleanField(), "notice": serializers.CharField(allow_null=True),
-    "calibration": serializers.ChoiceField(choices=["measured", "default"])})
-FILTERS = [OpenApiParameter("limit", int), OpenApiParameter("kind", str, enum=Asset.Kind.values),
-           OpenApiParameter("tag", str), OpenApiParameter("person", int), OpenApiParameter("asset", int),
-           OpenApiParameter("after", dt.date), OpenApiParameter("before", dt.date),
-           OpenApiParameter("source", str, description="who supplied the footage (exact, any case)"),
-           OpenApiParameter("rights", str, enum=list(RIGHTS_FILTER_VALUES),
-                            description="the rights status, or unset for footage nobody has checked"),
-           OpenApiParameter("embargoed", bool, description="true: under embargo now; false: free of any embargo now"),
-           OpenApiParameter("explain", bool, description="add each result's score parts")]
+class PersonOnScreenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The person's id (GET /api/people/{id}).")
+    name = serializers.CharField(help_text="Their name; empty while nobody has named them.")
+
+    class Meta:
+        ref_name = "PersonOnScreen"
+
+
+class MomentExplainSerializer(serializers.Serializer):
+    visual = serializers.FloatField(help_text="How well the pictures match the query (the model's similarity).")
+    text_match = serializers.FloatField(help_text="How well the asset's title and description match, 0 to 1.")
+    text_bonus = serializers.FloatField(help_text="What the text match added to the score.")
+    tag_match = serializers.FloatField(help_text="How well the moment's tags match the query, 0 to 1.")
+    tag_bonus = serializers.FloatField(help_text="What the tags added to the score.")
+    description_match = serializers.FloatField(help_text="How well the shot's description matches, 0 to 1.")
+    description_bonus = serializers.FloatField(help_text="What the description added to the score.")
+    described_by_editor = serializers.BooleanField(help_text="The matching description was written by an editor.")
+    feedback = serializers.FloatField(help_text="What earlier feedback added (negative: took away).")
+    total = serializers.FloatField(help_text="The score.")
+
+    class Meta:
+        ref_name = "MomentExplain"
+
+
+class MomentFieldsSerializer(serializers.Serializer):
+    """What every moment says, in search answers and in briefs' beats."""
+
+    asset_id = serializers.IntegerField(help_text="The asset it is in.")
+    title = serializers.CharField(help_text="The asset's title.")
+    kind = serializers.ChoiceField(Asset.Kind.choices, help_text="The asset's kind.")
+    start = serializers.FloatField(help_text="Seconds from the first frame where the moment begins.")
+    end = serializers.FloatField(help_text="Seconds where it ends (start = end = 0 for an image).")
+    score = serializers.FloatField(help_text="Relevance; higher is better, comparable within one search.")
+    thumbnail = serializers.URLField(help_text="The frame that shows it best.")
+    media = serializers.URLField(help_text="The playable file.")
+    url = serializers.URLField(help_text="The asset's page, starting at the moment.")
+    usage_warning = serializers.CharField(allow_null=True, help_text=(
+        "What to know before using the footage (embargo, do not use, restricted), in a sentence; null if nothing."))
+
+
+class MomentSerializer(MomentFieldsSerializer):
+    """A moment: the contiguous seconds of one asset that match the query; an image is one from 0 to 0."""
+
+    best = serializers.FloatField(help_text="The second that matches best (the thumbnail's).")
+    feedback = serializers.ChoiceField(["lifted", "lowered"], allow_null=True,
+                                       help_text="Whether feedback moved this moment; null if not.")
+    people = PersonOnScreenSerializer(many=True, help_text="Known people on screen during the moment.")
+    explain = MomentExplainSerializer(required=False, help_text="The score's parts (only with explain=true).")
+
+    class Meta:
+        ref_name = "Moment"
+
+
+class SearchPersonExplainSerializer(serializers.Serializer):
+    person = inline_serializer("NamedPerson", {
+        "id": serializers.IntegerField(help_text="The person's id."),
+        "name": serializers.CharField(help_text="Their name."),
+        "matched": serializers.CharField(help_text="The query's words that named them, as typed.")},
+        help_text="The person the query named.")
+    narrowed_to_person = serializers.BooleanField(help_text="The results are only that person's appearances.")
+    ranked_by = serializers.CharField(help_text="The rest of the query, which ranks them (empty: longest first).")
+    note = serializers.CharField(help_text="The same in a sentence.")
+
+    class Meta:
+        ref_name = "SearchPersonExplain"
+
+
+class SearchResultSerializer(serializers.Serializer):
+    search_id = serializers.CharField(help_text="This search's id, for POST /api/feedback.")
+    query = serializers.CharField(help_text="The query as searched (empty for an image or a second as example).")
+    results = MomentSerializer(many=True, help_text="The moments, best first.")
+    weak = serializers.BooleanField(help_text="True when no result clears the relevance floor: nothing matches "
+                                              "well and the results are only the closest.")
+    calibration = serializers.ChoiceField(["measured", "default"], help_text=(
+        "Whether the relevance floor was measured on this library (manage.py calibrate) or is the model's default."))
+    notice = serializers.CharField(allow_null=True, help_text="A sentence to show above the results, if any.")
+    refined = serializers.BooleanField(help_text="Feedback earlier in the session moved the query.")
+    feedback_applied = serializers.BooleanField(help_text="Feedback on earlier searches changed this ranking.")
+    explain = SearchPersonExplainSerializer(required=False, help_text=(
+        "With explain=true, when the query named a known person: how the results were narrowed."))
+
+    class Meta:
+        ref_name = "SearchResult"
+
+
+SEARCH_RESPONSES = {200: SearchResultSerializer, 503: MODEL_UNAVAILABLE}
+FILTERS = [
+    OpenApiParameter("limit", int, description="At most this many moments (default 20, at most 100)."),
+    OpenApiParameter("kind", str, enum=Asset.Kind.values, description="Only videos, or only images."),
+    OpenApiParameter("tag", str, description="Only moments tagged with this label (English or Chinese name)."),
+    OpenApiParameter("person", int, description="Only moments where this person (an id) is on screen."),
+    OpenApiParameter("asset", int, description="Only moments of this asset (an id)."),
+    OpenApiParameter("after", dt.date, description="Only assets uploaded on or after this date (YYYY-MM-DD)."),
+    OpenApiParameter("before", dt.date, description="Only assets uploaded on or before this date (YYYY-MM-DD)."),
+    OpenApiParameter("source", str, description="Only footage from this source (exact, any case), such as Reuters."),
+    OpenApiParameter("rights", str, enum=list(RIGHTS_FILTER_VALUES),
+                     description="Only footage with this rights status, or unset for footage nobody has checked."),
+    OpenApiParameter("embargoed", bool, description="true: only footage under embargo now; false: only footage free "
+                                                     "of any embargo now."),
+    OpenApiParameter("explain", bool, description="Add each result's score parts."),
+    OpenApiParameter("session", str, description=("A key of your own grouping your searches: feedback in one "
+                                                  "session refines its later searches (browsers use their login)."))]
 
 
 class SearchApi(SearchApiView):
     throttle_classes = [UserScopedRateThrottle]
     throttle_scope = "search"
     @extend_schema(summary="Find moments matching a sentence (English or Chinese)",
-                   parameters=[OpenApiParameter("q", str, required=True), *FILTERS], responses=SEARCH_RESULT)
+                   parameters=[OpenApiParameter("q", str, required=True, description=(
+                       "What to find, in English or Chinese; may name a known person.")), *FILTERS],
+                   responses=SEARCH_RESPONSES)
     def get(self, request):
         form = _valid(TextSearchForm(request.query_params))
         query = form.cleaned_data["q"]
@@ -160,7 +246,9 @@ class ImageSearchApi(SearchApiView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Find moments that look like an uploaded image", parameters=FILTERS,
-                   request=inline_serializer("ImageQuery", {"file": serializers.ImageField()}), responses=SEARCH_RESULT)
+                   request=inline_serializer("ImageQuery", {"file": serializers.ImageField(help_text=(
+                       "The example image; the filters may also be sent as form fields."))}),
+                   responses=SEARCH_RESPONSES)
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:
@@ -177,8 +265,8 @@ class MoreLikeThisApi(SearchApiView):
     throttle_classes = [UserScopedRateThrottle]
     throttle_scope = "search"
     @extend_schema(summary="Find moments that look like one second of an asset",
-                   parameters=[OpenApiParameter("t", float, description="seconds into the asset"), *FILTERS],
-                   responses=SEARCH_RESULT)
+                   parameters=[OpenApiParameter("t", float, description="Seconds into the asset (default 0)."), *FILTERS],
+                   responses=SEARCH_RESPONSES)
     def get(self, request, pk: int):
         form = _valid(SearchFiltersForm(request.query_params))
         try:
@@ -198,11 +286,12 @@ class MoreLikeThisApi(SearchApiView):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    search_id = serializers.UUIDField()
-    asset_id = serializers.IntegerField()
-    start = serializers.FloatField()
-    end = serializers.FloatField()
-    action = serializers.ChoiceField(choices=Feedback.Action.values)
+    search_id = serializers.UUIDField(help_text="The search_id the search answered.")
+    asset_id = serializers.IntegerField(help_text="The moment's asset.")
+    start = serializers.FloatField(help_text="The moment's start, as the search returned it.")
+    end = serializers.FloatField(help_text="The moment's end, as the search returned it.")
+    action = serializers.ChoiceField(choices=Feedback.Action.values, help_text=(
+        "click (opened it), relevant or irrelevant (a judgement, which counts more)."))
 
 
 class FeedbackApi(SearchApiView):
@@ -210,7 +299,8 @@ class FeedbackApi(SearchApiView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(summary="Record a click or a relevance judgement on a search result", request=FeedbackSerializer,
-                   responses={201: inline_serializer("FeedbackOk", {"ok": serializers.BooleanField()})})
+                   responses={201: inline_serializer("FeedbackOk", {"ok": serializers.BooleanField(help_text="Always true.")}),
+                              404: error_response("There is no search with that search_id.")})
     def post(self, request):
         data = FeedbackSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import re
 import threading
@@ -30,7 +31,9 @@ from mediahub.search.ranking import (
     FeedbackEvent, Moment, Second, ShotMatch, ShotSpan, background_level, describe_shots, merge_seconds,
 )
 from mediahub.shots.models import Shot
-from workers.ml.clip import Calibration, ClipSpec, load_clip
+from workers.ml.clip import Calibration, ClipSpec, ModelUnavailable, clip_state, load_clip
+
+logger = logging.getLogger(__name__)
 
 ANN_CANDIDATES = 300  # seconds taken from the HNSW pass
 EF_SEARCH = 400  # HNSW search breadth (pgvector hnsw.ef_search): recall@10 0.95 at 1M seconds (README)
@@ -816,6 +819,25 @@ def text_query_vectors(*, spec: ClipSpec, texts: Sequence[str]) -> np.ndarray:
         while len(_encoded_texts) > ENCODED_TEXTS_KEPT:
             _encoded_texts.popitem(last=False)
     return np.stack([known[text] for text in texts]).astype(np.float32, copy=False)
+
+
+def text_model_warm() -> None:
+    """Load the active model and run its text tower once, so that the first search doesn't wait for it
+    (a web worker calls this in a thread of its own as it starts: mediahub/gunicorn_config.py). A model
+    that can't be loaded is logged with the sentence a search would answer."""
+    spec = active_clip_spec()
+    started = time.monotonic()
+    try:
+        load_clip(spec).embed_texts(["a"], threads=QUERY_ENCODING_THREADS)
+    except ModelUnavailable as exc:
+        logger.warning("Search is unavailable: %s", exc)
+        return
+    logger.info("search model %s ready for queries in %.1fs", spec.key, time.monotonic() - started)
+
+
+def text_model_state() -> str:
+    """Whether this process has the active model for queries (workers.ml.clip.clip_state)."""
+    return clip_state(active_clip_spec())
 
 
 def text_query_vector(*, spec: ClipSpec, text: str) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.assets.selectors import rights_policy_applies
@@ -80,9 +81,10 @@ def frame_embeddings_prune(*, keep_key: str) -> int:
 # Searching. A search is a write: the query, its vector and the moments shown
 # are stored so feedback can refer to them and tune later rankings.
 
-WEAK_NOTICE = "No footage matches well; the closest results are below."
-NOT_INDEXED_NOTICE = ("No footage has been indexed with the model {model} yet; "
-                      "upload footage or run `manage.py reembed`.")
+# English in the API; the search page shows them in its language (gettext_noop marks them for it).
+WEAK_NOTICE = gettext_noop("No footage matches well; the closest results are below.")
+NOT_INDEXED_NOTICE = gettext_noop("No footage has been indexed with the model {model} yet; "
+                                  "upload footage or run `manage.py reembed`.")
 
 
 @dataclass

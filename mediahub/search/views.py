@@ -1,6 +1,7 @@
 """The search page: moments as cards, playable inline, with feedback buttons."""
 
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from mediahub.assets.models import Asset
@@ -34,14 +35,14 @@ def search_page(request):
     try:
         outcome = _run(request, form, similar, limit=min(page * PAGE_SIZE, MAX_LIMIT), people=context["named_people"])
     except ModelUnavailable as exc:
-        return render(request, "search/results.html", {**context, "error": f"Search is unavailable: {exc}"}, status=503)
+        return render(request, "search/results.html", {**context, "error": gettext("Search is unavailable: {reason}").format(reason=exc)}, status=503)
     if outcome is None or not outcome.indexed:
-        return render(request, "search/results.html", {**context, "notice": services.NOT_INDEXED_NOTICE.format(
+        return render(request, "search/results.html", {**context, "notice": gettext(services.NOT_INDEXED_NOTICE).format(
             model=selectors.active_clip_spec().key)})
     moments = outcome.moments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render(request, "search/results.html", {
         **context, "outcome": outcome, "cards": selectors.moment_cards(moments, assets=outcome.assets), "page": page,
-        "weak_notice": services.WEAK_NOTICE,
+        "weak_notice": gettext(services.WEAK_NOTICE),
         "has_next": len(outcome.moments) == page * PAGE_SIZE and page * PAGE_SIZE < MAX_LIMIT,
         "first_rank": (page - 1) * PAGE_SIZE + 1, "query_string": _without_page(request),
     })

@@ -13,20 +13,23 @@ from rest_framework.views import APIView
 
 from mediahub.assets.api import get_asset_or_404
 from mediahub.core import roles
+from mediahub.core.schema import error_response
 from mediahub.shots import selectors, services
 from mediahub.shots.models import LANGUAGES, Shot
 
-TEXTS = inline_serializer("ShotTexts", {lang: serializers.CharField() for lang in LANGUAGES})
+TEXTS = inline_serializer("ShotTexts", {lang: serializers.CharField(help_text=f"In {name}.")
+                                        for lang, name in {"en": "English", "zh": "Chinese"}.items()})
 
 
 class ShotSerializer(serializers.ModelSerializer):
     """The contract's start, end, description and thumbnail; beside them the shot's index, whether an
     editor corrected it, and the generated text (what a correction replaced)."""
 
-    description = serializers.SerializerMethodField()
-    generated = serializers.SerializerMethodField()
-    edited = serializers.BooleanField(read_only=True)
-    thumbnail = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField(help_text="What is seen, in English and Chinese (an editor's "
+                                                              "correction where there is one).")
+    generated = serializers.SerializerMethodField(help_text="The generated description, which a correction replaces.")
+    edited = serializers.BooleanField(read_only=True, help_text="An editor corrected the description.")
+    thumbnail = serializers.SerializerMethodField(help_text="A frame from the shot; null if none.")
 
     class Meta:
         model = Shot
@@ -51,8 +54,11 @@ class ShotConflict(APIException):
     default_code = "conflict"
 
 
-SHOTS = inline_serializer("Shots", {"shots": ShotSerializer(many=True)})
-EDIT = inline_serializer("ShotEdit", {"description": TEXTS})
+SHOTS = inline_serializer("Shots", {"shots": ShotSerializer(many=True, help_text="In time order.")})
+EDIT = inline_serializer("ShotEdit", {"description": inline_serializer(
+    "ShotTextsEdit", {lang: serializers.CharField(required=False, allow_blank=True, help_text=f"The text in {lang}.")
+                      for lang in LANGUAGES},
+    help_text="The corrected text in either language or both; an empty text brings the generated one back.")})
 EDIT_EXAMPLE = '{"description": {"en": "...", "zh": "..."}}'
 
 
@@ -84,7 +90,9 @@ class ShotDetailApi(ShotsApi):
 
     @extend_schema(summary="Correct a shot's description, in either language or both (editors and admins); "
                            "an empty text brings the generated one back",
-                   operation_id="asset_shot_update", request=EDIT, responses=ShotSerializer)
+                   operation_id="asset_shot_update", request=EDIT,
+                   responses={200: ShotSerializer, 409: error_response("The asset was reprocessed meanwhile; "
+                                                                       "reload its shots and correct again.")})
     def patch(self, request, pk: int, index: int):
         shot = self._shot(request, pk, index)
         data = request.data

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
@@ -84,19 +85,19 @@ def shot_edit(request, pk: int, index: int):
     changes = _form_changes(shot, submitted)
     number = shot.index + 1
     if request.POST.get("shot", str(shot.pk)) != str(shot.pk):  # the page was loaded before a reprocess
-        messages.error(request, f"Shot {number} was not saved: the asset was cut into shots anew while you "
-                                "edited. Check the shots below and correct it again.")
+        messages.error(request, _("Shot {number} was not saved: the asset was cut into shots anew while you "
+                                  "edited. Check the shots below and correct it again.").format(number=number))
     elif not submitted:
-        messages.error(request, f"Nothing was saved: send the corrected description of shot {number} "
-                                "in English (en) or Chinese (zh).")
+        messages.error(request, _("Nothing was saved: send the corrected description of shot {number} "
+                                  "in English (en) or Chinese (zh).").format(number=number))
     elif not changes:
-        messages.info(request, f"Shot {number}: nothing changed.")
+        messages.info(request, _("Shot {number}: nothing changed.").format(number=number))
     else:
         try:
             saved = services.shot_description_edit(shot=shot, user=request.user, texts=changes)
         except services.ShotEditRefused as exc:
-            messages.error(request, f"Shot {number} was not saved. {exc}")
+            messages.error(request, _("Shot {number} was not saved. {reason}").format(number=number, reason=exc))
         else:
-            messages.success(request, f"Shot {number}: description saved." if saved.edited else
-                             f"Shot {number} shows its generated description again.")
+            messages.success(request, (_("Shot {number}: description saved.") if saved.edited else
+                              _("Shot {number} shows its generated description again.")).format(number=number))
     return redirect(f"{reverse('assets:detail', args=[pk])}#shot-{shot.index}")

@@ -1,6 +1,7 @@
 """Server-rendered pages: login everywhere, the library, the asset page, media with Range, editor actions."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -70,6 +71,24 @@ def test_asset_page_shows_player_facts_filmstrip_and_tags(client, viewer, owner)
     assert 'style="left: 0.0%; width: 66.667%;"' in page  # 0-2 s of a 3 s video
     assert "circle" in page and "圆形" in page and "320 × 240" in page
     assert "Reprocess" not in page  # a viewer changes nothing
+
+
+@pytest.mark.parametrize(("query", "selected"), [
+    ("?t=0.5&end=2.5", "Selected moment: 0:00–0:02."),  # as a search result links to it
+    ("?t=1.2&end=1.7", "Selected moment: 0:01.2–0:01.7."),
+    ("?t=1", None), ("?t=2&end=1", None), ("?t=1&end=9", None), ("?t=a&end=2", None), ("?t=nan&end=2", None),
+])
+def test_asset_page_opened_at_a_moment_says_which_and_offers_to_play_on(client, viewer, owner, query, selected):
+    asset = make_asset(owner, title="Flood day one")  # 3 s long
+    client.force_login(viewer)
+    page = BeautifulSoup(client.get(f"/assets/{asset.pk}/{query}").content, "html.parser")
+    box = page.select_one(".moment-selected")
+    if selected is None:
+        assert box is None and not page.select_one("#player").has_attr("aria-label")
+        return
+    assert box.p.get_text().startswith(selected)
+    assert page.select_one("#player")["aria-label"] == f"Flood day one · {selected.split(': ')[1][:-1]}"
+    assert [button.get_text() for button in box.select(".moment-controls button")] == ["Replay moment", "Play on"]
 
 
 def test_editors_and_admins_see_manage_buttons_on_anyones_asset(client, viewer, editor, admin):

@@ -78,7 +78,7 @@ def test_a_viewer_makes_a_brief_through_the_form_and_opens_its_board(viewer, lib
         assert [card.select_one(".mark").get_text() if card.select_one(".mark") else None for card in cards] == \
             ["Proposed"] + [None] * (len(cards) - 1)
         play = cards[0].select_one("button.play")
-        assert re.fullmatch(r"\d+\.\d–\d+\.\d s", play.select_one(".range").get_text())
+        assert re.fullmatch(r"\d+:\d\d–\d+:\d\d", play.select_one(".range").get_text())
         assert cards[0]["data-media"] == f"/assets/{span_of(cards[0])[0]}/media"
         assert len(row.select("form[action$='/pick'] button")) == len(cards)  # the owner picks
     # Brief in the list: title, owner, beats, picks.
@@ -191,7 +191,7 @@ def test_a_range_picked_elsewhere_is_shown_first_as_the_pick(viewer, library):
     assert span_of(cards[0]) == (storm.pk, 2, 3.5)
     assert cards[0].select_one(".mark").get_text() == "Picked"
     assert cards[0].select_one(".score").get_text() == "a range picked by hand"
-    assert cards[0].select_one(".range").get_text() == "2.0–3.5 s"
+    assert cards[0].select_one(".range").get_text() == "0:02–0:03"
     assert not any(card.select(".mark") for card in cards[1:])  # a pick replaces the proposal
 
 
@@ -278,8 +278,8 @@ def test_notes_for_weak_beats_shared_footage_and_stills(viewer, library):
         [[], ["No footage matches well; the closest are shown."], []]
     poster = library.assets["poster.png"].pk
     still = next(card for card in rows[2].select("li.moment") if card["data-asset-id"] == str(poster))
-    assert still.select_one(".play .range").get_text() == "still" and not still.select("button.play")
-    assert "0.0–0.0" not in rows[2].get_text()
+    assert still.select_one(".play .range").get_text() == "Still image" and not still.select("button.play")
+    assert "0:00–0:00" not in rows[2].get_text() and "0.0–0.0" not in rows[2].get_text()
 
 
 def test_editing_a_beat_and_more_like_this_search_it_again(viewer, library):

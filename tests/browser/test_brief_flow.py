@@ -79,6 +79,12 @@ def test_paste_a_brief_play_a_moment_pick_another_and_export(page, live_server, 
     assert len(played) == 1, played  # one stretch: from the moment's start (not the video's) to its end
     (played_from, played_to), = played
     assert abs(played_from - start) <= 1 / FPS and end - 0.5 <= played_to <= end + 1 / FPS + 1e-3, (start, end, played)
+    # It rests on the moment's last frame and offers to play on; its label says what it played.
+    assert end - 1 / FPS - 1e-3 <= video.evaluate("v => v.currentTime") <= end
+    expect(card.get_by_role("button", name="Play on", exact=True)).to_be_visible()
+    expect(video).to_have_attribute("aria-label", card.get_attribute("data-label"))
+    expect(card.locator(".moment-range")).to_be_visible()
+    assert card.get_attribute("data-label").startswith("Harbour at dawn · 0:")
 
     # Pick the first beat's other candidate (the red circle on green): marked Picked in place, and
     # still after a reload.

@@ -36,7 +36,7 @@ def test_copies_panel_plays_both_sides_and_the_check_page_finds_the_source(page,
     page.wait_for_function(PLAYER_AT, arg=[segment["start"]])
 
     panel.locator("a.there").first.click()
-    expect(page).to_have_url(re.compile(rf"/assets/{source.pk}/\?t={segment['other_start']:g}(\.0)?$"))
+    expect(page).to_have_url(re.compile(rf"/assets/{source.pk}/\?t={segment['other_start']:g}(\.0)?&end={segment['other_end']:g}(\.0)?$"))
     page.wait_for_function(PLAYER_AT, arg=[segment["other_start"]])
     expect(page.locator("#copies")).to_contain_text("in Evening <b>news</b>")
 

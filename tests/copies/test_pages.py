@@ -28,7 +28,8 @@ def test_the_asset_page_shows_each_range_side_by_side_and_the_newer_asset_a_badg
     client.force_login(viewer)
     page = client.get(f"/assets/{piece.pk}/").content.decode()
     assert 'data-seek="72.0">1:12–1:18 here</button>' in page
-    assert f'href="/assets/{source.pk}/?t=4.0">0:04–0:10 in Source &lt;i&gt;raw&lt;/i&gt;</a>' in page
+    # plays the range in the other asset and stops at its end
+    assert f'href="/assets/{source.pk}/?t=4.0&amp;end=10.0">0:04–0:10 in Source &lt;i&gt;raw&lt;/i&gt;</a>' in page
     assert "Contains footage from Source &lt;i&gt;raw&lt;/i&gt;" in page
 
     older = client.get(f"/assets/{source.pk}/").content.decode()

@@ -53,9 +53,9 @@ def test_person_page_shows_every_appearance_and_plays_from_it(client, viewer, ow
     client.force_login(viewer)
     page = client.get(f"/people/{person.pk}/").content.decode()
     for asset in assets:
-        assert f'href="/assets/{asset.pk}/?t=4"' in page
+        assert f'href="/assets/{asset.pk}/?t=4.0&amp;end=7.0"' in page  # plays the appearance, and stops at its end
         assert asset.title in page
-    assert "4–7 s" in page
+    assert "0:04–0:07" in page
     assert len(re.findall(r'<img class="face" src="/faces/\d+\.jpg"', page)) == 2
     assert "Split off" not in page and "Not this person" not in page
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +45,26 @@ def test_a_chinese_query_shows_the_matching_moments_as_cards(signed_in, library)
     assert re.search(r'class="score" title="looks like the query [\d.]+', html)  # why it ranked there, on hover
 
 
+def test_a_card_names_its_moment_and_links_to_it_and_a_still_shows_no_time(signed_in, library):
+    page = BeautifulSoup(signed_in.get("/search/", {"q": "an orange star"}).content, "html.parser")
+    cards = page.select("li.moment")
+    poster = library.assets["poster.png"]
+    still = next(card for card in cards if card["data-asset-id"] == str(poster.pk))
+    assert still.select_one(".range").get_text() == "Still image"
+    assert still["data-label"] == "Campaign poster · Still image" and still["data-href"] == f"/assets/{poster.pk}/"
+    assert not re.search(r"\d:\d\d|\d\.\d s", still.get_text())  # no time at all: not "0.0–0.0 s", not "0:00"
+    video = next(card for card in cards if card["data-kind"] == "video")
+    start, end = float(video["data-start"]), float(video["data-end"])
+    seconds = [int(t) for t in (start, end)]
+    shown = "–".join(f"{s // 60}:{s % 60:02d}" for s in seconds)
+    assert video.select_one(".range").get_text() == shown
+    assert video.select_one("button.play")["aria-label"] == f"Play {video.select_one('a.title').get_text()} · {shown}"
+    link = urlsplit(video.select_one("a.title")["href"])
+    assert link.path == f"/assets/{video['data-asset-id']}/" and parse_qs(link.query) == {"t": [str(start)], "end": [str(end)]}
+    dialog = page.select_one("dialog#moment-player")
+    assert [button.get_text() for button in dialog.select(".moment-controls button")] == ["Replay moment", "Play on"]
+
+
 def test_a_query_without_a_good_match_says_so(signed_in, library):
     html = signed_in.get("/search/", {"q": "a blue star on an orange background"}).content.decode()
     assert "No footage matches well; the closest results are below." in html
@@ -59,7 +81,7 @@ def test_filters_apply_and_a_bad_filter_is_explained(signed_in, library):
 def test_more_like_this_from_a_card(signed_in, library):
     harbour = library.assets["harbour.mp4"]
     html = signed_in.get("/search/", {"similar": harbour.pk, "t": 8}).content.decode()
-    assert "Moments that look like Harbour at dawn at 8.0 s." in html
+    assert "Moments that look like Harbour at dawn at 0:08." in html
     assert card_spans(html)[0][0] == harbour.pk
 
 

@@ -249,31 +249,52 @@ def encode_text_unpadded(model, tokens):
 
 
 _loaded: dict[ClipSpec, ClipModel] = {}
+_loading: set[ClipSpec] = set()
 _failures: dict[ClipSpec, tuple[float, str]] = {}
 _lock = threading.Lock()
 
 
 def load_clip(spec: ClipSpec) -> ClipModel:
-    """The model for `spec`, loaded once per process; ModelUnavailable if it can't be had."""
-    with _lock:
-        if spec in _loaded:
-            return _loaded[spec]
-        if spec in _failures:
-            failed_at, reason = _failures[spec]
-            if time.monotonic() - failed_at < FAILURE_MEMORY_SECONDS:
-                raise ModelUnavailable(reason)
-        started = time.monotonic()
-        try:
-            model = ClipModel(spec)
-        except ModelUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any loading failure is reported the same way
-            reason = _unavailable_reason(spec, exc)
-            _failures[spec] = (time.monotonic(), reason)
-            raise ModelUnavailable(reason) from exc
-        logger.info("loaded CLIP %s on %s in %.1fs", spec.key, model.device, time.monotonic() - started)
-        _loaded[spec] = model
-        return model
+    """The model for `spec`, loaded once per process; ModelUnavailable if it can't be had.
+    A caller arriving while another thread loads it waits for that load (the lock)."""
+    _loading.add(spec)
+    try:
+        with _lock:
+            return _load_locked(spec)
+    finally:
+        _loading.discard(spec)
+
+
+def _load_locked(spec: ClipSpec) -> ClipModel:
+    if spec in _loaded:
+        return _loaded[spec]
+    if spec in _failures:
+        failed_at, reason = _failures[spec]
+        if time.monotonic() - failed_at < FAILURE_MEMORY_SECONDS:
+            raise ModelUnavailable(reason)
+    started = time.monotonic()
+    try:
+        model = ClipModel(spec)
+    except ModelUnavailable as exc:
+        _failures[spec] = (time.monotonic(), str(exc))
+        raise
+    except Exception as exc:  # noqa: BLE001 - any loading failure is reported the same way
+        reason = _unavailable_reason(spec, exc)
+        _failures[spec] = (time.monotonic(), reason)
+        raise ModelUnavailable(reason) from exc
+    logger.info("loaded CLIP %s on %s in %.1fs", spec.key, model.device, time.monotonic() - started)
+    _loaded[spec] = model
+    return model
+
+
+def clip_state(spec: ClipSpec) -> str:
+    """Whether this process has the model: "loaded", "loading", "unavailable" (its last load failed) or
+    "not_loaded" (nothing asked for it yet)."""
+    if spec in _loaded:
+        return "loaded"
+    if spec in _loading:
+        return "loading"
+    return "unavailable" if spec in _failures else "not_loaded"
 
 
 OFFLINE_SIGNS = ("connect", "cached files", "local cache", "failed to download", "offline", "internet",

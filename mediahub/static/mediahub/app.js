@@ -1,5 +1,23 @@
 // mediahub pages: live status, uploads with progress, seeking. No framework; plain DOM.
+//
+// Words shown to people come from the page, in its language: base.html renders
+// mediahub.core.interface.script_text() as JSON (<script id="script-text">), and text(key, values)
+// reads it, filling {name} placeholders; the English after the key is what shows without it. A new
+// sentence: add it there with gettext, use text("its_key", "English…") here, then `make messages`.
 "use strict";
+
+const SCRIPT_TEXT = (() => {
+  try { return JSON.parse(document.getElementById("script-text").textContent) || {}; } catch (e) { return {}; }
+})();
+
+function text(key, fallback, values = {}) {
+  const template = typeof SCRIPT_TEXT[key] === "string" ? SCRIPT_TEXT[key] : fallback;
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+function statusText(status) {
+  return (SCRIPT_TEXT.status || {})[status] || status;
+}
 
 const POLL_MS = 1500;
 const ACTIVE = new Set(["queued", "processing"]);
@@ -21,7 +39,7 @@ async function fetchAsset(id) {
 function showAssetState(root, asset) {
   root.dataset.status = asset.status;
   const status = root.querySelector("[data-field=status]");
-  if (status) { status.textContent = asset.status; status.className = `status status-${asset.status}`; }
+  if (status) { status.textContent = statusText(asset.status); status.className = `status status-${asset.status}`; }
   const progress = root.querySelector("[data-field=progress]");
   if (progress) { progress.value = asset.progress; progress.hidden = !ACTIVE.has(asset.status); }
   let error = root.querySelector("[data-field=error]");
@@ -77,6 +95,7 @@ function setupSeeking() {
   document.addEventListener("click", (event) => {
     const target = event.target.closest("[data-seek]");
     if (!target || !player) return;
+    if (momentPlayers.has(player)) momentPlayers.get(player).release();  // a chosen shot or tag plays freely
     player.currentTime = parseFloat(target.dataset.seek);
     player.play().catch(() => {});
   });
@@ -112,7 +131,7 @@ function uploadRow(list, name) {
   const row = document.createElement("li");
   const title = document.createElement("div"); title.className = "name"; title.textContent = name;
   const bar = document.createElement("progress"); bar.max = 1; bar.value = 0; bar.dataset.field = "progress";
-  const state = document.createElement("div"); state.className = "state"; state.textContent = "uploading…";
+  const state = document.createElement("div"); state.className = "state"; state.textContent = text("uploading", "uploading…");
   row.append(title, bar, state); list.appendChild(row);
   return { row, bar, state, title };
 }
@@ -132,13 +151,14 @@ function uploadOne(url, file, description, list, limit) {
   xhr.addEventListener("load", () => {
     let data = {};
     try { data = JSON.parse(xhr.responseText); } catch (e) { data = { detail: `HTTP ${xhr.status}` }; }
-    if (xhr.status >= 400) { row.classList.add("failed"); state.textContent = data.detail || `Upload failed (HTTP ${xhr.status}).`; bar.hidden = true; return; }
+    if (xhr.status >= 400) { row.classList.add("failed"); state.textContent = data.detail || text("upload_failed", "Upload failed (HTTP {status}).", { status: xhr.status }); bar.hidden = true; return; }
     const link = document.createElement("a"); link.href = data.url || `/assets/${data.id}/`; link.textContent = file.name;
     title.replaceChildren(link);
-    if (data.duplicate) { state.textContent = `Already in the library as “${data.title}” (${data.status}); nothing new was created.`; bar.hidden = true; return; }
+    if (data.duplicate) { state.textContent = text("duplicate", "Already in the library as “{title}” ({status}); nothing new was created.",
+      { title: data.title, status: statusText(data.status) }); bar.hidden = true; return; }
     followProcessing(data.id, row, bar, state);
   });
-  xhr.addEventListener("error", () => { row.classList.add("failed"); state.textContent = "The upload was interrupted; check the connection and try again."; });
+  xhr.addEventListener("error", () => { row.classList.add("failed"); state.textContent = text("upload_interrupted", "The upload was interrupted; check the connection and try again."); });
   xhr.send(body);
 }
 
@@ -148,7 +168,9 @@ function followProcessing(id, row, bar, state) {
     try {
       const asset = await fetchAsset(id);
       bar.value = asset.progress;
-      state.textContent = asset.status === "processing" ? `processing (${asset.stage || "starting"})…` : asset.status;
+      state.textContent = asset.status === "processing"
+        ? text("processing_stage", "processing ({stage})…", { stage: asset.stage || text("starting", "starting") })
+        : statusText(asset.status);
       if (asset.error) state.textContent += ` — ${asset.error}`;
       row.dataset.status = asset.status;
       if (asset.status === "failed") row.classList.add("failed");
@@ -198,11 +220,18 @@ function setupBulkEdit(form) {
   count();
 }
 
-// Asset page opened from a search result (?t=12.5): start the player there.
+// Asset page opened at a moment (?t=5&end=10: the page shows the range it selected) or a time (?t=12.5).
 function seekFromAddress() {
   const player = document.getElementById("player");
+  if (!player) return;
+  const selected = document.querySelector(".moment-selected");
+  if (selected) {
+    const moment = { start: Number(selected.dataset.start), end: Number(selected.dataset.end) };
+    momentPlayer(player, selected.querySelector(".moment-controls")).load(moment, { autoplay: false });
+    return;
+  }
   const t = parseFloat(new URLSearchParams(window.location.search).get("t"));
-  if (!player || Number.isNaN(t)) return;
+  if (Number.isNaN(t)) return;
   const seek = () => { player.currentTime = t; };
   if (player.readyState >= 1) seek(); else player.addEventListener("loadedmetadata", seek, { once: true });
 }
@@ -230,7 +259,7 @@ function setupSearchResults() {
     card.querySelectorAll(".judge button[data-action]").forEach((button) => {
       button.addEventListener("click", async () => {
         const response = await sendFeedback(card, button.dataset.action);
-        if (!response.ok) { button.title = "Could not save the judgement; try again."; return; }
+        if (!response.ok) { button.title = text("judgement_failed", "Could not save the judgement; try again."); return; }
         card.querySelectorAll(".judge button[data-action]").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
         card.dataset.judged = button.dataset.action;
       });
@@ -238,20 +267,33 @@ function setupSearchResults() {
   });
 }
 
+// The dialog names what it plays (title and range, or "Still image"), links to the asset page there,
+// and plays a video moment from its start to its end; a still shows with its description.
 function playMoment(dialog, card) {
   const video = dialog.querySelector("video");
   const still = dialog.querySelector("img");
-  const start = Number(card.dataset.start);
-  if (card.dataset.kind === "image") {
-    video.hidden = true; still.hidden = false; still.src = card.dataset.media;
-    still.alt = card.querySelector(".play img").alt;  // the image's description
+  const caption = dialog.querySelector("figcaption");
+  const isStill = card.dataset.kind === "image";
+  dialog.querySelector("#moment-player-title").textContent = card.dataset.label;
+  dialog.querySelector("a.open-asset").href = card.dataset.href;
+  video.hidden = isStill; still.hidden = !isStill; caption.hidden = !isStill;
+  const player = momentPlayer(video, dialog.querySelector(".moment-controls"));
+  if (isStill) {
+    player.release();
+    video.pause();
+    const description = card.querySelector(".play img").alt;
+    still.src = card.dataset.media; still.alt = description || card.dataset.label;
+    caption.textContent = description;
   } else {
-    still.hidden = true; video.hidden = false;
+    video.setAttribute("aria-label", card.dataset.label);
     if (video.dataset.src !== card.dataset.media) { video.src = card.dataset.media; video.dataset.src = card.dataset.media; }
-    const seek = () => { video.currentTime = start; video.play().catch(() => {}); };
-    if (video.readyState >= 1) seek(); else video.addEventListener("loadedmetadata", seek, { once: true });
+    player.load(momentOf(card));
   }
   if (!dialog.open) dialog.showModal();
+}
+
+function momentOf(element) {
+  return { start: Number(element.dataset.start), end: Number(element.dataset.end) };
 }
 
 // Brief board: a card plays its moment in place, from its start to its end. The owner's changes to a
@@ -291,36 +333,114 @@ function playInCard(board, card) {
     video.preload = "auto";
     video.playsInline = true;
     video.poster = button.querySelector("img").src;
-    video.setAttribute("aria-label", button.getAttribute("aria-label").replace(/^Play/, "Playing"));
+    video.setAttribute("aria-label", card.dataset.label);
     video.src = card.dataset.media;
-    stopAtEnd(video, card);
+    const controls = document.getElementById("moment-controls").content.firstElementChild.cloneNode(true);
+    const range = document.createElement("p");  // the range stays in sight once the thumbnail is gone
+    range.className = "moment-range";
+    range.textContent = button.querySelector(".range").textContent;
     button.hidden = true;
-    button.after(video);
+    button.after(video, range, controls);
   }
   board.querySelectorAll("video.inline-player").forEach((other) => { if (other !== video) other.pause(); });
-  const start = () => { video.currentTime = Number(card.dataset.start); video.play().catch(() => {}); };
-  if (video.readyState >= 1) start(); else video.addEventListener("loadedmetadata", start, { once: true });
+  momentPlayer(video, card.querySelector(".moment-controls")).load(momentOf(card));
 }
 
-// Pause on the moment's last frame. requestVideoFrameCallback sees every frame shown, so playback
-// stops within a frame of the end (timeupdate fires only every ~250 ms: the fallback where it is missing).
-function stopAtEnd(video, card) {
-  const end = () => Number(card.dataset.end);
-  let last = null;
-  let step = 0;  // the frame interval, learnt from the frames shown
-  const onFrame = (now, frame) => {
-    // The smallest gap seen: a frame the callback missed only makes a gap longer.
-    if (last !== null && frame.mediaTime > last) step = Math.min(step || 0.5, frame.mediaTime - last);
-    last = frame.mediaTime;
-    if (frame.mediaTime + step >= end() - 1e-3) video.pause();
-    else if (!video.paused) video.requestVideoFrameCallback(onFrame);
+// One player behaviour for every moment: play from its start, pause on its last frame (within a frame,
+// never after), then offer "Replay moment" and "Play on" (past the end, without stopping). Playing
+// again where it stopped replays the moment. One controller per <video>, reused for the next moment.
+const momentPlayers = new WeakMap();
+
+function momentPlayer(video, controls) {
+  if (!momentPlayers.has(video)) momentPlayers.set(video, makeMomentPlayer(video, controls));
+  return momentPlayers.get(video);
+}
+
+function makeMomentPlayer(video, controls) {
+  let moment = null;       // {start, end} while a moment is being played
+  let playingOn = false;   // "Play on" pressed: no stop at the end
+  let armed = false;       // this stretch of playback began inside the moment, so it stops at its end
+  let stoppedAt = null;    // where it stopped at the end (null: it ran to the end of the file)
+  let atEnd = false;       // stopped at the end: the controls offer what next
+  let step = 0;            // the frame interval, learnt from the frames shown (the smallest gap seen)
+  let lastFrame = null;
+  let waiting = false;     // a frame callback is pending
+  const playOnButton = controls.querySelector("[data-moment=play-on]");
+  const show = () => {
+    controls.hidden = !moment || (!atEnd && !playingOn);
+    playOnButton.hidden = !atEnd;
+    controls.querySelector(".moment-stopped").hidden = !atEnd;
   };
+  const arm = () => { armed = Boolean(moment) && !playingOn && video.currentTime < moment.end - 1e-3; };
+
+  const stop = (frameTime) => {
+    video.pause();
+    // Rest on the last frame before the end, and say so: the clock may lag or lead the frame shown, and
+    // the callback may have come late or missed that frame.
+    const target = frameTime < moment.end ? frameTime : Math.max(moment.start, moment.end - (step || 0.04) / 2);
+    if (video.currentTime !== target) video.currentTime = target;
+    stoppedAt = video.currentTime;
+    atEnd = true;
+    show();
+  };
+  const onFrame = (now, frame) => {
+    waiting = false;
+    if (lastFrame !== null && frame.mediaTime > lastFrame) step = Math.min(step || 0.5, frame.mediaTime - lastFrame);
+    lastFrame = frame.mediaTime;
+    if (armed && frame.mediaTime + step >= moment.end - 1e-3) stop(frame.mediaTime);
+    else watchFrames();
+  };
+  const watchFrames = () => {
+    if (waiting || video.paused || !video.requestVideoFrameCallback) return;
+    waiting = true;
+    video.requestVideoFrameCallback(onFrame);
+  };
+
   video.addEventListener("play", () => {
-    if (video.currentTime >= end() - 0.05) video.currentTime = Number(card.dataset.start);  // play it again
-    last = null;
-    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFrame);
+    // The clock may already run when "play" arrives; a user who dragged elsewhere meant that place.
+    if (moment && atEnd && (stoppedAt === null || Math.abs(video.currentTime - stoppedAt) < 0.25)) {
+      video.currentTime = moment.start;  // play again after the end: the moment again
+    }
+    atEnd = false;
+    arm();
+    show();
+    watchFrames();
   });
-  video.addEventListener("timeupdate", () => { if (!video.paused && video.currentTime >= end()) video.pause(); });
+  video.addEventListener("seeking", () => { lastFrame = null; });
+  video.addEventListener("seeked", () => { arm(); watchFrames(); });
+  video.addEventListener("ended", () => { if (armed) { atEnd = true; stoppedAt = null; show(); } });
+  // Where requestVideoFrameCallback is missing, timeupdate (every ~250 ms) is the fallback.
+  video.addEventListener("timeupdate", () => {
+    if (!video.requestVideoFrameCallback && armed && !video.paused && video.currentTime >= moment.end) stop(video.currentTime);
+  });
+  controls.querySelector("[data-moment=replay]").addEventListener("click", () => {
+    playingOn = false;
+    atEnd = false;
+    show();
+    video.currentTime = moment.start;
+    video.play().catch(() => {});
+  });
+  playOnButton.addEventListener("click", () => {
+    playingOn = true;
+    atEnd = false;
+    video.play().catch(() => {});
+  });
+
+  return {
+    load(next, { autoplay = true } = {}) {
+      moment = next;
+      playingOn = false;
+      atEnd = false;
+      show();
+      const start = () => {
+        video.currentTime = moment.start;
+        arm();
+        if (autoplay) video.play().catch(() => {});
+      };
+      if (video.readyState >= 1) start(); else video.addEventListener("loadedmetadata", start, { once: true });
+    },
+    release() { moment = null; armed = false; atEnd = false; show(); },
+  };
 }
 
 async function sendBeatChange(board, form, rendered, remember) {
@@ -334,7 +454,7 @@ async function sendBeatChange(board, form, rendered, remember) {
   row.setAttribute("aria-busy", "true");
   form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
   status.classList.remove("error");
-  status.textContent = "Working…";
+  status.textContent = text("working", "Working…");
   try {
     const response = await fetch(form.dataset.api, {
       method, credentials: "same-origin",
@@ -342,7 +462,8 @@ async function sendBeatChange(board, form, rendered, remember) {
       body: method === "DELETE" ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {
-      let detail = `Nothing was changed (HTTP ${response.status}); reload the page and try again.`;
+      let detail = text("nothing_changed", "Nothing was changed (HTTP {status}); reload the page and try again.",
+        { status: response.status });
       try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
       throw new Error(detail);
     }
@@ -358,7 +479,7 @@ async function sendBeatChange(board, form, rendered, remember) {
 // Fetch the board again and swap in the rows (and the counts above them) that changed.
 async function refreshRows(board, rendered, remember) {
   const response = await fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  if (!response.ok) throw new Error("Saved, but the board could not be shown again; reload the page.");
+  if (!response.ok) throw new Error(text("board_not_redrawn", "Saved, but the board could not be shown again; reload the page."));
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("article.board");
   const meta = fresh.querySelector(".board-meta");
   if (meta) board.querySelector(".board-meta").replaceWith(document.importNode(meta, true));

@@ -99,7 +99,8 @@ class Command(BaseCommand):
             "--beat", "--schedule", str(settings.DATA_DIR / "run" / "celerybeat-schedule"),
         ], **own_session)
         web = subprocess.Popen([
-            sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "--bind", f"{host}:{port}",
+            sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "--config", "python:mediahub.gunicorn_config",
+            "--bind", f"{host}:{port}",
             "--workers", str(web_workers), "--threads", "4", "--worker-class", "gthread",
             "--timeout", "300", "--graceful-timeout", str(WEB_GRACE_SECONDS), "--access-logfile", "-",
             "--no-control-socket",  # its default path is per user, shared by every data dir
