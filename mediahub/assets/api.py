@@ -207,13 +207,19 @@ class AssetDetailApi(AssetApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "nullable": True})
+class ChangedValueField(serializers.JSONField):
+    """A metadata field's value in the history: text, an ISO date or date-time, the keywords' list, or null."""
+
+
 class AssetChangeSerializer(serializers.ModelSerializer):
     at = serializers.DateTimeField(source="created_at", help_text="When the change was saved.")
     user = serializers.CharField(source="username", help_text="Who made it (kept when the user is deleted).")
     via = serializers.ChoiceField(choices=AssetChange.Via.choices, help_text="Where it was made.")
     changes = serializers.DictField(
-        child=inline_serializer("FieldChange", {"from": serializers.JSONField(allow_null=True),
-                                                "to": serializers.JSONField(allow_null=True)}),
+        child=inline_serializer("FieldChange", {
+            "from": ChangedValueField(allow_null=True, help_text="The value before (text, ISO date, keywords' list or null)."),
+            "to": ChangedValueField(allow_null=True, help_text="The value after.")}),
         help_text='Each changed field\'s value before and after: {field: {"from": old, "to": new}}; field names are '
                   "the model's (rights_status, rights_note), values as the API writes them.")
 
