@@ -61,7 +61,7 @@ def _library_page(request, *, bulk_form: BulkMetadataForm | None = None, selecte
     page = Paginator(assets, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     asset_ids = [asset.pk for asset in page.object_list]
     people = search_people_in_assets(asset_ids=asset_ids)
-    sources = footage_sources(asset_ids=asset_ids)
+    sources = footage_sources(asset_ids=asset_ids, user=request.user)
     for asset in page.object_list:
         asset.people_seen = people.get(asset.pk, [])
         asset.footage_from = sources.get(asset.pk, [])
@@ -111,8 +111,8 @@ def _detail_page(request, asset: Asset, *, metadata_form: AssetMetadataForm | No
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
         "face_rows": _face_rows(asset),
-        "copies": asset_copies(asset=asset),
-        "footage_from": footage_sources(asset_ids=[asset.pk]).get(asset.pk, []),
+        "copies": asset_copies(asset=asset, user=request.user),
+        "footage_from": footage_sources(asset_ids=[asset.pk], user=request.user).get(asset.pk, []),
         "metadata_form": metadata_form,
         "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(
             request.GET.get("history")),

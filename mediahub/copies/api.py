@@ -58,7 +58,7 @@ class AssetCopiesApi(CopiesApi):
         return Response({"copies": [
             _copy_json(request, asset_id=match.other.pk, title=match.other.title, score=match.score,
                        segments=match.segments)
-            for match in selectors.asset_copies(asset=asset)]})
+            for match in selectors.asset_copies(asset=asset, user=request.user)]})
 
 
 class CopyCheckApi(CopiesApi):
