@@ -26,6 +26,7 @@ api_urlpatterns = [
     path("redoc/", docs.ApiRedocPage.as_view(), name="redoc"),
     path("assets", assets_api.AssetListApi.as_view(), name="assets"),
     path("assets/<int:pk>", assets_api.AssetDetailApi.as_view(), name="asset"),
+    path("assets/<int:pk>/history", assets_api.AssetHistoryApi.as_view(), name="asset-history"),
     path("assets/<int:pk>/reprocess", assets_api.AssetReprocessApi.as_view(), name="asset-reprocess"),
     path("assets/<int:pk>/similar", search_api.MoreLikeThisApi.as_view(), name="asset-similar"),
     path("assets/<int:pk>/faces", people_api.AssetFacesApi.as_view(), name="asset-faces"),

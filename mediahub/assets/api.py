@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from mediahub.assets import selectors, services
 from mediahub.assets.filters import AssetFilter, AssetPagination, SentenceFilterBackend
 from mediahub.assets.metadata import AssetMetadataSerializer, RightsSerializer
-from mediahub.assets.models import Asset
+from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.uploads import OriginalUploadHandler, StoredUpload, upload_handlers_install
 from mediahub.core import roles
 from mediahub.core.schema import error_response
@@ -97,8 +97,9 @@ class AssetSerializer(serializers.ModelSerializer):
         return self._absolute(reverse("api:asset-shots", args=[asset.pk]))
 
 
-def get_asset_or_404(pk: int) -> Asset:
-    asset = selectors.asset_get(pk=pk)
+def get_asset_or_404(pk: int, *, user) -> Asset:
+    """The asset, if `user` may see it (the rights policy may hide it from viewers: then it is a 404 too)."""
+    asset = selectors.asset_get(pk=pk, user=user)
     if asset is None:
         raise NotFound(f"There is no asset {pk}; it may have been deleted.")
     return asset
@@ -131,7 +132,7 @@ class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
     throttle_scope = "upload"
 
     def get_queryset(self):
-        return selectors.asset_list()
+        return selectors.asset_list(user=self.request.user)
 
     def get_throttles(self):
         return [UserScopedRateThrottle()] if self.request.method == "POST" else []
@@ -188,12 +189,12 @@ class AssetDetailApi(AssetApi):
 
     @extend_schema(summary="One asset with its processing state and tags", responses=AssetSerializer)
     def get(self, request, pk: int):
-        return Response(AssetSerializer(get_asset_or_404(pk), context={"request": request}).data)
+        return Response(AssetSerializer(get_asset_or_404(pk, user=request.user), context={"request": request}).data)
 
     @extend_schema(summary="Change the asset's title, description or newsroom metadata (editors and admins)",
                    request=AssetMetadataSerializer, responses=AssetSerializer)
     def patch(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         edit = AssetMetadataSerializer(data=request.data)
         edit.is_valid(raise_exception=True)
         asset = services.asset_update(asset=asset, user=request.user, **edit.changes())
@@ -201,9 +202,42 @@ class AssetDetailApi(AssetApi):
 
     @extend_schema(summary="Delete the asset, its files and everything derived from it", responses={204: None})
     def delete(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         services.asset_delete(asset=asset)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "nullable": True})
+class ChangedValueField(serializers.JSONField):
+    """A metadata field's value in the history: text, an ISO date or date-time, the keywords' list, or null."""
+
+
+class AssetChangeSerializer(serializers.ModelSerializer):
+    at = serializers.DateTimeField(source="created_at", help_text="When the change was saved.")
+    user = serializers.CharField(source="username", help_text="Who made it (kept when the user is deleted).")
+    via = serializers.ChoiceField(choices=AssetChange.Via.choices, help_text="Where it was made.")
+    changes = serializers.DictField(
+        child=inline_serializer("FieldChange", {
+            "from": ChangedValueField(allow_null=True, help_text="The value before (text, ISO date, keywords' list or null)."),
+            "to": ChangedValueField(allow_null=True, help_text="The value after.")}),
+        help_text='Each changed field\'s value before and after: {field: {"from": old, "to": new}}; field names are '
+                  "the model's (rights_status, rights_note), values as the API writes them.")
+
+    class Meta:
+        model = AssetChange
+        fields = ["at", "user", "via", "changes"]
+
+
+class AssetHistoryApi(ListModelMixin, AssetApi, GenericAPIView):
+    serializer_class = AssetChangeSerializer
+    pagination_class = AssetPagination
+
+    def get_queryset(self):
+        return selectors.asset_history(asset=get_asset_or_404(self.kwargs["pk"], user=self.request.user))
+
+    @extend_schema(summary="Who changed the asset's metadata, when, how and what; newest first")
+    def get(self, request, pk: int):
+        return self.list(request)
 
 
 class AssetReprocessApi(AssetApi):
@@ -211,6 +245,6 @@ class AssetReprocessApi(AssetApi):
 
     @extend_schema(summary="Run the whole pipeline again", request=None, responses={202: AssetSerializer})
     def post(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         asset = services.asset_reprocess(asset=asset)
         return Response(AssetSerializer(asset, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

@@ -8,20 +8,37 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES, assets_with_metadata
+
+BOOLEAN_VALUES = ("true", "false")
 
 
-def _choice_filter(name: str, choices) -> django_filters.ChoiceFilter:
-    message = f"{name} must be one of {', '.join(choices.values)}, not %(value)r."
-    return django_filters.ChoiceFilter(choices=choices.choices, error_messages={"invalid_choice": message})
+def _choice_filter(name: str, values, **kwargs) -> django_filters.ChoiceFilter:
+    message = f"{name} must be one of {', '.join(values)}, not %(value)r."
+    return django_filters.ChoiceFilter(choices=[(value, value) for value in values],
+                                       error_messages={"invalid_choice": message}, **kwargs)
 
 
 class AssetFilter(django_filters.FilterSet):
-    status = _choice_filter("status", Asset.Status)
-    kind = _choice_filter("kind", Asset.Kind)
+    """The asset list API's and the library page's filters."""
+
+    status = _choice_filter("status", Asset.Status.values)
+    kind = _choice_filter("kind", Asset.Kind.values)
+    source = django_filters.CharFilter(method="_metadata", max_length=200,
+                                       help_text="Who supplied it, any case (an exact name, such as Reuters).")
+    rights = _choice_filter("rights", RIGHTS_FILTER_VALUES, method="_metadata",
+                            help_text="The rights status, or unset for footage nobody has checked.")
+    embargoed = _choice_filter("embargoed", BOOLEAN_VALUES, method="_metadata",
+                               help_text="true: under embargo now; false: free of any embargo now.")
 
     class Meta:
         model = Asset
-        fields = ["status", "kind"]
+        fields = ["status", "kind", "source", "rights", "embargoed"]
+
+    def _metadata(self, assets, name: str, value):
+        if name == "embargoed":
+            value = value == "true"
+        return assets_with_metadata(assets, **{name: value})
 
 
 class SentenceFilterBackend(DjangoFilterBackend):

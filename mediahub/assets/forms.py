@@ -178,3 +178,10 @@ def in_field_order(fields) -> list[str]:
 def field_labels(fields) -> str:
     """The fields' labels in a list for a sentence, in the form's order: "Source, Credit"."""
     return ", ".join(str(FIELD_LABELS.get(name, name)) for name in in_field_order(fields))
+
+
+class RightsPolicyForm(forms.Form):
+    """The admins' rule on what viewers see (editors and admins always see everything, badged)."""
+
+    viewers_see_embargoed = forms.BooleanField(required=False, label=_("Viewers see footage under embargo"))
+    viewers_see_do_not_use = forms.BooleanField(required=False, label=_("Viewers see footage marked do not use"))

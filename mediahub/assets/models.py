@@ -6,7 +6,9 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +21,12 @@ def original_upload_path(instance: "Asset", filename: str) -> str:
     if not suffix[1:].isalnum():
         suffix = ""
     return f"originals/{uuid.uuid4().hex}{suffix}"
+
+
+def _search_text() -> models.Func:
+    """Title, description, keywords and location joined with new lines (SQL function of migration 0009)."""
+    return models.Func("title", "description", "keywords", "location", function="asset_search_text",
+                       output_field=models.TextField())
 
 
 class Asset(TimeStampedModel):
@@ -78,6 +86,16 @@ class Asset(TimeStampedModel):
     embargo_until = models.DateTimeField(null=True, blank=True, help_text="Not to be published before this moment.")
     notes = models.TextField(blank=True, help_text="The editors' notes.")
 
+    # What text search reads (mediahub.search.selectors.text_match_query), kept by Postgres on every write
+    # from the SQL functions of migration 0009, so a query reads columns instead of computing them per row.
+    search_text = models.GeneratedField(expression=_search_text(), output_field=models.TextField(), db_persist=True)
+    search_vector = models.GeneratedField(expression=SearchVector(_search_text(), config="simple"),
+                                          output_field=SearchVectorField(), db_persist=True)
+    search_bigrams = models.GeneratedField(expression=models.Func(_search_text(), function="unspaced_bigrams"),
+                                           output_field=ArrayField(models.TextField()), db_persist=True)
+    keywords_folded = models.GeneratedField(expression=models.Func("keywords", function="asset_keywords_folded"),
+                                            output_field=ArrayField(models.TextField()), db_persist=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -87,6 +105,11 @@ class Asset(TimeStampedModel):
             models.Index(fields=["rights_status"]),
             models.Index(fields=["embargo_until"]),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="asset_title_trgm"),
+            models.Index(Upper("source"), name="asset_source_upper"),  # the source filter: any case
+            GinIndex(fields=["search_vector"], name="asset_search_fts"),
+            GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="asset_search_trgm"),
+            GinIndex(fields=["search_bigrams"], name="asset_search_bigrams"),
+            GinIndex(fields=["keywords_folded"], name="asset_keywords_folded"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1), name="asset_progress_0_1"),

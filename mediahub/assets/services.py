@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, FACE_FRAMES_ROOT, Asset, AssetChange, AssetTag,
-                                    Frame, face_frames_folder, frame_image_path, frames_folder, proxy_path)
+                                    Frame, RightsPolicy, face_frames_folder, frame_image_path, frames_folder, proxy_path)
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from mediahub.people.services import asset_faces_delete
@@ -148,6 +148,15 @@ def _changes_apply(asset: Asset, *, user, via: str, changes: dict) -> AssetChang
 def _history_value(value):
     """A field's value as JSON, as the API writes it (UTC times end in Z)."""
     return value.isoformat().replace("+00:00", "Z") if isinstance(value, (date, datetime)) else value
+
+
+@transaction.atomic
+def rights_policy_update(*, user, viewers_see_embargoed: bool, viewers_see_do_not_use: bool) -> RightsPolicy:
+    """Set whether viewers see embargoed and do-not-use footage (admins; editors and admins always see it)."""
+    policy, _ = RightsPolicy.objects.update_or_create(pk=1, defaults={
+        "viewers_see_embargoed": viewers_see_embargoed, "viewers_see_do_not_use": viewers_see_do_not_use,
+        "updated_by": user})
+    return policy
 
 
 def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:

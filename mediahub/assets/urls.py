@@ -6,6 +6,7 @@ app_name = "assets"
 urlpatterns = [
     path("", views.library, name="library"),
     path("upload/", views.upload, name="upload"),
+    path("settings/rights/", views.rights_policy, name="rights-policy"),
     path("assets/bulk-edit", views.bulk_edit, name="bulk-edit"),
     path("assets/<int:pk>/", views.detail, name="detail"),
     path("assets/<int:pk>/edit", views.edit, name="edit"),

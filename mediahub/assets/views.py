@@ -15,11 +15,12 @@ from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_sendfile import sendfile
 
 from mediahub.assets import selectors, services
-from mediahub.assets.forms import AssetMetadataForm, BulkMetadataForm, field_labels
+from mediahub.assets.filters import AssetFilter
+from mediahub.assets.forms import AssetMetadataForm, BulkMetadataForm, RightsPolicyForm, field_labels
 from mediahub.assets.models import Asset, AssetChange
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.copies.selectors import asset_copies, footage_sources
@@ -34,8 +35,9 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def _get_asset_for_user(request, pk: int) -> Asset:
-    """The asset, readable by any signed-in user (the library is shared by the newsroom)."""
-    asset = selectors.asset_get(pk=pk)
+    """The asset, readable by any signed-in user (the library is shared by the newsroom) unless the rights
+    policy hides it from viewers (embargoed or do-not-use footage): then it is as if it didn't exist."""
+    asset = selectors.asset_get(pk=pk, user=request.user)
     if asset is None:
         raise Http404("There is no such asset; it may have been deleted.")
     return asset
@@ -48,23 +50,33 @@ def library(request):
 
 def _library_page(request, *, bulk_form: BulkMetadataForm | None = None, selected: frozenset[int] = frozenset(),
                   status: int = 200):
-    """The library (filtered by ?kind= and ?status=, a page at a time); for editors, with bulk edit."""
-    status_filter = request.GET.get("status") if request.GET.get("status") in Asset.Status.values else None
-    kind = request.GET.get("kind") if request.GET.get("kind") in Asset.Kind.values else None
-    assets = assets_with_alt_text(selectors.asset_list(status=status_filter, kind=kind), lang=_page_language())
+    """The library (filtered as the asset list API is: AssetFilter, a page at a time); for editors, with bulk edit."""
+    chosen = AssetFilter(request.GET, queryset=selectors.asset_list(user=request.user))
+    context = {"chosen": request.GET, "statuses": Asset.Status.values, "kinds": Asset.Kind.values,
+               "sources": selectors.asset_sources(user=request.user)}
+    if not chosen.is_valid():
+        error = " ".join(message for messages in chosen.errors.values() for message in messages)
+        return render(request, "assets/library.html", {**context, "error": error}, status=400)
+    assets = assets_with_alt_text(chosen.qs, lang=_page_language())
     page = Paginator(assets, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     asset_ids = [asset.pk for asset in page.object_list]
     people = search_people_in_assets(asset_ids=asset_ids)
-    sources = footage_sources(asset_ids=asset_ids)
+    sources = footage_sources(asset_ids=asset_ids, user=request.user)
     for asset in page.object_list:
         asset.people_seen = people.get(asset.pk, [])
         asset.footage_from = sources.get(asset.pk, [])
     if user_can(user=request.user, permission="assets.change_asset"):
         bulk_form = bulk_form or BulkMetadataForm()
     return render(request, "assets/library.html", {
-        "page": page, "status": status_filter, "kind": kind, "statuses": Asset.Status.values,
-        "kinds": Asset.Kind.values, "bulk_form": bulk_form, "selected": selected, "query": request.GET.urlencode(),
+        **context, "page": page, "bulk_form": bulk_form, "selected": selected, "query": request.GET.urlencode(),
+        "filter_query": _without_page(request),
     }, status=status)
+
+
+def _without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 @require_GET
@@ -99,8 +111,8 @@ def _detail_page(request, asset: Asset, *, metadata_form: AssetMetadataForm | No
         "frames": selectors.asset_frames(asset=asset),
         "tag_rows": _timeline_rows(asset),
         "face_rows": _face_rows(asset),
-        "copies": asset_copies(asset=asset),
-        "footage_from": footage_sources(asset_ids=[asset.pk]).get(asset.pk, []),
+        "copies": asset_copies(asset=asset, user=request.user),
+        "footage_from": footage_sources(asset_ids=[asset.pk], user=request.user).get(asset.pk, []),
         "metadata_form": metadata_form,
         "history": Paginator(selectors.asset_history(asset=asset), HISTORY_PAGE_SIZE).get_page(
             request.GET.get("history")),
@@ -204,6 +216,20 @@ def _selected_asset_ids(post) -> frozenset[int]:
     return frozenset(int(value) for value in raw if value.isdigit())
 
 
+@require_http_methods(["GET", "POST"])
+@page_requires("assets.change_rightspolicy")
+def rights_policy(request):
+    """Admins decide whether viewers see embargoed and do-not-use footage at all."""
+    policy = selectors.rights_policy_get()
+    form = RightsPolicyForm(request.POST or None, initial={"viewers_see_embargoed": policy.viewers_see_embargoed,
+                                                           "viewers_see_do_not_use": policy.viewers_see_do_not_use})
+    if request.method == "POST" and form.is_valid():
+        services.rights_policy_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("The rights policy is saved; it applies from the next page a viewer opens."))
+        return redirect("assets:rights-policy")
+    return render(request, "assets/rights_policy.html", {"form": form, "policy": policy})
+
+
 @require_POST
 @page_requires("assets.change_asset")
 def reprocess(request, pk: int):
@@ -245,7 +271,7 @@ def thumbnail(request, pk: int):
 
 @require_GET
 def frame_image(request, pk: int, index: int):
-    frame = selectors.asset_frame(asset_id=pk, index=index)
+    frame = selectors.asset_frame(asset_id=pk, index=index, user=request.user)
     if frame is None or not default_storage.exists(frame.image):
         raise Http404("There is no such frame.")
     return stored_jpeg_response(request, frame.image, download_name=f"{index:06d}.jpg")

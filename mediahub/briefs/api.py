@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from mediahub.assets.filters import AssetPagination
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES
 from mediahub.briefs import exports, selectors, services
 from mediahub.briefs.models import Beat, Brief
 from mediahub.core import roles
@@ -88,6 +89,7 @@ def moment_json(request, moment: selectors.BoardMoment | None) -> dict | None:
         "score": moment.score, "thumbnail": request.build_absolute_uri(exports.frame_url(asset, moment.frame_index)),
         "media": request.build_absolute_uri(asset.media_url),
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
+        "usage_warning": moment.usage_warning,
     }
 
 
@@ -114,7 +116,7 @@ def brief_summary_json(request, brief: Brief) -> dict:
 
 
 def brief_json(request, brief: Brief) -> dict:
-    board = selectors.brief_board(brief=brief)
+    board = selectors.brief_board(brief=brief, user=request.user)
     return {**brief_summary_json(request, brief), "per_beat": brief.per_beat, "filters": brief.filters,
             "exports": {fmt: request.build_absolute_uri(reverse("api:brief-export", args=[brief.pk]) + f"?format={fmt}")
                         for fmt in exports.EXPORT_FORMATS},
@@ -122,7 +124,7 @@ def brief_json(request, brief: Brief) -> dict:
 
 
 def _beat_answer(request, beat: Beat) -> Response:
-    board = selectors.brief_board(brief=beat.brief)
+    board = selectors.brief_board(brief=beat.brief, user=request.user)
     return Response(beat_json(request, board.beats[beat.index]))
 
 
@@ -135,6 +137,11 @@ class BriefFiltersSerializer(serializers.Serializer):
     asset = serializers.IntegerField(required=False, help_text="Only moments of this asset.")
     after = serializers.DateField(required=False, help_text="Only assets uploaded on or after this date.")
     before = serializers.DateField(required=False, help_text="Only assets uploaded on or before this date.")
+    source = serializers.CharField(required=False, help_text="Only footage from this source (exact, any case).")
+    rights = serializers.ChoiceField(RIGHTS_FILTER_VALUES, required=False, help_text=(
+        "Only footage with this rights status, or unset for footage nobody has checked."))
+    embargoed = serializers.BooleanField(required=False, help_text=(
+        "true: only footage under embargo at the search; false: only footage free of any embargo."))
 
     class Meta:
         ref_name = "BriefFilters"

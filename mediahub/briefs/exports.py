@@ -51,13 +51,14 @@ def timeline_clips(request, board: selectors.Board) -> list[TimelineClip]:
             file_name=asset.original_filename, target_url=original_location(request, asset), kind=asset.kind,
             fps=asset.fps if asset.kind == Asset.Kind.VIDEO else None, start=choice.start, end=choice.end,
             asset_duration=asset.duration if asset.kind == Asset.Kind.VIDEO else None,
-            picked=board_beat.pick is not None, weak=board_beat.weak and board_beat.pick is None))
+            picked=board_beat.pick is not None, weak=board_beat.weak and board_beat.pick is None,
+            usage_warning=asset.usage_warning()))
     return clips
 
 
 def brief_export(*, request, brief: Brief, fmt: str) -> Export:
     """The brief's file in `fmt`; ValueError with a sentence when the brief can't be written in it."""
-    board = selectors.brief_board(brief=brief)
+    board = selectors.brief_board(brief=brief, user=request.user)
     name = brief.title or f"Brief {brief.pk}"
     export_format = EXPORT_FORMATS[fmt]
     content = timeline_export(name=name, clips=timeline_clips(request, board), fmt=fmt)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import assets_visible
 from mediahub.briefs.assignment import BeatCandidates, Candidate, propose
 from mediahub.briefs.models import Beat, Brief
 from mediahub.search import selectors as search_selectors
@@ -25,6 +26,10 @@ class BoardMoment:
     end: float
     score: float | None  # None: a range the editor picked that no search returned
     best: float  # the second that shows it best (its thumbnail)
+
+    @property
+    def usage_warning(self) -> str | None:
+        return self.asset.usage_warning()
 
     @property
     def frame_index(self) -> int:
@@ -66,11 +71,12 @@ def briefs_list() -> QuerySet[Brief]:
             .order_by("-updated_at", "-id"))
 
 
-def brief_board(*, brief: Brief) -> Board:
-    """The brief's beats with their moments, in two queries whatever the number of beats."""
+def brief_board(*, brief: Brief, user=None) -> Board:
+    """The brief's beats with their moments, in two queries whatever the number of beats. Footage the
+    rights policy hides from `user` (a viewer) is left out, like an asset deleted since."""
     beats = list(Beat.objects.filter(brief=brief).order_by("index"))
     wanted = {row["asset_id"] for beat in beats for row in beat.results} | {b.pick_asset_id for b in beats if b.picked}
-    assets = Asset.objects.in_bulk(wanted) if wanted else {}
+    assets = assets_visible(user=user).in_bulk(wanted) if wanted else {}
     board_beats = [_board_beat(beat, assets) for beat in beats]
     spread = search_selectors.calibration_for(spec=search_selectors.active_clip_spec()).spread
     proposals = propose([BeatCandidates(results=[_candidate(m) for m in b.results], weak=b.weak,

@@ -24,7 +24,7 @@ MAX_TEXT_CHARACTERS = 100_000
 MAX_PER_BEAT = 20
 DEFAULT_PER_BEAT = 5
 MAX_TITLE_CHARACTERS = 200
-FILTER_NAMES = ("kind", "tag", "person", "asset", "after", "before")
+FILTER_NAMES = ("kind", "tag", "person", "asset", "after", "before", "source", "rights", "embargoed")
 
 
 class BriefRejected(Exception):

@@ -42,7 +42,7 @@ UTF8_BOM = "\ufeff"  # Excel reads a CSV as UTF-8 (Chinese intact) only when it 
 MAX_DECIMAL_REEL = 10**7 - 1  # "A" + 7 digits: the most a CMX 3600 reel name (8 characters) holds
 
 CSV_HEADER = ["beat", "beat text", "asset id", "title", "file name", "source in", "source out",
-              "duration (s)", "status", "weak", "url"]
+              "duration (s)", "status", "weak", "url", "usage"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ class TimelineClip:
     # Added to the brief's interface: the asset's length in seconds, so the media reference (and FCP7's
     # <file><duration>) tells the truth about the file; None: the file is taken to end with the moment.
     asset_duration: float | None = None
+    # What an editor must know before using the footage (embargo, do not use, restricted), or None: in
+    # every format, next to the beat text (marker comment, EDL comment, FCP7 clip comment, CSV "usage").
+    usage_warning: str | None = None
 
 
 class ExportFormat(NamedTuple):
@@ -175,7 +178,7 @@ def _item(clip: TimelineClip, sequence_rate: float) -> otio.core.Item:
         gap.markers.append(_marker(clip, gap.source_range))
         return gap
     info |= {"asset_id": clip.asset_id, "title": _clean(clip.title), "kind": clip.kind,
-             "picked": clip.picked, "weak": clip.weak}
+             "picked": clip.picked, "weak": clip.weak, "usage_warning": _clean(clip.usage_warning) or None}
     if clip.kind == "image":
         rate = sequence_rate
         source = available = TimeRange(RationalTime(0, rate), still)
@@ -207,6 +210,8 @@ def _marker(clip: TimelineClip, marked: TimeRange) -> otio.schema.Marker:
     else:
         color, state = otio.schema.MarkerColor.YELLOW, "proposed"
     comment = f"Beat {clip.beat_index + 1}: {state}" + (f", asset {clip.asset_id}" if clip.asset_id is not None else "")
+    if clip.usage_warning:
+        comment += f". USAGE: {_clean(clip.usage_warning)}"
     # FCP7's <marker><comment> (which Premiere shows) comes from the adapter's metadata namespace.
     return otio.schema.Marker(name=_clean(clip.beat_text), marked_range=marked, color=color, comment=comment,
                               metadata={"fcp_xml": {"comment": comment}})
@@ -242,7 +247,10 @@ def _for_fcp7(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
             item.media_reference.metadata["fcp_xml"] = {"media": {"video": {"stillframe": "TRUE"}}}
         else:
             _fit_to_sequence(item, sequence_rate, keep_rate=has_timecode(item.source_range.start_time.rate))
-        item.metadata.setdefault("fcp_xml", {})["comments"] = {"mastercomment1": text}
+        comments = {"mastercomment1": text}
+        if item.metadata[METADATA_KEY].get("usage_warning"):
+            comments["mastercomment2"] = f"USAGE: {item.metadata[METADATA_KEY]['usage_warning']}"
+        item.metadata.setdefault("fcp_xml", {})["comments"] = comments
     return fcp7
 
 
@@ -315,6 +323,8 @@ def _edl(timeline: otio.schema.Timeline) -> str:
             name=info["beat_text"], color=item.markers[0].color,
             marked_range=TimeRange(RationalTime(record, nominal), RationalTime(0, nominal))))
         comments = [f"BEAT {info['beat_index'] + 1}: {info['beat_text']}"]
+        if info.get("usage_warning"):
+            comments.append(f"USAGE: {info['usage_warning']}")
         if path:
             comments.append(f"SOURCE FILE: {path}")
         event.metadata["cmx_3600"]["comments"] = comments
@@ -341,7 +351,7 @@ def _csv(clips: Sequence[TimelineClip]) -> str:
         _check(clip)
         number, text = clip.beat_index + 1, _clean(clip.beat_text)
         if clip.asset_id is None:
-            writer.writerow([number, text, "", "", "", "", "", "", "no footage", "", ""])
+            writer.writerow([number, text, "", "", "", "", "", "", "no footage", "", "", ""])
             continue
         if clip.kind == "image":
             source_in = source_out = ""
@@ -354,7 +364,7 @@ def _csv(clips: Sequence[TimelineClip]) -> str:
         writer.writerow([number, text, clip.asset_id, _clean(clip.title),
                          _clean(clip.file_name) or _url_basename(clip.target_url), source_in, source_out,
                          f"{seconds:.3f}", "picked" if clip.picked else "proposed",
-                         "yes" if clip.weak else "no", clip.target_url])
+                         "yes" if clip.weak else "no", clip.target_url, _clean(clip.usage_warning)])
     return buffer.getvalue()
 
 

@@ -18,10 +18,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import RIGHTS_UNSET, asset_sources
 from mediahub.briefs import exports, selectors, services
 from mediahub.briefs.models import Beat, Brief
 from mediahub.core.interface import kind_label
@@ -40,6 +41,7 @@ EXPORT_LABELS = {
     "csv": "CSV",
 }
 # The new-brief form's fields as the page keeps them between a refusal and the next try.
+RIGHTS_SHOWN = {**{value: label for value, label in Asset.Rights.choices}, RIGHTS_UNSET: gettext_lazy("not checked")}
 NEW_BRIEF_FIELDS = ("title", "text", "per_beat", *services.FILTER_NAMES)
 
 
@@ -61,11 +63,12 @@ def _get_beat_for_user(request, pk: int, index: int) -> Beat:
     return beat
 
 
-def _filter_choices() -> dict:
-    """What the filter forms offer: kinds, the tag vocabulary, and the named people (once faces exist)."""
+def _filter_choices(user) -> dict:
+    """What the filter forms offer: kinds, the tag vocabulary, the named people (once faces exist), the sources."""
     people = search_named_people()
     return {"kinds": Asset.Kind.values, "tags": tag_labels_active().order_by("group", "name"),
-            "person_choices": sorted(((p.id, p.name) for p in people), key=lambda c: (c[1].lower(), c[0]))}
+            "person_choices": sorted(((p.id, p.name) for p in people), key=lambda c: (c[1].lower(), c[0])),
+            "sources": asset_sources(user=user)}
 
 
 def _submitted_filters(post) -> dict:
@@ -85,7 +88,7 @@ def _list_page(request, *, new: dict, error: str = "", status: int = 200):
     page = Paginator(selectors.briefs_list(), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "briefs/list.html", {
         "page": page, "new": new, "error": error, "max_per_beat": services.MAX_PER_BEAT,
-        "default_per_beat": services.DEFAULT_PER_BEAT, "max_beats": services.MAX_BEATS, **_filter_choices(),
+        "default_per_beat": services.DEFAULT_PER_BEAT, "max_beats": services.MAX_BEATS, **_filter_choices(request.user),
     }, status=status)
 
 
@@ -175,6 +178,12 @@ def _filters_shown(brief: Brief, *, choices: dict, assets: dict[int, str]) -> li
     for name, label in (("after", gettext("Uploaded after")), ("before", gettext("Uploaded before"))):
         if filters.get(name):
             shown.append((label, filters[name]))
+    if filters.get("source"):
+        shown.append((gettext("Source"), filters["source"]))
+    if filters.get("rights"):
+        shown.append((gettext("Rights"), RIGHTS_SHOWN.get(filters["rights"], filters["rights"])))
+    if filters.get("embargoed") is not None:
+        shown.append((gettext("Embargo"), gettext("under embargo") if filters["embargoed"] else gettext("not under embargo")))
     return shown
 
 
@@ -182,14 +191,14 @@ def _filters_shown(brief: Brief, *, choices: dict, assets: dict[int, str]) -> li
 @page_requires("briefs.view_brief")
 def brief_board(request, pk: int):
     brief = _get_brief_for_user(request, pk)
-    board = selectors.brief_board(brief=brief)
+    board = selectors.brief_board(brief=brief, user=request.user)
     rows = _rows(board)
     # The asset filter offers the footage on the board (the assets an editor narrows a brief to).
     assets = {card.moment.asset.pk: card.moment.asset.title for row in rows for card in row.cards}
     wanted = brief.filters.get("asset")
     if wanted is not None and wanted not in assets:
         assets.update(Asset.objects.filter(pk=wanted).values_list("pk", "title"))
-    choices = _filter_choices()
+    choices = _filter_choices(request.user)
     export_url = reverse("api:brief-export", args=[brief.pk])
     return render(request, "briefs/board.html", {
         "brief": brief, "rows": rows, "is_owner": brief.owner_id == request.user.pk,

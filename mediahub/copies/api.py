@@ -52,13 +52,13 @@ class CopiesApi(APIView):
 class AssetCopiesApi(CopiesApi):
     @extend_schema(summary="Other assets holding this asset's footage, with aligned ranges", responses=COPIES)
     def get(self, request, pk: int):
-        asset = asset_selectors.asset_get(pk=pk)
+        asset = asset_selectors.asset_get(pk=pk, user=request.user)
         if asset is None:
             raise NotFound(f"There is no asset {pk}; it may have been deleted.")
         return Response({"copies": [
             _copy_json(request, asset_id=match.other.pk, title=match.other.title, score=match.score,
                        segments=match.segments)
-            for match in selectors.asset_copies(asset=asset)]})
+            for match in selectors.asset_copies(asset=asset, user=request.user)]})
 
 
 class CopyCheckApi(CopiesApi):

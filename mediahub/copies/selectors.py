@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import assets_visible, rights_policy_applies
 from mediahub.copies.models import Fingerprint, Match
 from mediahub.search.selectors import active_clip_spec, embedding_model_get
 from workers.media.probe import MediaError, probe
@@ -166,22 +167,30 @@ def fingerprint_of(*, asset: Asset) -> Fingerprint | None:
     return Fingerprint.objects.filter(asset=asset).first()
 
 
-def asset_copies(*, asset: Asset) -> QuerySet[Match]:
-    """The other assets holding footage of this one, best first, with their titles."""
-    return (Match.objects.filter(asset=asset).select_related("other")
+def asset_copies(*, asset: Asset, user=None) -> QuerySet[Match]:
+    """The other assets holding footage of this one that `user` may see, best first, with their titles."""
+    return (_others_visible(Match.objects.filter(asset=asset), user=user).select_related("other")
             .only("asset_id", "score", "segments", "other__id", "other__title", "other__kind", "other__created_at")
             .order_by("-score", "other_id"))
 
 
-def footage_sources(*, asset_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    """For each asset, the OLDER assets it contains footage from ((id, title), oldest first): the
-    "Contains footage from …" badges. One query for a page of the library."""
+def footage_sources(*, asset_ids: list[int], user=None) -> dict[int, list[tuple[int, str]]]:
+    """For each asset, the OLDER assets it contains footage from that `user` may see ((id, title), oldest
+    first): the "Contains footage from …" badges. One query for a page of the library."""
     sources: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    rows = (Match.objects.filter(asset_id__in=asset_ids, other__created_at__lt=F("asset__created_at"))
+    matches = _others_visible(Match.objects.filter(asset_id__in=asset_ids), user=user)
+    rows = (matches.filter(other__created_at__lt=F("asset__created_at"))
             .order_by("asset_id", "other__created_at", "other_id").values_list("asset_id", "other_id", "other__title"))
     for asset_id, other_id, title in rows:
         sources[asset_id].append((other_id, title))
     return dict(sources)
+
+
+def _others_visible(matches: QuerySet[Match], *, user) -> QuerySet[Match]:
+    """Without the other assets the rights policy hides from `user` (a viewer)."""
+    if user is not None and rights_policy_applies(user=user):
+        matches = matches.filter(other__in=assets_visible(user=user))
+    return matches
 
 
 class CheckRefused(Exception):

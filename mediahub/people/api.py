@@ -117,7 +117,7 @@ class AssetFacesApi(PeopleApi):
                    responses=inline_serializer("AssetFaces", {"faces": FaceTrackSerializer(
                        many=True, help_text="The asset's face tracks in time order.")}))
     def get(self, request, pk: int):
-        asset = asset_selectors.asset_get(pk=pk)
+        asset = asset_selectors.asset_get(pk=pk, user=request.user)
         if asset is None:
             raise NotFound(f"There is no asset {pk}; it may have been deleted.")
         tracks = selectors.asset_face_tracks(asset=asset)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES, asset_list
 from mediahub.core import roles
 from mediahub.core.schema import MODEL_UNAVAILABLE, error_response
 from mediahub.core.throttling import UserScopedRateThrottle
@@ -51,6 +52,7 @@ def moment_json(request, card: selectors.MomentCard, *, explain: bool) -> dict:
         "url": request.build_absolute_uri(f"{asset.get_absolute_url()}?t={moment.start:g}"),
         "feedback": "lifted" if moment.feedback > 0 else "lowered" if moment.feedback < 0 else None,
         "people": [{"id": person_id, "name": name} for person_id, name in card.people],
+        "usage_warning": card.usage_warning,
     }
     if explain:
         body["explain"] = {
@@ -157,6 +159,8 @@ class MomentFieldsSerializer(serializers.Serializer):
     thumbnail = serializers.URLField(help_text="The frame that shows it best.")
     media = serializers.URLField(help_text="The playable file.")
     url = serializers.URLField(help_text="The asset's page, starting at the moment.")
+    usage_warning = serializers.CharField(allow_null=True, help_text=(
+        "What to know before using the footage (embargo, do not use, restricted), in a sentence; null if nothing."))
 
 
 class MomentSerializer(MomentFieldsSerializer):
@@ -213,6 +217,11 @@ FILTERS = [
     OpenApiParameter("asset", int, description="Only moments of this asset (an id)."),
     OpenApiParameter("after", dt.date, description="Only assets uploaded on or after this date (YYYY-MM-DD)."),
     OpenApiParameter("before", dt.date, description="Only assets uploaded on or before this date (YYYY-MM-DD)."),
+    OpenApiParameter("source", str, description="Only footage from this source (exact, any case), such as Reuters."),
+    OpenApiParameter("rights", str, enum=list(RIGHTS_FILTER_VALUES),
+                     description="Only footage with this rights status, or unset for footage nobody has checked."),
+    OpenApiParameter("embargoed", bool, description="true: only footage under embargo now; false: only footage free "
+                                                     "of any embargo now."),
     OpenApiParameter("explain", bool, description="Add each result's score parts."),
     OpenApiParameter("session", str, description=("A key of your own grouping your searches: feedback in one "
                                                   "session refines its later searches (browsers use their login)."))]
@@ -264,7 +273,7 @@ class MoreLikeThisApi(SearchApiView):
             time = float(request.query_params.get("t", 0))
         except ValueError:
             raise ValidationError({"detail": "t must be a number of seconds."}) from None
-        if not Asset.objects.filter(pk=pk).exists():
+        if not asset_list(user=request.user).filter(pk=pk).exists():
             raise NotFound(f"There is no asset {pk}; it may have been deleted.")
 
         def vector_for(spec):

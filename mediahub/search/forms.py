@@ -3,6 +3,7 @@
 from django import forms
 
 from mediahub.assets.models import Asset, TagLabel
+from mediahub.assets.selectors import RIGHTS_FILTER_VALUES
 from mediahub.people.selectors import SearchPerson, search_person_resolve
 from mediahub.search.selectors import SearchFilters, tag_labels_active
 
@@ -22,6 +23,12 @@ class SearchFiltersForm(forms.Form):
                             error_messages={"invalid": "after must be an ISO date such as 2026-11-23."})
     before = forms.DateField(required=False, input_formats=["%Y-%m-%d"],
                              error_messages={"invalid": "before must be an ISO date such as 2026-11-23."})
+    source = forms.CharField(required=False, max_length=200,
+                             error_messages={"max_length": "source must be at most 200 characters."})
+    rights = forms.ChoiceField(choices=[("", "any")] + [(v, v) for v in RIGHTS_FILTER_VALUES], required=False,
+                               error_messages={"invalid_choice": f"rights must be one of {', '.join(RIGHTS_FILTER_VALUES)}, "
+                                                                 "not %(value)r."})
+    embargoed = forms.CharField(required=False)
     limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT,
                                error_messages={"invalid": f"limit must be a whole number from 1 to {MAX_LIMIT}.",
                                                "min_value": f"limit must be from 1 to {MAX_LIMIT}.",
@@ -44,6 +51,15 @@ class SearchFiltersForm(forms.Form):
             raise forms.ValidationError(f"There is no asset {asset} to search in.")
         return asset
 
+    def clean_embargoed(self) -> bool | None:
+        """true or false (a brief's stored filters hold JSON booleans, which arrive as True or False)."""
+        raw = str(self.cleaned_data["embargoed"]).strip().lower()
+        if not raw:
+            return None
+        if raw not in ("true", "false"):
+            raise forms.ValidationError(f"embargoed must be true or false, not {self.data.get('embargoed')!r}.")
+        return raw == "true"
+
     def clean_person(self) -> SearchPerson | None:
         person_id = self.cleaned_data["person"]
         if person_id is None:
@@ -65,7 +81,9 @@ class SearchFiltersForm(forms.Form):
         return SearchFilters(kind=data.get("kind") or None, tag=data.get("tag"), asset=data.get("asset"),
                              after=data.get("after"), before=data.get("before"),
                              person=data["person"].id if data.get("person") else None,
-                             people=data["person"].track_people if data.get("person") else ())
+                             people=data["person"].track_people if data.get("person") else (),
+                             source=data.get("source") or None, rights=data.get("rights") or None,
+                             embargoed=data.get("embargoed"))
 
     @property
     def result_limit(self) -> int:

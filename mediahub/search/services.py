@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from mediahub.assets.models import Asset, Frame
+from mediahub.assets.selectors import rights_policy_applies
 from mediahub.people.selectors import SearchPerson
 from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
@@ -195,6 +196,8 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     results and the outcome says `indexed=False`.
     """
     spec = active_clip_spec()
+    # Every search goes through here: the rights policy's condition is set from the user, not by callers.
+    filters = dataclasses.replace(filters, for_viewer=user is not None and rights_policy_applies(user=user))
     model, calibration = (reads.model, reads.calibration) if reads else search_model(spec=spec)
     vector = vector_for(spec)
     if vector is None:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import asset_list, asset_sources
 from mediahub.core.roles import page_requires
 from mediahub.people.selectors import search_named_people
 from mediahub.search import selectors, services
@@ -19,7 +20,7 @@ PAGE_SIZE = 20
 def search_page(request):
     """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
     context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values,
-               "named_people": search_named_people()}  # read once: the person filter's choices, and names in queries
+               "named_people": search_named_people(), "sources": asset_sources(user=request.user), "chosen": request.GET}  # read once: the person filter's choices, and names in queries
     context["person_choices"] = sorted(((p.id, p.name) for p in context["named_people"]), key=lambda c: (c[1].lower(), c[0]))
     similar = _similar_target(request)
     if not request.GET.get("q") and similar is None:
@@ -51,7 +52,7 @@ def _similar_target(request) -> tuple[Asset, float] | None:
     raw_asset, raw_time = request.GET.get("similar", ""), request.GET.get("t", "0")
     if not raw_asset.isdigit():
         return None
-    asset = Asset.objects.filter(pk=int(raw_asset)).first()
+    asset = asset_list(user=request.user).filter(pk=int(raw_asset)).first()
     try:
         return (asset, float(raw_time)) if asset else None
     except ValueError:

@@ -76,7 +76,7 @@ class AssetShotsApi(ShotsApi):
     @extend_schema(summary="The asset's shots in time order, each described in English and Chinese",
                    operation_id="asset_shots_list", responses=SHOTS)
     def get(self, request, pk: int):
-        asset = get_asset_or_404(pk)
+        asset = get_asset_or_404(pk, user=request.user)
         shots = selectors.asset_shots(asset=asset)
         return Response({"shots": ShotSerializer(shots, many=True, context={"request": request}).data})
 
@@ -86,7 +86,7 @@ class ShotDetailApi(ShotsApi):
 
     @extend_schema(summary="One shot of the asset", operation_id="asset_shot_retrieve", responses=ShotSerializer)
     def get(self, request, pk: int, index: int):
-        return Response(ShotSerializer(self._shot(pk, index), context={"request": request}).data)
+        return Response(ShotSerializer(self._shot(request, pk, index), context={"request": request}).data)
 
     @extend_schema(summary="Correct a shot's description, in either language or both (editors and admins); "
                            "an empty text brings the generated one back",
@@ -94,7 +94,7 @@ class ShotDetailApi(ShotsApi):
                    responses={200: ShotSerializer, 409: error_response("The asset was reprocessed meanwhile; "
                                                                        "reload its shots and correct again.")})
     def patch(self, request, pk: int, index: int):
-        shot = self._shot(pk, index)
+        shot = self._shot(request, pk, index)
         data = request.data
         if not isinstance(data, dict) or set(data) != {"description"} or not isinstance(data["description"], dict):
             raise ValidationError({"detail": f"Send the corrected description as {EDIT_EXAMPLE} (either language "
@@ -108,8 +108,8 @@ class ShotDetailApi(ShotsApi):
         return Response(ShotSerializer(shot, context={"request": request}).data)
 
     @staticmethod
-    def _shot(pk: int, index: int) -> Shot:
-        asset = get_asset_or_404(pk)
+    def _shot(request, pk: int, index: int) -> Shot:
+        asset = get_asset_or_404(pk, user=request.user)
         shot = selectors.shot_get(asset=asset, index=index)
         if shot is None:
             count = len(selectors.asset_shots(asset=asset))

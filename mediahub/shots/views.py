@@ -30,7 +30,7 @@ FILENAME_CHARS = 80
 
 def _get_asset_for_user(request, pk: int) -> Asset:
     """The asset, readable by any signed-in user (the library is shared by the newsroom)."""
-    asset = asset_selectors.asset_get(pk=pk)
+    asset = asset_selectors.asset_get(pk=pk, user=request.user)
     if asset is None:
         raise Http404("There is no such asset; it may have been deleted.")
     return asset

@@ -67,7 +67,7 @@ def test_badges_cost_no_query_per_card(client, editor, owner, django_assert_max_
     for index in range(10):
         make_asset(owner, title=f"clip {index}", rights_status="do_not_use", embargo_until=FUTURE)
     client.force_login(editor)  # an editor's library also has the bulk edit form and checkboxes
-    with django_assert_max_num_queries(9):  # as without badges (tests/assets/test_pages.py)
+    with django_assert_max_num_queries(10):  # as without badges (tests/assets/test_pages.py)
         html = client.get("/").content
     assert html.count(b"usage-do-not-use") == 10
 

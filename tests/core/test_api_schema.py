@@ -134,6 +134,9 @@ def test_every_answer_matches_the_schema(check, editor_api, editor, library, tmp
         "rights": {"status": "restricted", "note": "Web only"}, "embargo_until": "2030-01-01T00:00:00Z",
         "notes": "Ask the desk first."}, format="json"), "/api/assets/{id}")
     assert edited["embargoed"] and edited["usage_warning"]
+    history = check(editor_api.get(f"/api/assets/{harbour.pk}/history"), "/api/assets/{id}/history")
+    assert history["results"][0]["changes"]["location"] == {"from": "", "to": "Hong Kong"}
+    check(editor_api.get("/api/assets", {"source": "agency", "rights": "restricted", "embargoed": "true"}), "/api/assets")
     upload = factories.upload_file("flag.png", factories.png_bytes((40, 80, 220)), "image/png")
     created = check(editor_api.post("/api/assets", {"file": upload, "title": "Flag"}, format="multipart"),
                     "/api/assets", 201)

@@ -123,7 +123,7 @@ def test_library_alt_texts_cost_no_query_per_card(client, viewer, owner, django_
         image_with_description(owner, title=f"poster {number}")
     client.force_login(viewer)
     client.get("/")
-    with django_assert_max_num_queries(9):  # as many as without alt texts (tests/assets/test_pages.py)
+    with django_assert_max_num_queries(10):  # as many as without alt texts (tests/assets/test_pages.py)
         page = BeautifulSoup(client.get("/").content, "html.parser")
     assert [img["alt"] for img in page.select(".card .thumb img")] == [IMAGE_DESCRIPTION["en"]] * 6
 
