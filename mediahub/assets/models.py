@@ -136,6 +136,10 @@ class Asset(TimeStampedModel):
     def embargoed(self, now: datetime | None = None) -> bool:
         return self.embargo_until is not None and self.embargo_until > (now or timezone.now())
 
+    def publishable(self, now: datetime | None = None) -> bool:
+        """Whether the footage may go on air now: no embargo running and not marked do not use."""
+        return not self.embargoed(now) and self.rights_status != self.Rights.DO_NOT_USE
+
     def usage_warning(self, now: datetime | None = None) -> str | None:
         """What an editor must know before using the footage, in a sentence; None when nothing stops it."""
         warnings = []

@@ -11,6 +11,9 @@ than a non-match. On the demo model two scenes that both match a beat score with
 other and a near miss (the right colour, the wrong shape) 0.33 or more below, against a margin of
 0.26; for a real CLIP model the margin is 0.04. Picked moments are fixed: other beats go around them when
 they can. A beat with no good match (weak) keeps its closest result and takes no part.
+
+Among a beat's good moments, footage nobody may publish now (under embargo, marked do not use) is
+proposed only when no good usable one is left: the editor can still pick it, with its warning.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _FORBIDDEN = -1e9
 # A beat falling back to a moment another beat has costs more than any difference of scores:
 # the assignment first avoids duplicates, then maximises the total score.
 _DUPLICATE_COST = 1e3
+# Unusable footage costs more than any difference of scores between good moments, less than a duplicate.
+_UNUSABLE_COST = 10.0
 _RANK_TIE_BREAK = 1e-6
 
 
@@ -36,6 +41,11 @@ class Candidate:
     start: float
     end: float
     score: float
+    usable: bool = True  # may be published now (no embargo running, not marked do not use)
+
+    @property
+    def utility(self) -> float:
+        return self.score - (0.0 if self.usable else _UNUSABLE_COST)
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,8 @@ def _assign(beats: Sequence[BeatCandidates], contested: list[int], choices: list
         for k, candidate in enumerate(beats[row].results):
             if (row, k) in columns:
                 # Ties go to the result ranked higher for the beat.
-                utility[r, columns[(row, k)]] = max(utility[r, columns[(row, k)]], candidate.score - _RANK_TIE_BREAK * k)
-        utility[r, len(footage) + r] = beats[row].results[0].score - _DUPLICATE_COST
+                utility[r, columns[(row, k)]] = max(utility[r, columns[(row, k)]], candidate.utility - _RANK_TIE_BREAK * k)
+        utility[r, len(footage) + r] = beats[row].results[0].utility - _DUPLICATE_COST
     rows, cols = linear_sum_assignment(utility, maximize=True)
     for r, column in zip(rows, cols):
         row = contested[r]
@@ -104,4 +114,4 @@ def _assign(beats: Sequence[BeatCandidates], contested: list[int], choices: list
             choices[row] = 0
             continue
         choices[row] = max((k for k, candidate in enumerate(beats[row].results) if columns.get((row, k)) == column),
-                           key=lambda k: beats[row].results[k].score)
+                           key=lambda k: beats[row].results[k].utility)

@@ -108,7 +108,8 @@ def _board_beat(beat: Beat, assets: dict[int, Asset]) -> BoardBeat:
 
 
 def _candidate(moment: BoardMoment) -> Candidate:
-    return Candidate(asset_id=moment.asset.pk, start=moment.start, end=moment.end, score=moment.score or 0.0)
+    return Candidate(asset_id=moment.asset.pk, start=moment.start, end=moment.end, score=moment.score or 0.0,
+                     usable=moment.asset.publishable())
 
 
 def beat_get(*, brief: Brief, index: int) -> Beat | None:

@@ -52,6 +52,25 @@ def test_without_an_alternative_each_beat_keeps_its_best_and_says_whom_it_shares
     assert [p.shared_with for p in proposals] == [(1,), (0,), ()]
 
 
+def test_a_beat_proposes_usable_footage_over_a_slightly_better_moment_nobody_may_publish():
+    embargoed = Candidate(asset_id=7, start=0.0, end=4.0, score=0.92, usable=False)
+    beats = [BeatCandidates([embargoed, FLOOD])]
+    assert chosen(beats, propose(beats, margin=MARGIN)) == [FLOOD]
+
+
+def test_unusable_footage_is_still_proposed_when_nothing_usable_matches_well():
+    embargoed = Candidate(asset_id=7, start=0.0, end=4.0, score=0.92, usable=False)
+    far_below = Candidate(asset_id=8, start=0.0, end=4.0, score=0.92 - MARGIN - 0.01)
+    beats = [BeatCandidates([embargoed, far_below])]
+    assert chosen(beats, propose(beats, margin=MARGIN)) == [embargoed]
+
+
+def test_of_two_beats_wanting_one_moment_the_one_with_a_usable_alternative_moves():
+    do_not_use = Candidate(asset_id=9, start=0.0, end=4.0, score=0.89, usable=False)
+    beats = [BeatCandidates([FLOOD, do_not_use]), BeatCandidates([FLOOD, FLOOD_OTHER_ANGLE])]
+    assert chosen(beats, propose(beats, margin=MARGIN)) == [FLOOD, FLOOD_OTHER_ANGLE]
+
+
 def test_a_pick_is_fixed_and_other_beats_go_around_it():
     beats = [BeatCandidates([FLOOD, FLOOD_OTHER_ANGLE]), BeatCandidates([QUEUE], pick=FLOOD)]
     proposals = propose(beats, margin=MARGIN)

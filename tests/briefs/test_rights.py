@@ -39,6 +39,16 @@ def test_brief_results_carry_the_usage_warning(editor_api, embargoed_harbour):
     assert all(r["usage_warning"] is None for r in beat["results"] if r["asset_id"] != embargoed_harbour.pk)
 
 
+@pytest.mark.parametrize("unusable", ["harbour.mp4", "council.mp4"])
+def test_the_board_proposes_footage_that_may_be_used_when_it_matches_as_well(editor_api, library, unusable):
+    # Both have a red circle (on blue, on green): whichever may not be published, the other is proposed.
+    Asset.objects.filter(pk=library.assets[unusable].pk).update(rights_status="do_not_use")
+    beat = make_brief(editor_api, "a red circle")["beats"][0]
+    usable = ({"harbour.mp4", "council.mp4"} - {unusable}).pop()
+    assert beat["choice"]["asset_id"] == library.assets[usable].pk and beat["choice"]["usage_warning"] is None
+    assert library.assets[unusable].pk in {r["asset_id"] for r in beat["results"]}  # still there to pick
+
+
 def test_every_export_marks_the_clip_of_restricted_footage(editor_api, embargoed_harbour):
     brief = make_brief(editor_api, f"{BEAT}\na white cross on a black background")
     warning = embargoed_harbour.usage_warning()
