@@ -41,4 +41,8 @@ class LogIdsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for name, value in _log_ids.get().items():
             setattr(record, name, value)
+        # Django logs an error answer (django.request) after the middleware has returned, with the request.
+        request_id = getattr(getattr(record, "request", None), "request_id", None)
+        if request_id and not hasattr(record, "request_id"):
+            record.request_id = request_id
         return True
