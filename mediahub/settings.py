@@ -250,7 +250,11 @@ LOGGING = {
     "filters": {"log_ids": {"()": "mediahub.core.logs.LogIdsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["log_ids"]}},
     "root": {"handlers": ["console"], "level": env.str("MEDIAHUB_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # billiard's (a Celery pool process killed...): ours, or Celery gives it a text handler of its own.
+        "multiprocessing": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # Each request gets an id for its log lines and X-Request-ID (outermost, so every line of it has it);
