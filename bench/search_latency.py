@@ -29,6 +29,8 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -323,11 +325,19 @@ def bench_person(*, tracks: int, seconds: int) -> tuple[object, float]:
     return SearchFilters(person=person.pk, people=(person.pk,)), tracks * PERSON_TRACK_SECONDS / seconds
 
 
+def http_get(url: str, *, params: dict | None = None, headers: dict | None = None, timeout: float) -> bytes:
+    """GET with the standard library (the bench runs in a `make run` virtualenv, which has no `requests`);
+    the body, or urllib.error.HTTPError for an error status."""
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
+        return response.read()
+
+
 @contextlib.contextmanager
 def api_server(*, port: int = 8791, env: dict | None = None):
     """gunicorn (one worker, one thread) on the bench database, yielding its base URL and the headers
     of a user's API token; stopped on exit. `env`: extra environment (e.g. lifted throttles)."""
-    import requests
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
@@ -343,9 +353,9 @@ def api_server(*, port: int = 8791, env: dict | None = None):
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
             try:
-                if requests.get(base + "/api/health", timeout=5).ok:
-                    break
-            except requests.RequestException:
+                http_get(base + "/api/health", timeout=5)
+                break
+            except OSError:  # not listening yet, or not healthy yet (HTTPError)
                 time.sleep(0.5)
         yield base, {"Authorization": f"Token {token}"}
     finally:
@@ -355,20 +365,17 @@ def api_server(*, port: int = 8791, env: dict | None = None):
 
 def api_latency(requests_count: int) -> tuple[float, float]:
     """p50/p95 of GET /api/search through gunicorn, with text queries never seen before (no cache hits)."""
-    import requests
-
     # One user sends every request: lift the per-user search throttle for the measurement.
     with api_server(env={"MEDIAHUB_SEARCH_RATE": "1000000/minute"}) as (base, headers):
         words = ["flood", "bridge", "crowd", "fire", "night", "river", "car", "minister", "storm", "harbour", "protest"]
         rng = np.random.default_rng(5)
-        requests.get(base + "/api/search", params={"q": "warm-up"}, headers=headers, timeout=120)  # loads the text model
+        http_get(base + "/api/search", params={"q": "warm-up"}, headers=headers, timeout=120)  # loads the text model
         timings = []
         for i in range(requests_count):
             query = " ".join(rng.choice(words, 3)) + f" {i}"
             started = time.perf_counter()
-            response = requests.get(base + "/api/search", params={"q": query}, headers=headers, timeout=30)
+            http_get(base + "/api/search", params={"q": query}, headers=headers, timeout=30)  # an error status raises
             timings.append((time.perf_counter() - started) * 1000)
-            assert response.ok, response.text
         return _pct(timings, 50), _pct(timings, 95)
 
 

@@ -202,7 +202,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_WORKER_SEND_TASK_EVENTS = False
+# Task events for Flower and `celery events`: started/succeeded/failed from workers, sent from publishers.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
 # A pipeline step that runs longer than this is stopped and the asset fails with a sentence saying so.
 TASK_TIME_LIMIT_SECONDS = env.int("MEDIAHUB_TASK_TIME_LIMIT", default=6 * 3600)
 
@@ -231,17 +233,34 @@ FACE_SHORT_SIDE = env.int("MEDIAHUB_FACE_SHORT_SIDE", default=1080)
 # Faces: two dlib descriptors closer than this (Euclidean) are taken for the same person (README, "People").
 FACE_SAME_PERSON_DISTANCE = env.float("MEDIAHUB_FACE_DISTANCE", default=0.55)  # = faces.SAME_PERSON_DISTANCE
 
+# Logs (README, "Logs"): one JSON object per line (time, level, logger, message and the request, asset
+# and run ids when known) by default, as log collectors read them; `plain` for people (`make run`).
+LOG_FORMAT = env.str("MEDIAHUB_LOG_FORMAT", default="json").lower()
+LOG_FORMATTERS = {
+    "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "{levelname}{name}{message}", "style": "{",
+             "rename_fields": {"levelname": "level", "name": "logger"}, "timestamp": "time"},  # ISO 8601, UTC
+    "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+}
+if LOG_FORMAT not in LOG_FORMATTERS:
+    raise environ.ImproperlyConfigured(f"MEDIAHUB_LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {LOG_FORMAT: LOG_FORMATTERS[LOG_FORMAT]},
+    "filters": {"log_ids": {"()": "mediahub.core.logs.LogIdsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["log_ids"]}},
     "root": {"handlers": ["console"], "level": env.str("MEDIAHUB_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # billiard's (a Celery pool process killed...): ours, or Celery gives it a text handler of its own.
+        "multiprocessing": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
-# Under /api/ every error is JSON {"detail"}, whatever produced it (outermost, so it sees all).
-MIDDLEWARE = ["mediahub.core.middleware.ApiJsonErrorsMiddleware", *MIDDLEWARE]
+# Each request gets an id for its log lines and X-Request-ID (outermost, so every line of it has it);
+# under /api/ every error is JSON {"detail"}, whatever produced it (next, so it sees all the rest).
+MIDDLEWARE = ["mediahub.core.middleware.RequestIdMiddleware", "mediahub.core.middleware.ApiJsonErrorsMiddleware",
+              *MIDDLEWARE]
 INSTALLED_APPS += ["django_filters"]
 
 # Media playback. With MEDIAHUB_SENDFILE=nginx the media and frame views answer with an empty

@@ -9,10 +9,11 @@ import os
 import django.db
 import kombu.exceptions
 import redis.exceptions
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 from kombu import Exchange, Queue
 
+from mediahub.core.logs import log_id, log_ids_bind, log_ids_reset
 from workers.heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
@@ -69,3 +70,27 @@ PIPELINE_TASK = dict(
     retry_backoff_max=300,
     retry_jitter=True,
 )
+
+
+# Log ids in tasks (README, "Logs"): a task published during a request (or during another task, as the
+# next link of a pipeline chain) carries the request id in a message header; while a task runs, its log
+# records carry that id and, for tasks that name them (PipelineTask.log_ids_from_args), the asset and run ids.
+_task_log_ids = {}  # task id -> the token that undoes its binding
+
+
+@signals.before_task_publish.connect
+def _request_id_to_message(headers: dict, **_) -> None:
+    if log_id("request_id") and "request_id" not in headers:
+        headers["request_id"] = log_id("request_id")
+
+
+@signals.task_prerun.connect
+def _task_log_ids_bind(task_id: str, task, args=(), **_) -> None:
+    ids = dict(zip(getattr(task, "log_ids_from_args", ()), args))
+    _task_log_ids[task_id] = log_ids_bind(request_id=task.request.get("request_id"), **ids)
+
+
+@signals.task_postrun.connect
+def _task_log_ids_reset(task_id: str, **_) -> None:
+    if task_id in _task_log_ids:
+        log_ids_reset(_task_log_ids.pop(task_id))

@@ -82,6 +82,7 @@ def pipeline_step(stage: str, progress: float):
 class PipelineTask(app.Task):
     abstract = True
     stage = ""  # the step's name as users see it in the asset's stage and errors
+    log_ids_from_args = ("asset_id", "run_id")  # every log line of a step carries them (workers/celery.py)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         """An unexpected error (or retries used up): the asset fails with a sentence, the upload stays."""

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
+from mediahub.core.logs import log_ids_bind, log_ids_reset, request_id_for
 from mediahub.core.selectors import token_from_header, user_from_api_token
 
 
@@ -76,3 +77,22 @@ class PageLanguageMiddleware(LocaleMiddleware):
         if request.path.startswith("/api/"):
             return response
         return super().process_response(request, response)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (a sane incoming X-Request-ID, else a new one) that every log line of the
+    request carries, that the tasks it queues carry on (workers/celery.py), and that the answer returns
+    in X-Request-ID, so a user's report can be matched to the logs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_id_for(incoming=request.headers.get("X-Request-ID"))
+        token = log_ids_bind(request_id=request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            log_ids_reset(token)
+        response["X-Request-ID"] = request.request_id
+        return response

@@ -30,3 +30,8 @@ def test_the_broker_is_the_configured_redis():
 
     assert app.conf.broker_url == settings.REDIS_URL
     assert app.conf.broker_transport_options["visibility_timeout"] >= 600
+
+
+def test_task_events_are_sent_for_flower():
+    assert app.conf.worker_send_task_events is True
+    assert app.conf.task_send_sent_event is True

@@ -3,6 +3,7 @@ after a start doesn't wait for it; a model that can't be loaded is logged and th
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -109,7 +110,8 @@ def test_a_model_that_cannot_load_is_logged_and_the_worker_keeps_serving(serve, 
     assert response.status_code == 503
     sentence = response.json()["detail"]
     assert sentence.startswith("Search is unavailable: The CLIP model ViT-B-32") and str(missing) in sentence
-    assert f"WARNING mediahub.search.selectors: {sentence}" in server.log()
+    warnings = [json.loads(line) for line in server.log().splitlines() if line.startswith('{"level": "WARNING"')]
+    assert any(line["logger"] == "mediahub.search.selectors" and line["message"] == sentence for line in warnings)
     assert server.health()["status"] == "ok"  # the worker still serves
 
 

@@ -88,6 +88,7 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.update(DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL,
                    MEDIAHUB_DATA_DIR=str(settings.DATA_DIR), DJANGO_SETTINGS_MODULE="mediahub.settings")
+        env.setdefault("MEDIAHUB_LOG_FORMAT", "plain")  # a person reads `make run`'s terminal (README, "Logs")
         return env
 
     def _start_children(self, *, port: int, host: str, web_workers: int, concurrency: int) -> dict:
