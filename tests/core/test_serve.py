@@ -1,4 +1,5 @@
-"""`make run`'s command on a fresh data dir: serves, processes a 60 s upload, stops cleanly on Ctrl-C."""
+"""`make run`'s command on a fresh data dir: serves, processes a 60 s upload, stops cleanly on Ctrl-C,
+and restarts what dies under it."""
 
 import os
 import shutil
@@ -76,45 +77,110 @@ def processes_using(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_c(data_dir, tmp_path):
+def serve_start(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "serve.log", "wb")
-    server = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=REPO,
-                              env=clean_env(data_dir, PORT=str(port)), stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=REPO,
+                                  env=clean_env(data_dir, PORT=str(port)), stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def serve_stop_and_check_nothing_outlives_it(server: subprocess.Popen, data_dir: Path, log_path: Path) -> None:
+    os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+    server.wait(timeout=60)
+    time.sleep(1)
+    assert processes_using(data_dir) == [], log_path.read_text()[-3000:]
+    assert not EmbeddedPostgres(data_dir).is_running() and not EmbeddedRedis(data_dir).is_running()
+
+
+def editor_headers(data_dir: Path) -> dict:
+    manage(data_dir, "createsuperuser", "--noinput", DJANGO_SUPERUSER_USERNAME="editor",
+           DJANGO_SUPERUSER_PASSWORD="a long passphrase", DJANGO_SUPERUSER_EMAIL="e@example.org")
+    return {"Authorization": f"Token {manage(data_dir, 'create_api_token', 'editor').strip()}"}
+
+
+def upload_until_done(base: str, headers: dict, video: Path) -> dict:
+    with open(video, "rb") as handle:
+        created = requests.post(f"{base}/api/assets", files={"file": handle}, headers=headers, timeout=60)
+    assert created.status_code == 201, created.text
+    deadline = time.monotonic() + 300
+    while (asset := requests.get(f"{base}/api/assets/{created.json()['id']}", headers=headers,
+                                 timeout=5).json())["status"] not in ("ready", "failed"):
+        assert time.monotonic() < deadline, asset
+        time.sleep(1)
+    return asset
+
+
+def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_c(data_dir, tmp_path):
+    server, base = serve_start(data_dir, tmp_path / "serve.log")
     try:
         wait_healthy(base, server)
         assert "/accounts/login/" in requests.get(base + "/", timeout=5).url  # pages need a login
-        manage(data_dir, "createsuperuser", "--noinput", DJANGO_SUPERUSER_USERNAME="editor",
-               DJANGO_SUPERUSER_PASSWORD="a long passphrase", DJANGO_SUPERUSER_EMAIL="e@example.org")
-        token = manage(data_dir, "create_api_token", "editor").strip()
-        headers = {"Authorization": f"Token {token}"}
+        headers = editor_headers(data_dir)
 
         video = tmp_path / "sixty.mp4"
         scenes = [Scene(shape=s, colour=c, background="black", duration=10.0, seed=i)
                   for i, (s, c) in enumerate([("circle", "red"), ("square", "green"), ("triangle", "blue"),
                                               ("star", "yellow"), ("cross", "white"), ("diamond", "orange")])]
         write_world_video(video, scenes, fps=10, width=320, height=240)
-        with open(video, "rb") as handle:
-            created = requests.post(f"{base}/api/assets", files={"file": handle}, headers=headers, timeout=60)
-        assert created.status_code == 201, created.text
-        asset_id = created.json()["id"]
-        deadline = time.monotonic() + 300
-        while (asset := requests.get(f"{base}/api/assets/{asset_id}", headers=headers, timeout=5).json())["status"] not in ("ready", "failed"):
-            assert time.monotonic() < deadline, asset
-            time.sleep(1)
+        asset = upload_until_done(base, headers, video)
         assert asset["status"] == "ready", asset["error"]
         assert {"circle", "square", "triangle", "star", "cross", "diamond"} <= {t["label"] for t in asset["tags"]}
         with psycopg.connect(EmbeddedPostgres(data_dir).url) as conn:
             frames, vectors = conn.execute(
                 "SELECT (SELECT count(*) FROM assets_frame WHERE asset_id = %(id)s),"
-                " (SELECT count(*) FROM search_frameembedding WHERE asset_id = %(id)s)", {"id": asset_id}).fetchone()
+                " (SELECT count(*) FROM search_frameembedding WHERE asset_id = %(id)s)", {"id": asset["id"]}).fetchone()
         assert (frames, vectors) == (60, 60)
     finally:
-        os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        server.wait(timeout=60)
-        log.close()
-    time.sleep(1)
-    assert processes_using(data_dir) == [], (tmp_path / "serve.log").read_text()[-3000:]
-    assert not EmbeddedPostgres(data_dir).is_running() and not EmbeddedRedis(data_dir).is_running()
+        serve_stop_and_check_nothing_outlives_it(server, data_dir, tmp_path / "serve.log")
+
+
+def child_of(server: subprocess.Popen, word: str) -> psutil.Process:
+    """The process `serve` started whose command line names `word` (celery / gunicorn)."""
+    return next(child for child in psutil.Process(server.pid).children() if word in " ".join(child.cmdline()))
+
+
+def wait_for_log(log_path: Path, sentence: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while sentence not in log_path.read_text():
+        assert server.poll() is None, log_path.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"{sentence!r} not in the log:\n{log_path.read_text()[-3000:]}"
+        time.sleep(0.2)
+
+
+def test_serve_restarts_a_killed_worker_web_server_and_embedded_redis_and_says_so(data_dir, tmp_path):
+    log_path = tmp_path / "serve.log"
+    server, base = serve_start(data_dir, log_path)
+    try:
+        wait_healthy(base, server)
+        headers = editor_headers(data_dir)
+
+        worker = child_of(server, "celery")
+        worker.kill()
+        wait_for_log(log_path, "The celery worker was killed by SIGKILL; restarting it in 1 s.", server)
+        wait_for_log(log_path, "Restarted the celery worker.", server)
+        assert child_of(server, "celery").pid != worker.pid
+        assert wait_healthy(base, server)["workers"] == 1
+
+        web = child_of(server, "gunicorn")
+        web.kill()
+        wait_for_log(log_path, "The web server was killed by SIGKILL; restarting it", server)
+        wait_for_log(log_path, "Restarted the web server.", server)
+        wait_healthy(base, server)
+        assert child_of(server, "gunicorn").pid != web.pid
+
+        redis = EmbeddedRedis(data_dir)
+        old_redis = redis.pid()
+        os.kill(old_redis, signal.SIGKILL)
+        wait_for_log(log_path, "The embedded Redis was killed by SIGKILL; restarting it", server)
+        wait_for_log(log_path, "Restarted the embedded Redis.", server)
+        assert redis.is_running() and redis.pid() != old_redis
+        assert wait_healthy(base, server)["broker"] == "ok"
+        video = tmp_path / "after.mp4"
+        write_world_video(video, [Scene(shape="star", colour="yellow", background="black", duration=3.0, seed=1)],
+                          fps=10, width=160, height=120)
+        asset = upload_until_done(base, headers, video)
+        assert asset["status"] == "ready", asset["error"]
+    finally:
+        serve_stop_and_check_nothing_outlives_it(server, data_dir, log_path)
