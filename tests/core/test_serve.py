@@ -15,6 +15,7 @@ import psycopg
 import pytest
 import requests
 
+from mediahub.core.management.commands.serve import QUICK_DEATH_SECONDS, QUICK_DEATHS_TO_GIVE_UP
 from mediahub.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.conftest import REPO
 from workers.ml.demo.video import write_world_video
@@ -149,7 +150,7 @@ def wait_for_log(log_path: Path, sentence: str, server: subprocess.Popen, timeou
         time.sleep(0.2)
 
 
-def test_serve_restarts_a_killed_worker_web_server_and_embedded_redis_and_says_so(data_dir, tmp_path):
+def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_and_says_so(data_dir, tmp_path):
     log_path = tmp_path / "serve.log"
     server, base = serve_start(data_dir, log_path)
     try:
@@ -170,13 +171,13 @@ def test_serve_restarts_a_killed_worker_web_server_and_embedded_redis_and_says_s
         wait_healthy(base, server)
         assert child_of(server, "gunicorn").pid != web.pid
 
-        redis = EmbeddedRedis(data_dir)
-        old_redis = redis.pid()
-        os.kill(old_redis, signal.SIGKILL)
-        wait_for_log(log_path, "The embedded Redis was killed by SIGKILL; restarting it", server)
-        wait_for_log(log_path, "Restarted the embedded Redis.", server)
-        assert redis.is_running() and redis.pid() != old_redis
-        assert wait_healthy(base, server)["broker"] == "ok"
+        for service, name in ((EmbeddedRedis(data_dir), "Redis"), (EmbeddedPostgres(data_dir), "PostgreSQL")):
+            old_pid = service.pid()
+            os.kill(old_pid, signal.SIGKILL)
+            wait_for_log(log_path, f"The embedded {name} was killed by SIGKILL; restarting it", server)
+            wait_for_log(log_path, f"Restarted the embedded {name}.", server)
+            assert service.is_running() and service.pid() != old_pid
+            assert wait_healthy(base, server)["broker"] == "ok"
         video = tmp_path / "after.mp4"
         write_world_video(video, [Scene(shape="star", colour="yellow", background="black", duration=3.0, seed=1)],
                           fps=10, width=160, height=120)
@@ -184,3 +185,18 @@ def test_serve_restarts_a_killed_worker_web_server_and_embedded_redis_and_says_s
         assert asset["status"] == "ready", asset["error"]
     finally:
         serve_stop_and_check_nothing_outlives_it(server, data_dir, log_path)
+
+
+def test_serve_gives_up_on_a_worker_that_dies_at_every_start_and_stops_everything(data_dir, tmp_path):
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:  # an option Celery refuses: the worker exits as soon as it starts
+        server = subprocess.Popen([sys.executable, "manage.py", "serve", "--concurrency", "-1"], cwd=REPO,
+                                  env=clean_env(data_dir, PORT=str(free_port())), stdout=log, stderr=subprocess.STDOUT)
+    assert server.wait(timeout=120) == 1
+    output = log_path.read_text()
+    assert output.count("Restarted the celery worker.") == QUICK_DEATHS_TO_GIVE_UP - 1, output[-3000:]
+    assert (f"The celery worker exited with code 2: it died {QUICK_DEATHS_TO_GIVE_UP} times in a row within "
+            f"{QUICK_DEATH_SECONDS} s of starting") in output
+    assert "see the log above for why" in output and "Stopped." in output
+    assert processes_using(data_dir) == [], output[-3000:]
+    assert not EmbeddedPostgres(data_dir).is_running() and not EmbeddedRedis(data_dir).is_running()
