@@ -101,16 +101,31 @@ def editor_headers(data_dir: Path) -> dict:
     return {"Authorization": f"Token {manage(data_dir, 'create_api_token', 'editor').strip()}"}
 
 
-def upload_until_done(base: str, headers: dict, video: Path) -> dict:
+def upload(base: str, headers: dict, video: Path) -> int:
     with open(video, "rb") as handle:
         created = requests.post(f"{base}/api/assets", files={"file": handle}, headers=headers, timeout=60)
     assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def upload_until_done(base: str, headers: dict, video: Path) -> dict:
+    return asset_wait_done(base, headers, upload(base, headers, video))
+
+
+def asset_wait_done(base: str, headers: dict, asset_id: int) -> dict:
     deadline = time.monotonic() + 300
-    while (asset := requests.get(f"{base}/api/assets/{created.json()['id']}", headers=headers,
+    while (asset := requests.get(f"{base}/api/assets/{asset_id}", headers=headers,
                                  timeout=5).json())["status"] not in ("ready", "failed"):
         assert time.monotonic() < deadline, asset
         time.sleep(1)
     return asset
+
+
+def frames_and_vectors(data_dir: Path, asset_id: int) -> tuple[int, int]:
+    with psycopg.connect(EmbeddedPostgres(data_dir).url) as conn:
+        return conn.execute(
+            "SELECT (SELECT count(*) FROM assets_frame WHERE asset_id = %(id)s),"
+            " (SELECT count(*) FROM search_frameembedding WHERE asset_id = %(id)s)", {"id": asset_id}).fetchone()
 
 
 def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_c(data_dir, tmp_path):
@@ -128,11 +143,7 @@ def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_
         asset = upload_until_done(base, headers, video)
         assert asset["status"] == "ready", asset["error"]
         assert {"circle", "square", "triangle", "star", "cross", "diamond"} <= {t["label"] for t in asset["tags"]}
-        with psycopg.connect(EmbeddedPostgres(data_dir).url) as conn:
-            frames, vectors = conn.execute(
-                "SELECT (SELECT count(*) FROM assets_frame WHERE asset_id = %(id)s),"
-                " (SELECT count(*) FROM search_frameembedding WHERE asset_id = %(id)s)", {"id": asset["id"]}).fetchone()
-        assert (frames, vectors) == (60, 60)
+        assert frames_and_vectors(data_dir, asset["id"]) == (60, 60)
     finally:
         serve_stop_and_check_nothing_outlives_it(server, data_dir, tmp_path / "serve.log")
 
@@ -171,6 +182,10 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
         wait_healthy(base, server)
         assert child_of(server, "gunicorn").pid != web.pid
 
+        during = tmp_path / "during.mp4"  # in flight while the services are killed
+        write_world_video(during, [Scene(shape="circle", colour="red", background="black", duration=20.0, seed=2)],
+                          fps=10, width=320, height=240)
+        in_flight = upload(base, headers, during)
         for service, name in ((EmbeddedRedis(data_dir), "Redis"), (EmbeddedPostgres(data_dir), "PostgreSQL")):
             old_pid = service.pid()
             os.kill(old_pid, signal.SIGKILL)
@@ -183,6 +198,9 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
                           fps=10, width=160, height=120)
         asset = upload_until_done(base, headers, video)
         assert asset["status"] == "ready", asset["error"]
+        asset = asset_wait_done(base, headers, in_flight)
+        assert asset["status"] == "ready", asset["error"]
+        assert frames_and_vectors(data_dir, in_flight) == (20, 20)  # one a second, none twice
     finally:
         serve_stop_and_check_nothing_outlives_it(server, data_dir, log_path)
 
