@@ -168,10 +168,16 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
         wait_healthy(base, server)
         headers = editor_headers(data_dir)
 
+        during = tmp_path / "during.mp4"  # in flight while the worker and the services are killed
+        write_world_video(during, [Scene(shape="circle", colour="red", background="black", duration=20.0, seed=2)],
+                          fps=10, width=320, height=240)
+        in_flight = upload(base, headers, during)
+
         worker = child_of(server, "celery")
         worker.kill()
         wait_for_log(log_path, "The celery worker was killed by SIGKILL; restarting it in 1 s.", server)
         wait_for_log(log_path, "Restarted the celery worker.", server)
+        wait_for_log(log_path, "Resumed processing of 1 unfinished asset(s).", server)
         assert child_of(server, "celery").pid != worker.pid
         assert wait_healthy(base, server)["workers"] == 1
 
@@ -182,10 +188,6 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
         wait_healthy(base, server)
         assert child_of(server, "gunicorn").pid != web.pid
 
-        during = tmp_path / "during.mp4"  # in flight while the services are killed
-        write_world_video(during, [Scene(shape="circle", colour="red", background="black", duration=20.0, seed=2)],
-                          fps=10, width=320, height=240)
-        in_flight = upload(base, headers, during)
         for service, name in ((EmbeddedRedis(data_dir), "Redis"), (EmbeddedPostgres(data_dir), "PostgreSQL")):
             old_pid = service.pid()
             os.kill(old_pid, signal.SIGKILL)

@@ -57,6 +57,9 @@ class Supervised:
 
     name = ""
     log = ""  # where to look when it keeps dying
+    # Its death loses pipeline messages (those it held unacknowledged would come back only after the broker's
+    # visibility timeout, hours), so unfinished assets are queued again from the database once it is back.
+    loses_work = False
 
     def __init__(self):
         self.started_at = 0.0
@@ -100,9 +103,9 @@ class ChildProcess(Supervised):
 
     log = "the log above"
 
-    def __init__(self, name: str, argv: list[str], env: dict):
+    def __init__(self, name: str, argv: list[str], env: dict, *, loses_work: bool = False):
         super().__init__()
-        self.name, self.argv, self.env = name, argv, env
+        self.name, self.argv, self.env, self.loses_work = name, argv, env, loses_work
         self.process: subprocess.Popen | None = None
 
     def _start(self) -> None:
@@ -126,6 +129,7 @@ class EmbeddedServer(Supervised):
         super().__init__()
         self.services, self.server = services, server
         self.name = f"embedded {'PostgreSQL' if isinstance(server, EmbeddedPostgres) else 'Redis'}"
+        self.loses_work = isinstance(server, EmbeddedRedis)  # no persistence: it comes back empty
         self.log = str(server.log_path)
         self.started_at = time.monotonic()  # it was started (or found running) before `serve`
 
@@ -210,8 +214,8 @@ class Command(BaseCommand):
             self.stderr.write(f"The {thing.name} did not start again: {str(exc).splitlines()[0]}")
             return
         self.stdout.write(f"Restarted the {thing.name}.")
-        if isinstance(thing, EmbeddedServer) and isinstance(thing.server, EmbeddedRedis):
-            self._resume_incomplete()  # the restarted broker is empty (no persistence): queue from the database
+        if thing.loses_work:
+            self._resume_incomplete()
 
     def _resume_incomplete(self) -> None:
         close_old_connections()  # this process's connection may predate a restart of the database
@@ -231,7 +235,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", ",".join(QUEUES),
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", f"mediahub-{os.getpid()}@%h",
             "--beat", "--schedule", str(settings.DATA_DIR / "run" / "celerybeat-schedule"),
-        ], env)
+        ], env, loses_work=not os.environ.get("REDIS_URL"))  # on a shared broker, other workers may hold the work
         web = ChildProcess("web server", [
             sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "--config", "python:mediahub.gunicorn_config",
             "--bind", f"{host}:{port}",
