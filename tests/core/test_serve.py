@@ -168,7 +168,7 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
         wait_healthy(base, server)
         headers = editor_headers(data_dir)
 
-        during = tmp_path / "during.mp4"  # in flight while the worker and the services are killed
+        during = tmp_path / "during.mp4"  # in flight while the worker is killed
         write_world_video(during, [Scene(shape="circle", colour="red", background="black", duration=20.0, seed=2)],
                           fps=10, width=320, height=240)
         in_flight = upload(base, headers, during)
@@ -180,6 +180,9 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
         wait_for_log(log_path, "Resumed processing of 1 unfinished asset(s).", server)
         assert child_of(server, "celery").pid != worker.pid
         assert wait_healthy(base, server)["workers"] == 1
+        asset = asset_wait_done(base, headers, in_flight)
+        assert asset["status"] == "ready", asset["error"]
+        assert frames_and_vectors(data_dir, in_flight) == (20, 20)  # one a second, none twice
 
         web = child_of(server, "gunicorn")
         web.kill()
@@ -200,9 +203,6 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
                           fps=10, width=160, height=120)
         asset = upload_until_done(base, headers, video)
         assert asset["status"] == "ready", asset["error"]
-        asset = asset_wait_done(base, headers, in_flight)
-        assert asset["status"] == "ready", asset["error"]
-        assert frames_and_vectors(data_dir, in_flight) == (20, 20)  # one a second, none twice
     finally:
         serve_stop_and_check_nothing_outlives_it(server, data_dir, log_path)
 
