@@ -207,11 +207,16 @@ def test_serve_restarts_a_killed_worker_web_server_embedded_redis_and_postgres_a
         serve_stop_and_check_nothing_outlives_it(server, data_dir, log_path)
 
 
+def serve_with_a_worker_that_dies_at_start(data_dir: Path, log_path: Path) -> subprocess.Popen:
+    with open(log_path, "wb") as log:  # an option Celery refuses: the worker exits as soon as it starts
+        return subprocess.Popen([sys.executable, "manage.py", "serve", "--concurrency", "-1"], cwd=REPO,
+                                env=clean_env(data_dir, PORT=str(free_port())), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
 def test_serve_gives_up_on_a_worker_that_dies_at_every_start_and_stops_everything(data_dir, tmp_path):
     log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:  # an option Celery refuses: the worker exits as soon as it starts
-        server = subprocess.Popen([sys.executable, "manage.py", "serve", "--concurrency", "-1"], cwd=REPO,
-                                  env=clean_env(data_dir, PORT=str(free_port())), stdout=log, stderr=subprocess.STDOUT)
+    server = serve_with_a_worker_that_dies_at_start(data_dir, log_path)
     assert server.wait(timeout=120) == 1
     output = log_path.read_text()
     assert output.count("Restarted the celery worker.") == QUICK_DEATHS_TO_GIVE_UP - 1, output[-3000:]
@@ -220,3 +225,13 @@ def test_serve_gives_up_on_a_worker_that_dies_at_every_start_and_stops_everythin
     assert "see the log above for why" in output and "Stopped." in output
     assert processes_using(data_dir) == [], output[-3000:]
     assert not EmbeddedPostgres(data_dir).is_running() and not EmbeddedRedis(data_dir).is_running()
+
+
+def test_ctrl_c_while_serve_waits_to_restart_a_child_stops_everything(data_dir, tmp_path):
+    log_path = tmp_path / "serve.log"
+    server = serve_with_a_worker_that_dies_at_start(data_dir, log_path)
+    try:
+        wait_for_log(log_path, "The celery worker exited with code 2; restarting it in 2 s.", server)
+    finally:
+        serve_stop_and_check_nothing_outlives_it(server, data_dir, log_path)
+    assert server.returncode == 0
