@@ -73,14 +73,20 @@ def _reap(process: subprocess.Popen | None) -> None:
         process.wait(timeout=5)
 
 
-def _wait_for(check, *, timeout: float, what: str, log: Path | None = None) -> None:
+def _wait_for(check, *, timeout: float, what: str, log: Path | None = None,
+              process: subprocess.Popen | None = None) -> None:
+    """Poll `check` until it holds; give up at the timeout or as soon as `process` (the server starting) exits."""
     deadline = time.monotonic() + timeout
+    outcome = "Timed out"
     while time.monotonic() < deadline:
         if check():
             return
+        if process is not None and process.poll() is not None:
+            outcome = f"The server exited (code {process.returncode})"
+            break
         time.sleep(0.1)
     tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-    raise EmbeddedServiceError(f"Timed out waiting for {what}.\n{tail}")
+    raise EmbeddedServiceError(f"{outcome} waiting for {what}.\n{tail}")
 
 
 def _password(path: Path) -> str:
@@ -176,7 +182,7 @@ class EmbeddedPostgres:
                 group=user.pw_gid if user else None,
             )
         _wait_for(self._accepts_connections, timeout=START_TIMEOUT_SECONDS,
-                  what="the embedded PostgreSQL server to start", log=self.log_path)
+                  what="the embedded PostgreSQL server to start", log=self.log_path, process=self.process)
         self._require_password(password)
         self._ensure_database()
 
@@ -285,7 +291,7 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
         _wait_for(self.is_running, timeout=START_TIMEOUT_SECONDS,
-                  what="the embedded Redis server to start", log=self.log_path)
+                  what="the embedded Redis server to start", log=self.log_path, process=self.process)
 
     def stop(self) -> None:
         pid = self.pid()
@@ -332,7 +338,8 @@ class Services:
         self._attached = False
 
     @property
-    def _servers(self) -> list:
+    def servers(self) -> list:
+        """The embedded servers of this data dir this process attaches to (Postgres first)."""
         return [s for s in (self.postgres, self.redis) if s is not None]
 
     @contextmanager
@@ -352,14 +359,22 @@ class Services:
 
     def attach(self) -> None:
         """Start the services unless they run already, and count this process as a user."""
-        if not self._servers:
+        if not self.servers:
             return
         with self._locked_users() as users:
-            for server in self._servers:
+            for server in self.servers:
                 if not server.is_running():
                     server.start()
             users.add(os.getpid())
         self._attached = True
+
+    def server_restart(self, server) -> None:
+        """Start `server` again in the same data dir (same socket, same data) unless someone already has."""
+        with self._locked_users():
+            if server.process is not None:
+                server.process.poll()  # reap the one that died
+            if not server.is_running():
+                server.start()
 
     def detach(self) -> None:
         """Stop counting this process; stop the services if no other live process uses them."""
@@ -369,11 +384,16 @@ class Services:
         with self._locked_users() as users:
             users.discard(os.getpid())
             if not users:
-                for server in reversed(self._servers):
+                for server in reversed(self.servers):
                     server.stop()
 
 
 _attached_services: Services | None = None
+
+
+def attached_services() -> Services | None:
+    """The services `ensure_services` attached this process to, if any."""
+    return _attached_services
 
 
 def ensure_services(data_dir: Path, *, postgres: bool, redis: bool) -> Services:
