@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import json
 import sys
 import time
 from collections import defaultdict
@@ -29,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import search_latency as library  # noqa: E402  (sets up the bench's own data dir and model before Django loads)
+from bench.http_calls import http_post_json  # noqa: E402  (search_latency put the repository on the path)
 
 BEATS = 20
 
@@ -210,15 +212,12 @@ def _three(values: list[float]) -> str:
 
 
 def api_table(briefs: list[tuple[str, str]]) -> None:
-    import requests
-
     # One user sends every request: lift the per-user brief and search throttles for the measurement.
     with library.api_server(env={"MEDIAHUB_BRIEF_RATE": "1000000/minute",
                                  "MEDIAHUB_SEARCH_RATE": "1000000/minute"}) as (base, headers):
         warm = "\n".join(f"Warm-up beat {i}: smoke over the harbour." for i in range(BEATS))
         started = time.perf_counter()
-        response = requests.post(base + "/api/briefs", json={"text": warm}, headers=headers, timeout=300)
-        assert response.status_code == 201, response.text
+        http_post_json(base + "/api/briefs", {"text": warm}, headers=headers, timeout=300)  # an error status raises
         print(f"POST /api/briefs, first request of the server (loads the text model): "
               f"{1000 * (time.perf_counter() - started):,.0f} ms\n")
         print(f"| POST /api/briefs ({BEATS} beats) through gunicorn | briefs | p50 / p95 / max ms | response bytes |")
@@ -227,11 +226,10 @@ def api_table(briefs: list[tuple[str, str]]) -> None:
             timings, sizes = [], []
             for brief in briefs:
                 started = time.perf_counter()
-                response = requests.post(base + "/api/briefs", json={"text": brief[column]}, headers=headers, timeout=120)
+                body = http_post_json(base + "/api/briefs", {"text": brief[column]}, headers=headers, timeout=120)
                 timings.append(1000 * (time.perf_counter() - started))
-                assert response.status_code == 201, response.text
-                assert len(response.json()["beats"]) == BEATS
-                sizes.append(len(response.content))
+                assert len(json.loads(body)["beats"]) == BEATS
+                sizes.append(len(body))
             print(f"| {language} | {len(timings)} | {_three(timings)} | {int(np.median(sizes)):,} |")
         print()
 

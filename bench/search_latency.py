@@ -29,14 +29,13 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.http_calls import http_get  # noqa: E402
 # Always a throwaway embedded database of its own: the script truncates the tables it loads.
 os.environ["MEDIAHUB_DATA_DIR"] = str(REPO / "var" / "bench-search")
 for variable in ("DATABASE_URL", "REDIS_URL"):
@@ -323,15 +322,6 @@ def bench_person(*, tracks: int, seconds: int) -> tuple[object, float]:
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {FaceTrack._meta.db_table}")
     return SearchFilters(person=person.pk, people=(person.pk,)), tracks * PERSON_TRACK_SECONDS / seconds
-
-
-def http_get(url: str, *, params: dict | None = None, headers: dict | None = None, timeout: float) -> bytes:
-    """GET with the standard library (the bench runs in a `make run` virtualenv, which has no `requests`);
-    the body, or urllib.error.HTTPError for an error status."""
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
-        return response.read()
 
 
 @contextlib.contextmanager
