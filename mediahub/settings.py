@@ -207,6 +207,12 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 # A pipeline step that runs longer than this is stopped and the asset fails with a sentence saying so.
 TASK_TIME_LIMIT_SECONDS = env.int("MEDIAHUB_TASK_TIME_LIMIT", default=6 * 3600)
+# Faults (README): an unfinished asset whose run nothing carries on any more (its message lost with a broker
+# restart, its worker killed) and that has not moved for STALLED_AFTER seconds is started again; one worker
+# of the cluster looks for them every STALLED_SWEEP seconds.
+STALLED_AFTER_SECONDS = env.int("MEDIAHUB_STALLED_AFTER", default=120)
+STALLED_SWEEP_SECONDS = env.int("MEDIAHUB_STALLED_SWEEP", default=60)
+WORKER_HEARTBEAT_SECONDS = env.float("MEDIAHUB_WORKER_HEARTBEAT", default=10.0)  # live workers write theirs this often
 
 # Housekeeping (Celery beat): stored searches without feedback are kept this long;
 # unfinished upload files this long.

@@ -1,18 +1,26 @@
 """Live workers announce themselves in the broker (a key per worker with a short expiry), so health
-and operations pages count them with one cheap read instead of a broadcast to every worker."""
+and operations pages count them with one cheap read instead of a broadcast to every worker.
+
+Each heartbeat also names the pipeline runs the worker holds (running or reserved), and once per
+MEDIAHUB_STALLED_SWEEP seconds one worker of the cluster (whichever takes the lock first) queues the stalled-asset sweep
+(README, "Faults"): runs that no message and no live worker carries on any more are started again.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import logging
 import time
 
 from celery import bootsteps
+from celery.worker import state as worker_state
 
 logger = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 10
 KEY_PREFIX = "mediahub:worker:"
+SWEEP_LOCK = "mediahub:stalled-sweep"
+SWEEP_TASK = "workers.tasks.assets_requeue_stalled"
 
 
 def _redis(app):
@@ -22,7 +30,7 @@ def _redis(app):
 
 
 class Heartbeat(bootsteps.StartStopStep):
-    """A worker bootstep: write this worker's key now and every INTERVAL_SECONDS; delete it on stop."""
+    """A worker bootstep: write this worker's key now and every interval; delete it on stop."""
 
     requires = {"celery.worker.components:Timer"}
 
@@ -32,7 +40,7 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def start(self, worker):
         self.beat(worker)
-        self.timer_ref = worker.timer.call_repeatedly(INTERVAL_SECONDS, self.beat, (worker,), priority=10)
+        self.timer_ref = worker.timer.call_repeatedly(interval_seconds(), self.beat, (worker,), priority=10)
 
     def stop(self, worker):
         if self.timer_ref is not None:
@@ -46,13 +54,41 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def beat(self, worker):
         state = {"hostname": worker.hostname, "queues": sorted(q.name for q in worker.app.amqp.queues.consume_from.values())
-                 if worker.app.amqp.queues.consume_from else [], "seen_at": time.time()}
+                 if worker.app.amqp.queues.consume_from else [], "seen_at": time.time(), "runs": runs_held()}
         try:
             connection, client = _redis(worker.app)
             with connection:
-                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=3 * INTERVAL_SECONDS)
+                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=math.ceil(3 * interval_seconds()))
+                if client.set(SWEEP_LOCK, worker.hostname, nx=True, ex=_sweep_interval()):
+                    worker.app.send_task(SWEEP_TASK, connection=connection, expires=_sweep_interval())
         except Exception as exc:  # noqa: BLE001 - the next beat tries again
             logger.warning("could not write the worker heartbeat: %s", exc)
+
+
+def interval_seconds() -> float:
+    from django.conf import settings
+
+    return settings.WORKER_HEARTBEAT_SECONDS
+
+
+def _sweep_interval() -> int:
+    from django.conf import settings
+
+    return settings.STALLED_SWEEP_SECONDS
+
+
+def runs_held() -> list[tuple[int, str]]:
+    """The pipeline runs (asset id, run id) of the tasks this worker is running or has reserved."""
+    requests = [*worker_state.active_requests, *worker_state.reserved_requests]
+    return sorted({(int(r.args[0]), str(r.args[1])) for r in requests
+                   if r.task_name.startswith("workers.tasks.asset_") and len(r.args) == 2})
+
+
+def broker_uptime(app) -> float:
+    """Seconds since the broker (Redis) started: until two heartbeats have passed, live workers may be missing."""
+    connection, client = _redis(app)
+    with connection:
+        return float(client.info("server")["uptime_in_seconds"])
 
 
 def live_workers(app) -> list[dict]:
