@@ -114,6 +114,12 @@ class Stack:
         except AssertionError as exc:
             raise AssertionError(f"{exc}: {self.stage_of(asset_id)}\n{self.logs()}") from None
 
+    def kill_and_restart(self, server) -> None:
+        """SIGKILL the embedded server, then start it again in the same data dir (as `make run` would)."""
+        os.kill(server.pid(), signal.SIGKILL)
+        poll(lambda: not server.is_running(), timeout=10, what="the killed server to be gone", interval=0.05)
+        self.services.server_restart(server)
+
     def logs(self) -> str:
         return "\n".join(f"--- {worker.name}\n{worker.log()}" for worker in self.workers)
 

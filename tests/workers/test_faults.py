@@ -46,8 +46,7 @@ def test_redis_restarted_mid_ingest_every_asset_ends_ready(stack, videos):
     try:
         ids = stack.ingest(videos(4))
         stack.wait_running(ids[0], {"frames", "embed", "tags"})
-        os.kill(stack.redis.pid(), signal.SIGKILL)  # an embedded Redis keeps nothing: every message is lost
-        stack.services.server_restart(stack.redis)
+        stack.kill_and_restart(stack.redis)  # an embedded Redis keeps nothing: every message is lost
         assert_all_ready_and_exact(stack, ids)
         assert worker.process.poll() is None, worker.log()  # it reconnected rather than died
     finally:
