@@ -13,10 +13,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 
-from mediahub.embedded import Services
+from mediahub.embedded import DATABASE_NAME, EmbeddedPostgres, Services
 from workers.ml.demo.video import write_world_video
 from workers.ml.demo.world import Scene
 
@@ -37,6 +38,14 @@ def poll(check, *, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def world_videos(folder: Path, count: int, *, seconds: float, first_seed: int = 0) -> list[Path]:
     """`count` distinct videos (different bytes, so none is a duplicate upload) of one scene each, 10 fps, 160x120."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -53,12 +62,19 @@ def world_videos(folder: Path, count: int, *, seconds: float, first_seed: int = 
 class Stack:
     """The data dir, its embedded services and the environment every process of this mediahub runs with."""
 
-    def __init__(self, *, database_url: str | None = None):
+    def __init__(self, *, external_postgres: bool = False):
         self.data_dir = Path(tempfile.mkdtemp(prefix="mh-faults-"))
-        self.services = Services(self.data_dir, postgres=database_url is None, redis=True)
+        self.services = Services(self.data_dir, postgres=not external_postgres, redis=True)
         self.services.attach()
-        self.database_url = database_url or self.services.postgres.url
         self.redis = self.services.redis
+        if external_postgres:  # a server of its own on TCP, as a managed Postgres would be
+            self.postgres = EmbeddedPostgres(self.data_dir / "external", tcp_port=free_port())
+            self.postgres.start()
+            password = quote(self.postgres.password_file.read_text().strip(), safe="")
+            self.database_url = f"postgresql://postgres:{password}@127.0.0.1:{self.postgres.port}/{DATABASE_NAME}"
+        else:
+            self.postgres = self.services.postgres
+            self.database_url = self.postgres.url
         self.workers: list[Worker] = []
         manage(self, "migrate", "--verbosity", "0")
 
@@ -120,6 +136,15 @@ class Stack:
         poll(lambda: not server.is_running(), timeout=10, what="the killed server to be gone", interval=0.05)
         self.services.server_restart(server)
 
+    def postgres_restart(self) -> None:
+        """Restart the external Postgres as its operator would (a fast shutdown: sessions are cut), or kill and
+        restart the embedded one."""
+        if self.postgres is self.services.postgres:
+            self.kill_and_restart(self.postgres)
+        else:
+            self.postgres.stop()
+            self.postgres.start()
+
     def logs(self) -> str:
         return "\n".join(f"--- {worker.name}\n{worker.log()}" for worker in self.workers)
 
@@ -127,6 +152,8 @@ class Stack:
         for worker in self.workers:
             worker.stop()
         self.services.detach()
+        if self.postgres is not self.services.postgres:
+            self.postgres.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
