@@ -111,6 +111,9 @@ class Stack:
         except AssertionError:
             raise AssertionError(f"{self.assets(ids)}\n{self.logs()}") from None
 
+    def run_ids(self, ids: list[int]) -> dict[int, str]:
+        return dict(self.sql("SELECT id, run_id::text FROM assets_asset WHERE id = ANY(%(ids)s)", {"ids": ids}))
+
     def counts(self, asset_id: int) -> tuple[int, int]:
         """(frames, frame vectors) stored for the asset."""
         return self.sql("SELECT (SELECT count(*) FROM assets_frame WHERE asset_id = %(id)s),"

@@ -55,6 +55,14 @@ def assert_all_ready_and_exact(stack: Stack, ids: list[int], fault_at: float, *,
     assert stack.originals_kept(ids)
 
 
+def test_without_a_fault_the_stalled_asset_sweep_starts_nothing_again(stack, worker, videos):
+    ids = stack.ingest(videos())  # they wait in the queues, then run, for longer than the 2 s idle limit
+    runs = stack.run_ids(ids)
+    assert_all_ready_and_exact(stack, ids, time.monotonic())
+    assert stack.run_ids(ids) == runs  # every run was carried on by a queued or held message: none restarted
+    assert "stalled" in worker.log_path.read_text()  # the sweep did look (its task ran)
+
+
 def test_a_worker_process_killed_mid_ingest(stack, worker, videos):
     ids = ingest_and_wait_mid_way(stack, videos())
     for pid in worker.pool_children():
