@@ -220,14 +220,14 @@ class EmbeddedPostgres:
         os.kill(self.pid(), signal.SIGHUP)  # reload pg_hba.conf
 
     def _accepts_connections(self) -> bool:
-        done = subprocess.run([self._bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres"],
-                              capture_output=True)
+        done = subprocess.run([self._bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(self.port),
+                               "-U", "postgres"], capture_output=True)
         return done.returncode == 0
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(
-            [self._bin("psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            [self._bin("psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
+             "-d", database, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
             check=True, capture_output=True, text=True,
             env={**os.environ, "PGPASSWORD": _password(self.password_file)},
         )

@@ -15,6 +15,8 @@ import time
 
 from kombu.transport.redis import PRIORITY_STEPS
 
+from workers.heartbeat import PIPELINE_STEP_PREFIX, broker_redis, broker_uptime, interval_seconds, live_workers
+
 PRIORITY_SEPARATOR = "\x06\x16"
 UNACKED, UNACKED_INDEX = "unacked", "unacked_index"
 
@@ -26,7 +28,7 @@ def message_run(message: dict) -> tuple[int, str] | None:
         if message.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
         args = json.loads(body)[0]
-        if message["headers"]["task"].startswith("workers.tasks.asset_") and len(args) == 2:
+        if message["headers"]["task"].startswith(PIPELINE_STEP_PREFIX) and len(args) == 2:
             return int(args[0]), str(args[1])
     except (ValueError, KeyError, IndexError, TypeError):
         pass
@@ -53,12 +55,10 @@ def runs_carried(app, queues: tuple[str, ...]) -> set[tuple[int, str]] | None:
     """Every run something will carry on: a queued message, a live worker's (per its heartbeat), or a message
     delivered too recently for its worker to have named it. None while the broker is too freshly started for
     the live workers to have announced theirs."""
-    from workers.heartbeat import _redis, broker_uptime, interval_seconds, live_workers
-
     recent = 2 * interval_seconds()
     if broker_uptime(app) < recent:
         return None
     held = {(int(asset_id), str(run_id)) for worker in live_workers(app) for asset_id, run_id in worker.get("runs", [])}
-    connection, client = _redis(app)
+    connection, client = broker_redis(app)
     with connection:
         return held | runs_queued(client, queues) | runs_delivered_since(client, recent)

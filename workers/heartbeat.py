@@ -1,16 +1,16 @@
 """Live workers announce themselves in the broker (a key per worker with a short expiry), so health
 and operations pages count them with one cheap read instead of a broadcast to every worker.
 
-Each heartbeat also names the pipeline runs the worker holds (running or reserved), and once per
-MEDIAHUB_STALLED_SWEEP seconds one worker of the cluster (whichever takes the lock first) queues the stalled-asset sweep
-(README, "Faults"): runs that no message and no live worker carries on any more are started again.
+Each heartbeat also names the pipeline runs the worker holds (running or reserved), and once every
+MEDIAHUB_STALLED_SWEEP seconds one worker of the cluster (whichever takes the lock first) queues the
+stalled-asset sweep (workers/recovery.py; README, "Faults").
 """
 
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import time
 
 from celery import bootsteps
@@ -21,9 +21,10 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "mediahub:worker:"
 SWEEP_LOCK = "mediahub:stalled-sweep"
 SWEEP_TASK = "workers.tasks.assets_requeue_stalled"
+PIPELINE_STEP_PREFIX = "workers.tasks.asset_"  # the pipeline's steps: each takes (asset id, run id)
 
 
-def _redis(app):
+def broker_redis(app):
     """The broker's redis client (kombu's redis transport exposes it on its channel)."""
     connection = app.connection_for_write()
     return connection, connection.default_channel.client
@@ -46,17 +47,18 @@ class Heartbeat(bootsteps.StartStopStep):
         if self.timer_ref is not None:
             self.timer_ref.cancel()
         try:
-            connection, client = _redis(worker.app)
+            connection, client = broker_redis(worker.app)
             with connection:
                 client.delete(KEY_PREFIX + worker.hostname)
         except Exception as exc:  # noqa: BLE001 - a broker gone at shutdown must not block it
             logger.warning("could not withdraw the worker heartbeat: %s", exc)
 
     def beat(self, worker):
-        state = {"hostname": worker.hostname, "queues": sorted(q.name for q in worker.app.amqp.queues.consume_from.values())
-                 if worker.app.amqp.queues.consume_from else [], "seen_at": time.time(), "runs": runs_held()}
+        consumed = worker.app.amqp.queues.consume_from
+        state = {"hostname": worker.hostname, "queues": sorted(q.name for q in consumed.values()) if consumed else [],
+                 "seen_at": time.time(), "runs": runs_held()}
         try:
-            connection, client = _redis(worker.app)
+            connection, client = broker_redis(worker.app)
             with connection:
                 client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=math.ceil(3 * interval_seconds()))
                 if client.set(SWEEP_LOCK, worker.hostname, nx=True, ex=_sweep_interval()):
@@ -81,19 +83,19 @@ def runs_held() -> list[tuple[int, str]]:
     """The pipeline runs (asset id, run id) of the tasks this worker is running or has reserved."""
     requests = [*worker_state.active_requests, *worker_state.reserved_requests]
     return sorted({(int(r.args[0]), str(r.args[1])) for r in requests
-                   if r.task_name.startswith("workers.tasks.asset_") and len(r.args) == 2})
+                   if r.task_name.startswith(PIPELINE_STEP_PREFIX) and len(r.args) == 2})
 
 
 def broker_uptime(app) -> float:
     """Seconds since the broker (Redis) started: until two heartbeats have passed, live workers may be missing."""
-    connection, client = _redis(app)
+    connection, client = broker_redis(app)
     with connection:
         return float(client.info("server")["uptime_in_seconds"])
 
 
 def live_workers(app) -> list[dict]:
     """The workers whose heartbeat has not expired."""
-    connection, client = _redis(app)
+    connection, client = broker_redis(app)
     with connection:
         keys = list(client.scan_iter(match=KEY_PREFIX + "*", count=100))
         values = client.mget(keys) if keys else []
