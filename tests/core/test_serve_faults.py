@@ -18,7 +18,7 @@ from tests.workers.faults import poll, world_videos
 
 pytestmark = pytest.mark.worker
 
-SECONDS = 6  # per video: one frame a second
+SECONDS = 4  # per video: one frame a second
 
 
 def health(base: str) -> dict:
@@ -49,7 +49,7 @@ def test_serve_completes_an_ingest_while_its_embedded_redis_then_postgres_are_ki
     try:
         wait_healthy(base, server)
         headers = editor_headers(data_dir)
-        ids = [upload(base, headers, video) for video in world_videos(tmp_path / "videos", 4, seconds=SECONDS)]
+        ids = [upload(base, headers, video) for video in world_videos(tmp_path / "videos", 3, seconds=SECONDS)]
         kill_mid_ingest_and_wait_back(server, base, log_path, EmbeddedRedis(data_dir))
         kill_mid_ingest_and_wait_back(server, base, log_path, EmbeddedPostgres(data_dir))
         for asset_id in ids:
