@@ -15,7 +15,8 @@ from celery.worker import state as worker_state
 
 logger = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = float(os.environ.get("MEDIAHUB_HEARTBEAT_SECONDS", "10"))
+INTERVAL_SECONDS = float(os.environ.get("MEDIAHUB_HEARTBEAT_SECONDS", "10"))  # how fresh "running" is
+EXPIRY_SECONDS = max(3 * INTERVAL_SECONDS, 30)  # a worker killed without withdrawing drops out after this
 KEY_PREFIX = "mediahub:worker:"
 
 
@@ -55,7 +56,7 @@ class Heartbeat(bootsteps.StartStopStep):
         try:
             connection, client = _redis(worker.app)
             with connection:
-                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=3 * INTERVAL_SECONDS)
+                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=EXPIRY_SECONDS)
         except Exception as exc:  # noqa: BLE001 - the next beat tries again
             logger.warning("could not write the worker heartbeat: %s", exc)
 

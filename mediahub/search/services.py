@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.assets.selectors import rights_policy_applies
+from mediahub.core.progress import Progress, as_is
 from mediahub.people.selectors import SearchPerson
 from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
@@ -302,8 +303,10 @@ class CalibrationFailed(Exception):
     """The library can't be calibrated yet; the message says why."""
 
 
-def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRAMES) -> ModelCalibration:
-    """Measure the active model's figures on the library and store them for its model row."""
+def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRAMES,
+                        progress: Progress = as_is) -> ModelCalibration:
+    """Measure the active model's figures on the library and store them for its model row (`progress`:
+    mediahub.core.progress, over the frames read)."""
     from django.core.files.storage import default_storage
     from django.utils import timezone
     from PIL import Image
@@ -334,7 +337,9 @@ def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRA
     try:
         measured = calibration.calibrate(
             frame_vectors=np.stack([f.vector for f in frames]), sequence_ids=[f.asset_id for f in frames],
-            histograms=np.stack([histogram(f.image) for f in frames]), label_vectors=label_vectors,
+            histograms=np.stack([histogram(f.image) for f in progress(frames, total=len(frames), unit="frame",
+                                                                      desc="read frames")]),
+            label_vectors=label_vectors,
             label_groups=[label.group for label in labels], prompt_vectors=per_label, defaults=clip.calibration)
     except ValueError as exc:  # the vocabulary can't serve as a yardstick (admins may have pruned it)
         raise CalibrationFailed(f"{exc} Enable more labels in Django admin (Assets › Tag labels).") from exc
