@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, DateTimeField, F, Func, Q, QuerySet, Sum, Value
+from django.db.models import Count, DateTimeField, F, Func, Q, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Coalesce
 
 from mediahub.assets.models import Asset
@@ -82,8 +82,8 @@ def failed_asset_groups() -> list[FailureGroup]:
     """Failed assets grouped by their error sentence, the largest group first; two queries."""
     failed = Asset.objects.filter(status=Asset.Status.FAILED)
     groups = {row["sentence"]: FailureGroup(error=row["sentence"], count=row["count"]) for row in
-              failed.values(sentence=Coalesce("error", Value(""))).annotate(count=Count("id")).order_by("-count", "sentence")}
-    recent = failed.annotate(sentence=Coalesce("error", Value(""))).only("id", "title", "updated_at", "error")
+              failed.values(sentence=Coalesce("error", Value(""), output_field=TextField())).annotate(count=Count("id")).order_by("-count", "sentence")}
+    recent = failed.annotate(sentence=Coalesce("error", Value(""), output_field=TextField())).only("id", "title", "updated_at", "error")
     for asset in recent.order_by("-updated_at", "-id")[:FAILED_ASSETS_LISTED]:
         if asset.sentence in groups:  # one that failed between the two reads is listed next time
             groups[asset.sentence].assets.append(asset)

@@ -205,6 +205,7 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     loaded. When nothing has been indexed with the model yet the search is stored with no
     results and the outcome says `indexed=False`.
     """
+    started = time.perf_counter()
     spec = active_clip_spec()
     # Every search goes through here: the rights policy's condition is set from the user, not by callers.
     filters = dataclasses.replace(filters, for_viewer=user is not None and rights_policy_applies(user=user))
