@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 
@@ -16,7 +17,7 @@ from celery.worker import state as worker_state
 logger = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = float(os.environ.get("MEDIAHUB_HEARTBEAT_SECONDS", "10"))  # how fresh "running" is
-EXPIRY_SECONDS = max(3 * INTERVAL_SECONDS, 30)  # a worker killed without withdrawing drops out after this
+EXPIRY_SECONDS = math.ceil(max(3 * INTERVAL_SECONDS, 30))  # a worker killed without withdrawing drops out after this
 KEY_PREFIX = "mediahub:worker:"
 
 
