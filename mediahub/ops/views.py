@@ -31,7 +31,7 @@ def operations(request):
 @require_POST
 @page_requires("ops.view_operations")
 def failed_retry(request):
-    """"Retry all" of one error group: every failed asset with that error sentence goes through the pipeline again."""
+    """The "Retry all" button of an error group: every failed asset with that sentence goes through the pipeline again."""
     count = services.failed_assets_retry(error=request.POST.get("error", ""))
     messages.success(request, ngettext("%(count)d failed asset is queued for processing again.",
                                        "%(count)d failed assets are queued for processing again.", count) % {"count": count})
