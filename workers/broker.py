@@ -1,4 +1,5 @@
-"""Which pipeline runs still have a message that will carry them on: read from the broker (Redis) itself.
+"""What the broker (Redis) holds: the queues' depths (the operations page, /metrics) and which pipeline runs
+still have a message that will carry them on (the stalled-asset sweep, workers/recovery.py).
 
 kombu's Redis transport keeps a queue as a list under the queue's name (a priority above 0 in
 `<queue>\\x06\\x16<priority>`), and a message delivered to a worker but not yet acknowledged in the hash
@@ -15,10 +16,19 @@ import time
 
 from kombu.transport.redis import PRIORITY_STEPS
 
-from workers.heartbeat import PIPELINE_STEP_PREFIX, broker_redis, broker_uptime, interval_seconds, live_workers
+from workers.heartbeat import INTERVAL_SECONDS, PIPELINE_STEP_PREFIX, broker_redis, broker_uptime, live_workers
 
 PRIORITY_SEPARATOR = "\x06\x16"
 UNACKED, UNACKED_INDEX = "unacked", "unacked_index"
+
+
+def queue_depths(app, queues: tuple[str, ...]) -> dict[str, int]:
+    """Messages waiting in each queue (not those a worker holds); raises when the broker does not answer in 2 s."""
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=2)
+        channel = connection.default_channel
+        # kombu's size of a virtual queue: on Redis the lengths of its priority lists, in one round trip.
+        return {name: channel._size(name) for name in queues}
 
 
 def message_run(message: dict) -> tuple[int, str] | None:
@@ -55,7 +65,7 @@ def runs_carried(app, queues: tuple[str, ...]) -> set[tuple[int, str]] | None:
     """Every run something will carry on: a queued message, a live worker's (per its heartbeat), or a message
     delivered too recently for its worker to have named it. None while the broker is too freshly started for
     the live workers to have announced theirs."""
-    recent = 2 * interval_seconds()
+    recent = 2 * INTERVAL_SECONDS
     if broker_uptime(app) < recent:
         return None
     held = {(int(asset_id), str(run_id)) for worker in live_workers(app) for asset_id, run_id in worker.get("runs", [])}
