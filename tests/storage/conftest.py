@@ -3,6 +3,7 @@ and Celery workers that keep their media in it."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -110,10 +111,48 @@ def other_workers_paused():
                 app.control.add_consumer(queue, destination=others, reply=True, timeout=2)
 
 
-def s3_worker(name: str, folder: Path, s3_server: S3Server, **env) -> WorkerProcess:
+def s3_worker_start(name: str, folder: Path, s3_server: S3Server) -> WorkerProcess:
     """A worker sharing nothing with this process but Postgres, Redis and the S3 server: its own data dir
-    and scratch dir."""
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {"MEDIAHUB_DATA_DIR": str(folder / "data"), "MEDIAHUB_SCRATCH_DIR": str(folder / "scratch"),
-           "MEDIAHUB_STORAGE_URL": s3_server.url, **env}
-    return WorkerProcess(name, folder / "worker.log", **env)
+    and scratch dir (folder/scratch)."""
+    (folder / "scratch").mkdir(parents=True, exist_ok=True)
+    return WorkerProcess(name, folder / "worker.log", MEDIAHUB_DATA_DIR=str(folder / "data"),
+                         MEDIAHUB_SCRATCH_DIR=str(folder / "scratch"), MEDIAHUB_STORAGE_URL=s3_server.url)
+
+
+@pytest.fixture(scope="package")
+def s3_worker(s3_server, django_db_setup, tmp_path_factory):
+    """The storage tests' worker (the session's worker pauses meanwhile). Its scratch dir is a 4 MiB tmpfs
+    when we may mount one (root), so a test can fill it."""
+    folder = tmp_path_factory.mktemp("s3-worker")
+    scratch = folder / "scratch"
+    scratch.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(scratch)], capture_output=True).returncode == 0
+    with other_workers_paused():
+        worker = s3_worker_start("s3", folder, s3_server)
+        worker.scratch = scratch if mounted else None
+        yield worker
+        worker.stop()
+    if mounted:
+        subprocess.run(["umount", str(scratch)], check=True)
+
+
+def upload(api, path: Path):
+    with open(path, "rb") as handle:
+        return api.post("/api/assets", {"file": handle}, format="multipart")
+
+
+def log_size(worker: WorkerProcess) -> int:
+    return worker.log_path.stat().st_size
+
+
+def log_after(worker: WorkerProcess, mark: int, text: str, timeout: float = 60) -> None:
+    """Wait until the worker's log, from byte `mark` on, contains `text`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(worker.log_path, "rb") as log:
+            log.seek(mark)
+            if text in log.read().decode(errors="replace"):
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the worker's log never said {text!r}:\n{worker.log()}")
