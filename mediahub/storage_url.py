@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 LOCAL = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": True}}
@@ -30,6 +29,8 @@ def storage_from_url(url: str) -> dict:
     """The STORAGES["default"] entry for MEDIAHUB_STORAGE_URL; ImproperlyConfigured with a sentence if malformed."""
     if not url:
         return LOCAL
+    from botocore.config import Config  # only when S3 is used
+
     try:
         parts = urlsplit(url)
         port = parts.port

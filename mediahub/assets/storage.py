@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import boto3.exceptions
 import botocore.exceptions
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -15,8 +14,7 @@ from django.utils.http import content_disposition_header
 from workers.scratch import scratch_folder
 
 # The object store did not answer (down, unreachable, cut off mid-transfer): worth another try later.
-STORE_UNREACHABLE = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError,
-                     boto3.exceptions.S3UploadFailedError)
+STORE_UNREACHABLE = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
 
 
 class StoreUnavailable(Exception):
