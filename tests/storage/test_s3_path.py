@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 from mediahub.assets.models import Frame
+from mediahub.assets.services import rights_policy_update
 from tests.conftest import wait_for_asset
 from tests.storage.conftest import BUCKET, upload
 
@@ -38,7 +39,7 @@ def asset_keys(s3_server, asset) -> list[str]:
 
 
 def test_an_upload_is_stored_processed_played_and_deleted_in_the_bucket(
-        s3_storage, s3_worker, owner_api, viewer_api, anonymous_api, two_scene_video):
+        s3_storage, s3_worker, owner, owner_api, viewer_api, anonymous_api, two_scene_video):
     response = upload(owner_api, two_scene_video)
     assert response.status_code == 201, response.content
     created = response.json()
@@ -67,6 +68,14 @@ def test_an_upload_is_stored_processed_played_and_deleted_in_the_bucket(
     assert fetch(tampered)[0] == 403
     assert anonymous_api.get(f"/assets/{asset.pk}/media").status_code in (401, 302)
     assert "X-Amz" not in anonymous_api.get(f"/assets/{asset.pk}/media").get("Location", "")
+    # Footage the rights policy hides from viewers gets them no link to the bucket either.
+    rights_policy_update(user=owner, viewers_see_embargoed=True, viewers_see_do_not_use=False)
+    marked = owner_api.patch(f"/api/assets/{asset.pk}", {"rights": {"status": "do_not_use", "note": "legal"}},
+                             format="json")
+    assert marked.status_code == 200, marked.content
+    assert viewer_api.get(f"/assets/{asset.pk}/media").status_code == 404
+    assert viewer_api.get(f"/assets/{asset.pk}/thumbnail.jpg").status_code == 404
+    assert owner_api.get(f"/assets/{asset.pk}/media").status_code == 302
 
     assert asset_keys(s3_storage, asset)
     assert owner_api.delete(f"/api/assets/{asset.pk}").status_code == 204
