@@ -9,6 +9,14 @@ mid-load waits for that same load) and /api/health says how far it is.
 import threading
 
 
+def on_starting(server):
+    """The master makes the data dir and its secret key before forking, so every web worker signs sessions
+    with the same key when MEDIAHUB_SECRET_KEY is unset (each would make up its own otherwise)."""
+    from mediahub import launch
+
+    launch.data_dir_prepare(launch.data_dir_from_environment())
+
+
 def post_worker_init(worker):
     from mediahub.search.selectors import text_model_warm
 
