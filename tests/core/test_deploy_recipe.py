@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,7 +25,19 @@ from tests.conftest import REPO, RED_CIRCLE, database_url
 from workers.celery import QUEUES, app
 from workers.pipeline import STEPS
 
-COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text())
+COMPOSE_DEFAULT = re.compile(r"\$\{\w+:-([^}]*)\}")
+
+
+def with_defaults(value):
+    """compose.yaml's values as Compose gives them without a .env file: ${NAME:-default} → default."""
+    if isinstance(value, dict):
+        return {key: with_defaults(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_defaults(item) for item in value]
+    return COMPOSE_DEFAULT.sub(r"\1", value) if isinstance(value, str) else value
+
+
+COMPOSE = with_defaults(yaml.safe_load((REPO / "compose.yaml").read_text()))
 SERVICES = COMPOSE["services"]
 # The containers that run mediahub's own image (the rest are PostgreSQL, Redis, the S3 server and its bucket).
 MEDIAHUB_SERVICES = {name: service for name, service in SERVICES.items()
@@ -125,8 +138,11 @@ def test_the_mediahub_containers_share_nothing_but_the_services():
         assert [mount.split(":")[1] for mount in service["volumes"]] == [environment["MEDIAHUB_DATA_DIR"]], name
         assert environment["DATABASE_URL"].startswith("postgresql://") and "@postgres:5432/" in environment["DATABASE_URL"]
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
-        assert environment["MEDIAHUB_STORAGE_URL"].startswith("s3+http://") and "@s3:8333/mediahub" in environment[
-            "MEDIAHUB_STORAGE_URL"]
+        store = urlsplit(environment["MEDIAHUB_STORAGE_URL"])
+        assert (store.scheme, store.port, store.path) == ("s3+http", 8333, "/mediahub")
+        # Presigned links name the store's host: the same name must reach it from the containers and browsers.
+        assert [store.hostname] == SERVICES["s3"]["networks"]["default"]["aliases"]
+        assert "8333:8333" in " ".join(SERVICES["s3"]["ports"])
     models = {(service["environment"]["MEDIAHUB_CLIP_MODEL"], service["environment"]["MEDIAHUB_CLIP_PRETRAINED"])
               for service in MEDIAHUB_SERVICES.values()}
     assert len(models) == 1, "web and workers embed with the same model"
@@ -167,23 +183,41 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def recipe_environment(service: str, data_dir: Path, media_root: Path) -> dict:
+def recipe_environment(service: str, data_dir: Path, store: str | Path) -> dict:
     """The service's environment from compose.yaml, pointed at this session's services instead of the
-    containers. No S3 server here yet: the object store is replaced by a media folder both processes reach."""
+    containers: `store` is an S3 server's MEDIAHUB_STORAGE_URL, or a media folder the processes share where
+    this checkout has no S3 storage yet."""
     from django.conf import settings
     from django.db import connection
 
     environment = {key: str(value) for key, value in SERVICES[service]["environment"].items()}
-    environment = {key: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value) for key, value in environment.items()}
-    environment.pop("MEDIAHUB_STORAGE_URL")
+    if isinstance(store, Path):
+        environment.pop("MEDIAHUB_STORAGE_URL")
+        environment["MEDIAHUB_MEDIA_ROOT"] = str(store)
+    else:
+        environment["MEDIAHUB_STORAGE_URL"] = store
     environment.update(DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=settings.REDIS_URL,
-                       MEDIAHUB_DATA_DIR=str(data_dir), MEDIAHUB_MEDIA_ROOT=str(media_root),
-                       MEDIAHUB_CLIP_MODEL="demo")
+                       MEDIAHUB_DATA_DIR=str(data_dir), MEDIAHUB_CLIP_MODEL="demo")
     if "MEDIAHUB_SCRATCH_DIR" in environment:
         environment["MEDIAHUB_SCRATCH_DIR"] = str(data_dir / "scratch")
     inherited = {key: value for key, value in os.environ.items()
                  if not key.startswith(("MEDIAHUB_", "DJANGO_")) and key not in ("DATABASE_URL", "REDIS_URL")}
     return {**inherited, **environment, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+
+@pytest.fixture
+def object_store(tmp_path):
+    """The recipe's object store: a real S3 server (tests/storage) once this checkout stores media in S3;
+    until then, a media folder the processes share."""
+    try:
+        from tests.storage.conftest import S3Server
+    except ImportError:
+        yield tmp_path / "media"
+        return
+    server = S3Server(tmp_path / "s3", tmp_path / "s3.log")
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def with_option(command: list[str], option: str, value: str) -> list[str]:
@@ -193,13 +227,13 @@ def with_option(command: list[str], option: str, value: str) -> list[str]:
 
 
 class RecipeProcess:
-    def __init__(self, service: str, command: list[str], tmp_path: Path, media_root: Path):
+    def __init__(self, service: str, command: list[str], tmp_path: Path, store: str | Path):
         self.service = service
         self.data_dir = tmp_path / service
         self.data_dir.mkdir()
         self.log_path = tmp_path / f"{service}.log"
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, env=recipe_environment(service, self.data_dir, media_root),
+            self.process = subprocess.Popen(command, cwd=REPO, env=recipe_environment(service, self.data_dir, store),
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -245,19 +279,19 @@ def steps_succeeded(worker: RecipeProcess, asset_id: int) -> set[str]:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("tag_vocabulary")
-def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, owner, make_video):
+def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, owner, make_video, object_store):
     from mediahub.core.services import api_token_create
 
     # The one-shot first, as compose orders it; the session's database is migrated already, so the
     # servers start alongside it here (the suite's time).
     migrate = subprocess.Popen(command_of("migrate"), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=recipe_environment("migrate", tmp_path / "migrate", tmp_path / "media"))
+                               text=True, env=recipe_environment("migrate", tmp_path / "migrate", object_store))
     port = free_port()
     web_command = with_option(with_option(command_of("web"), "-b", f"127.0.0.1:{port}"), "-w", "2")  # 2 cores here
-    processes = [RecipeProcess("web", web_command, tmp_path, tmp_path / "media")]
+    processes = [RecipeProcess("web", web_command, tmp_path, object_store)]
     for kind in ("worker-media", "worker-ml"):
         command = with_option(command_of(kind), "-c", "1")
-        processes.append(RecipeProcess(kind, command, tmp_path, tmp_path / "media"))
+        processes.append(RecipeProcess(kind, command, tmp_path, object_store))
     web, media_worker, ml_worker = processes
     base = f"http://127.0.0.1:{port}"
     try:
@@ -292,6 +326,11 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
         routes = {task.removeprefix("workers.tasks."): route["queue"] for task, route in app.conf.task_routes.items()}
         assert ml_steps == {step for step in STEPS if routes.get(step) == "ml"}
         assert media_steps == set(STEPS) - ml_steps
+        if not isinstance(object_store, Path):  # media live in the bucket only; scratch is emptied after each step
+            for process in processes:
+                left = [path for folder in ("media", "scratch") for path in (process.data_dir / folder).rglob("*")
+                        if path.is_file()]
+                assert not left, f"{process.service} kept {left}"
     finally:
         for process in processes:
             process.stop()
