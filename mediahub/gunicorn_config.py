@@ -18,6 +18,11 @@ from pathlib import Path
 
 
 def on_starting(server):
+    """In the master, before it forks: the data dir and its secret key first (without MEDIAHUB_SECRET_KEY,
+    the settings read the key from there, so sessions outlive a restart), then the metrics folder."""
+    from mediahub import launch
+
+    launch.data_dir_prepare(launch.data_dir_from_environment())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
     from django.conf import settings
 
@@ -25,14 +30,6 @@ def on_starting(server):
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # before any worker imports prometheus_client
-
-
-def on_starting(server):
-    """The master makes the data dir and its secret key before forking, so every web worker signs sessions
-    with the same key when MEDIAHUB_SECRET_KEY is unset (each would make up its own otherwise)."""
-    from mediahub import launch
-
-    launch.data_dir_prepare(launch.data_dir_from_environment())
 
 
 def post_worker_init(worker):

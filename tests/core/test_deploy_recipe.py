@@ -45,9 +45,9 @@ MEDIAHUB_SERVICES = {name: service for name, service in SERVICES.items()
 LONG_RUNNING = ("web", "worker-media", "worker-ml", "beat")
 UNITS = REPO / "docs" / "deploy"
 UNIT_VENV = "/srv/mediahub/.venv/bin/"
-# Variables of issue 12 whose readers land from other branches (object storage, /metrics); once merged the
+# Variables of issue 12 whose reader lands from another branch (object storage); once merged the
 # app reads them and this set is moot. Any other variable the recipe sets must be one the code reads.
-READ_BY_PARTS_MERGED_ALONGSIDE = {"MEDIAHUB_STORAGE_URL", "MEDIAHUB_SCRATCH_DIR", "MEDIAHUB_METRICS_TOKEN"}
+READ_BY_PARTS_MERGED_ALONGSIDE = {"MEDIAHUB_STORAGE_URL", "MEDIAHUB_SCRATCH_DIR"}
 ENV_READ = re.compile(r"""(?:env\.\w+|os\.environ\.get|os\.getenv|os\.environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 
@@ -301,7 +301,7 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
         health = wait_until(lambda: (body := answer(f"{base}/api/health")) is not None and body.status_code == 200
                             and body.json(), timeout=60, processes=processes, what="the web server did not answer")
         assert health["database"] == health["broker"] == "ok" and health["workers"] >= 2
-        assert (web.data_dir / "secret_key").exists(), "gunicorn's master makes the web's key for its workers"
+        assert (web.data_dir / "secret_key").exists(), "gunicorn's master keeps the web's key in its data dir"
 
         migrated = migrate.communicate(timeout=60)[0]
         assert migrate.returncode == 0 and "No migrations to apply" in migrated, migrated
