@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -22,6 +22,7 @@ import yaml
 from django.core.management import get_commands
 
 from tests.conftest import REPO, RED_CIRCLE, database_url
+from tests.storage.conftest import S3Server
 from workers.celery import QUEUES, app
 from workers.pipeline import STEPS
 
@@ -45,9 +46,6 @@ MEDIAHUB_SERVICES = {name: service for name, service in SERVICES.items()
 LONG_RUNNING = ("web", "worker-media", "worker-ml", "beat")
 UNITS = REPO / "docs" / "deploy"
 UNIT_VENV = "/srv/mediahub/.venv/bin/"
-# Variables of issue 12 whose reader lands from another branch (object storage); once merged the
-# app reads them and this set is moot. Any other variable the recipe sets must be one the code reads.
-READ_BY_PARTS_MERGED_ALONGSIDE = {"MEDIAHUB_STORAGE_URL", "MEDIAHUB_SCRATCH_DIR"}
 ENV_READ = re.compile(r"""(?:env\.\w+|os\.environ\.get|os\.getenv|os\.environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 
@@ -87,9 +85,9 @@ def unit_exec_start(unit: str) -> list[str]:
 def test_every_variable_the_recipe_sets_is_one_the_app_reads():
     read = variables_the_app_reads()
     for name, service in MEDIAHUB_SERVICES.items():
-        unread = set(service["environment"]) - read - READ_BY_PARTS_MERGED_ALONGSIDE
+        unread = set(service["environment"]) - read
         assert not unread, f"compose.yaml's {name} sets {unread}, which nothing in mediahub reads"
-    unread = set(unit_environment_file()) - read - READ_BY_PARTS_MERGED_ALONGSIDE
+    unread = set(unit_environment_file()) - read
     assert not unread, f"docs/deploy/mediahub.env sets {unread}, which nothing in mediahub reads"
 
 
@@ -183,21 +181,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def recipe_environment(service: str, data_dir: Path, store: str | Path) -> dict:
-    """The service's environment from compose.yaml, pointed at this session's services instead of the
-    containers: `store` is an S3 server's MEDIAHUB_STORAGE_URL, or a media folder the processes share where
-    this checkout has no S3 storage yet."""
+def recipe_environment(service: str, data_dir: Path, storage_url: str) -> dict:
+    """The service's environment from compose.yaml, pointed at this session's PostgreSQL and Redis and the
+    tests' S3 server instead of the containers."""
     from django.conf import settings
     from django.db import connection
 
     environment = {key: str(value) for key, value in SERVICES[service]["environment"].items()}
-    if isinstance(store, Path):
-        environment.pop("MEDIAHUB_STORAGE_URL")
-        environment["MEDIAHUB_MEDIA_ROOT"] = str(store)
-    else:
-        environment["MEDIAHUB_STORAGE_URL"] = store
     environment.update(DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=settings.REDIS_URL,
-                       MEDIAHUB_DATA_DIR=str(data_dir), MEDIAHUB_CLIP_MODEL="demo")
+                       MEDIAHUB_STORAGE_URL=storage_url, MEDIAHUB_DATA_DIR=str(data_dir), MEDIAHUB_CLIP_MODEL="demo")
     if "MEDIAHUB_SCRATCH_DIR" in environment:
         environment["MEDIAHUB_SCRATCH_DIR"] = str(data_dir / "scratch")
     inherited = {key: value for key, value in os.environ.items()
@@ -207,13 +199,7 @@ def recipe_environment(service: str, data_dir: Path, store: str | Path) -> dict:
 
 @pytest.fixture
 def object_store(tmp_path):
-    """The recipe's object store: a real S3 server (tests/storage) once this checkout stores media in S3;
-    until then, a media folder the processes share."""
-    try:
-        from tests.storage.conftest import S3Server
-    except ImportError:
-        yield tmp_path / "media"
-        return
+    """The recipe's object store: a real S3 server (`rclone serve s3`, as tests/storage start it)."""
     server = S3Server(tmp_path / "s3", tmp_path / "s3.log")
     server.start()
     yield server.url
@@ -227,13 +213,13 @@ def with_option(command: list[str], option: str, value: str) -> list[str]:
 
 
 class RecipeProcess:
-    def __init__(self, service: str, command: list[str], tmp_path: Path, store: str | Path):
+    def __init__(self, service: str, command: list[str], tmp_path: Path, storage_url: str):
         self.service = service
         self.data_dir = tmp_path / service
         self.data_dir.mkdir()
         self.log_path = tmp_path / f"{service}.log"
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, env=recipe_environment(service, self.data_dir, store),
+            self.process = subprocess.Popen(command, cwd=REPO, env=recipe_environment(service, self.data_dir, storage_url),
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -266,8 +252,8 @@ def wait_until(check, *, timeout: float, processes: list[RecipeProcess], what: s
 
 def answer(url: str, **kwargs):
     try:
-        return requests.get(url, timeout=10, **kwargs)
-    except requests.RequestException:  # not listening yet, or busy starting
+        return requests.get(url, timeout=30, **kwargs)
+    except requests.RequestException:  # not listening yet, or too busy to answer (2 shared cores)
         return None
 
 
@@ -311,12 +297,15 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
             created = requests.post(f"{base}/api/assets", files={"file": handle}, headers=headers, timeout=30)
         assert created.status_code == 201, created.text
         asset_id = created.json()["id"]
-        asset = wait_until(lambda: (body := requests.get(f"{base}/api/assets/{asset_id}", headers=headers,
-                                                         timeout=10).json())["status"] in ("ready", "failed") and body,
+        asset = wait_until(lambda: (got := answer(f"{base}/api/assets/{asset_id}", headers=headers)) is not None
+                           and got.json()["status"] in ("ready", "failed") and got.json(),
                            timeout=120, processes=processes, what="the upload was not done")
         assert asset["status"] == "ready", asset["error"]
         found = requests.get(f"{base}/api/search", params={"q": "a red circle"}, headers=headers, timeout=30).json()
         assert found["results"][0]["asset_id"] == asset_id
+        redirect = requests.get(urljoin(base, asset["thumbnail"]), headers=headers, timeout=10, allow_redirects=False)
+        assert redirect.status_code == 302, redirect.text  # the picture comes from the store, not the web server
+        assert requests.get(redirect.headers["Location"], timeout=10).content.startswith(b"\xff\xd8\xff")  # a JPEG
 
         # Each kind of worker ran the steps of its own queues, and between them every step (the asset is
         # ready a moment before its last step logs that it succeeded).
@@ -326,11 +315,10 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
         routes = {task.removeprefix("workers.tasks."): route["queue"] for task, route in app.conf.task_routes.items()}
         assert ml_steps == {step for step in STEPS if routes.get(step) == "ml"}
         assert media_steps == set(STEPS) - ml_steps
-        if not isinstance(object_store, Path):  # media live in the bucket only; scratch is emptied after each step
-            for process in processes:
-                left = [path for folder in ("media", "scratch") for path in (process.data_dir / folder).rglob("*")
-                        if path.is_file()]
-                assert not left, f"{process.service} kept {left}"
+        for process in processes:  # media live in the bucket only; scratch is emptied after each step
+            left = [path for folder in ("media", "scratch") for path in (process.data_dir / folder).rglob("*")
+                    if path.is_file()]
+            assert not left, f"{process.service} kept {left}"
     finally:
         for process in processes:
             process.stop()
