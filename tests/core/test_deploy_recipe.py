@@ -22,6 +22,7 @@ import yaml
 from django.core.management import get_commands
 
 from tests.conftest import REPO, RED_CIRCLE, database_url
+from tests.core.test_serve import free_port
 from tests.storage.conftest import S3Server
 from workers.celery import QUEUES, app
 from workers.pipeline import STEPS
@@ -172,14 +173,6 @@ def test_the_systemd_units_run_the_same_commands_as_the_containers():
 
 
 # The recipe's processes, run.
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def recipe_environment(service: str, data_dir: Path, storage_url: str) -> dict:
     """The service's environment from compose.yaml, pointed at this session's PostgreSQL and Redis and the
