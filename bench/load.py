@@ -22,6 +22,7 @@ the knee. Uses its own data dir (var/bench-load), whatever the environment says.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -56,8 +57,7 @@ TOPICS = 2000
 SOURCES = ["Reuters", "AP", "AFP", "Staff", "Stringer", "Pool"]
 TITLE_WORDS = ["flood", "bridge", "crowd", "fire", "night", "river", "car", "minister", "storm", "harbour", "protest",
                "mayor", "podium", "police", "school", "train", "market", "airport"]
-SHOT_TEXTS = ["a red circle on a blue background", "a green star on a white background", "a crowd at the bridge",
-              "the minister at the podium", "a fire at night", "a storm over the harbour"]
+LIBRARY_VERSION = 2  # a library built by an older version of this script is built again
 SEED_ASSETS = 3  # real videos ingested before the phases: what viewers and players open
 UPLOAD_BASES = 6
 UPLOADS_PER_UPLOADER = 12  # per phase: more than one uploader gets through in a phase  # distinct demo-world videos; each upload is one of them made unique by a `free` box
@@ -94,6 +94,16 @@ def synthetic_vectors(count: int, dim: int, seed: int = 12) -> np.ndarray:
     latent = latent + 0.15 * rng.standard_normal((count, LATENT)).astype(np.float32) / np.sqrt(LATENT)
     noise = rng.standard_normal((count, dim)).astype(np.float32) / np.sqrt(dim)
     return _normalise(_normalise(latent) @ basis.T + 0.2 * noise)
+
+
+def shot_description(rng) -> tuple[str, str]:
+    """A generated description as the demo world's shots get them: one of its 8 x 6 x 7 scenes, in both languages."""
+    from workers.ml.demo import world
+
+    colour, background = rng.choice(list(world.COLOURS), 2, replace=False)
+    shape = world.SHAPES[int(rng.integers(len(world.SHAPES)))]
+    return (f"a {colour} {shape} on a {background} background",
+            f"{world.COLOUR_ZH[background]}背景上的{world.COLOUR_ZH[colour]}{world.SHAPE_ZH[shape]}")
 
 
 def library_load(*, seconds: int, model) -> None:
@@ -139,8 +149,9 @@ def library_load(*, seconds: int, model) -> None:
                          " edited_zh, created_at, updated_at) FROM STDIN") as copy:
             for a in range(1, assets + 1):
                 for i in range(ASSET_SECONDS // SCENE_SECONDS):
-                    copy.write_row((a, i, float(i * SCENE_SECONDS), float((i + 1) * SCENE_SECONDS),
-                                    SHOT_TEXTS[(a + i) % len(SHOT_TEXTS)], "蓝色背景上的红色圆形", "", "", stamp, stamp))
+                    en, zh = shot_description(rng)
+                    copy.write_row((a, i, float(i * SCENE_SECONDS), float((i + 1) * SCENE_SECONDS), en, zh,
+                                    "", "", stamp, stamp))
         for table in ("assets_asset", "assets_frame", "search_frameembedding"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     raw.commit()
@@ -166,10 +177,12 @@ def library_prepare(*, seconds: int, reload: bool):
 
     call_command("migrate", verbosity=0)
     model = embedding_model_ensure(spec=active_clip_spec())
+    marker, built = DATA_DIR / "library.txt", f"{LIBRARY_VERSION} {seconds}"
     synthetic = Asset.objects.filter(original__startswith="originals/synthetic-").count()
-    if reload or synthetic != -(-seconds // ASSET_SECONDS):
+    if reload or synthetic != -(-seconds // ASSET_SECONDS) or not marker.exists() or marker.read_text() != built:
         started = time.perf_counter()
         library_load(seconds=seconds, model=model)
+        marker.write_text(built)
         print(f"loaded {seconds:,} seconds of synthetic footage in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return model
 
@@ -291,31 +304,78 @@ def seed_assets(*, base: str, token: str, files: list[str]) -> list[int]:
     return ready + list(Asset.objects.filter(pk__in=ids, status="ready").values_list("pk", flat=True))
 
 
-def phase_run(*, name: str, base: str, config: dict, searchers: int, viewers: int, players: int, uploaders: int,
-              seconds: int, ramp: int, workdir: Path) -> dict:
-    """One Locust run, headless; its per-endpoint rows {name: (requests, failures, p50, p95)} and the load average."""
+def cpu_seconds(server: subprocess.Popen) -> dict[str, float]:
+    """CPU seconds used so far by the web server, the Celery worker and the embedded Postgres, each with
+    every process under it (those that ended and were reaped included)."""
+    import psutil
+
+    from mediahub.embedded import EmbeddedPostgres
+
+    roots = {"postgres": EmbeddedPostgres(DATA_DIR).pid()}
+    for child in psutil.Process(server.pid).children():
+        command = " ".join(child.cmdline())
+        roots["web" if "gunicorn" in command else "worker" if "celery" in command else command] = child.pid
+    used = {}
+    for group, pid in roots.items():
+        try:
+            root = psutil.Process(pid)
+            times = root.cpu_times()
+            total = times.user + times.system + times.children_user + times.children_system
+            for process in root.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += sum(process.cpu_times()[:2])
+            used[group] = total
+        except (psutil.NoSuchProcess, TypeError, ValueError):
+            used[group] = 0.0
+    return used
+
+
+def phase_run(*, name: str, base: str, server: subprocess.Popen, config: dict, searchers: int, viewers: int,
+              players: int, uploaders: int, seconds: int, ramp: int, workdir: Path) -> dict:
+    """One Locust run, headless: its per-endpoint rows {name: (requests, failures, p50, p95)}, the CPU seconds
+    the web server, worker and Postgres used over the whole run, its length and the load average."""
     users = searchers + viewers + players + uploaders
     config_path = workdir / f"{name}.json"
     config_path.write_text(json.dumps(config))
     env = dict(os.environ, LOAD_CONFIG=str(config_path), LOAD_SEARCHERS=str(searchers), LOAD_VIEWERS=str(viewers),
                LOAD_PLAYERS=str(players), LOAD_UPLOADERS=str(uploaders))
     prefix = workdir / name
+    cpu_before, started = cpu_seconds(server), time.monotonic()
     subprocess.run([sys.executable, "-m", "locust", "-f", str(REPO / "bench" / "locustfile.py"), "--headless",
                     "--host", base, "-u", str(users), "-r", str(max(1.0, users / max(ramp, 1))),
                     "-t", f"{seconds + ramp}s", "--reset-stats", "--csv", str(prefix), "--only-summary",
                     "--loglevel", "WARNING", "--exit-code-on-error", "0", "--stop-timeout", "5"],
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=(workdir / f"{name}.log").open("w"))
+    cpu_after, wall = cpu_seconds(server), time.monotonic() - started
     rows = {}
     with open(f"{prefix}_stats.csv") as handle:
         for row in csv.DictReader(handle):
             label = row["Name"] if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
             rows[label] = (
                 int(row["Request Count"]), int(row["Failure Count"]), float(row["50%"] or 0), float(row["95%"] or 0))
-    return {"rows": rows, "load": os.getloadavg()[0]}
+    cpu = {group: cpu_after[group] - cpu_before.get(group, 0.0) for group in cpu_after if group in cpu_before}
+    return {"rows": rows, "load": os.getloadavg()[0], "cpu": cpu, "wall": wall}
+
+
+def cores_busy(result: dict, group: str) -> float:
+    return result["cpu"].get(group, 0.0) / result["wall"]
+
+
+def cpu_per_request_ms(result: dict) -> float:
+    """The web server's and Postgres's CPU per request served (uploads and ingest polls included; Postgres also
+    serves the worker): a figure that other jobs on the machine inflate far less than latency."""
+    requests = result["rows"]["Aggregated"][0] - sum(row[0] for label, row in result["rows"].items()
+                                                     if label.startswith("INGEST"))
+    return 1000 * (result["cpu"].get("web", 0.0) + result["cpu"].get("postgres", 0.0)) / max(requests, 1)
+
+
+def cpu_line(result: dict) -> str:
+    cores = ", ".join(f"{group} {cores_busy(result, group):.2f}" for group in ("web", "postgres", "worker"))
+    return f"cores busy: {cores}; web + Postgres CPU per request {cpu_per_request_ms(result):.0f} ms"
 
 
 def table_print(title: str, result: dict) -> None:
-    print(f"\n{title} (load average at the end {result['load']:.1f})\n")
+    print(f"\n{title} (load average at the end {result['load']:.1f}; {cpu_line(result)})\n")
     print("| endpoint | requests | failed | p50 ms | p95 ms |")
     print("|---|---|---|---|---|")
     for label, (count, failed, p50, p95) in sorted(result["rows"].items(), key=lambda item: item[0] == "Aggregated"):
@@ -331,6 +391,7 @@ def search_row(result: dict) -> tuple[int, int, float, float]:
 
 def main() -> None:
     args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each table as its phase ends, also into a file
     steps = [int(v) for v in args.steps.split(",")]
     started = time.monotonic()
     library_prepare(seconds=args.seconds, reload=args.reload)
@@ -348,7 +409,7 @@ def main() -> None:
                              files=unique_uploads(bases, SEED_ASSETS, workdir / "seed"))
         if not assets:
             raise SystemExit(f"no demo-world video became ready; see {DATA_DIR / 'serve.log'}")
-        common = dict(base=base, seconds=args.phase_seconds, ramp=args.ramp_seconds, workdir=workdir)
+        common = dict(base=base, server=server, seconds=args.phase_seconds, ramp=args.ramp_seconds, workdir=workdir)
         results = {}
 
         def config(uploaders: int) -> dict:
@@ -367,8 +428,9 @@ def main() -> None:
         table_print(f"the same with {args.uploaders} uploaders (an ingest running throughout)", results["mix-ingest"])
         print(f"\nThe knee: searchers with {args.uploaders} uploaders' ingest running, search p95 ≤ {args.p95_limit_ms:,.0f} ms "
               "and no failed request\n")
-        print(f"| searchers | searches | failed (all requests) | {SEARCH_API} p50 ms | p95 ms | ingests done | load average |")
-        print("|---|---|---|---|---|---|---|")
+        print(f"| searchers | searches | failed (all requests) | {SEARCH_API} p50 ms | p95 ms | ingests done "
+              "| cores busy: web, Postgres, worker | web + Postgres CPU per request | load average |")
+        print("|---|---|---|---|---|---|---|---|---|")
         knee = 0
         for searchers in steps:
             result = phase_run(name=f"knee-{searchers}", config=config(args.uploaders), searchers=searchers, viewers=0,
@@ -376,7 +438,9 @@ def main() -> None:
             count, _, p50, p95 = search_row(result)
             failed = result["rows"]["Aggregated"][1]
             ingests = next((row[0] for label, row in result["rows"].items() if label.startswith("INGEST")), 0)
-            print(f"| {searchers} | {count} | {failed} | {p50:,.0f} | {p95:,.0f} | {ingests} | {result['load']:.1f} |")
+            cores = ", ".join(f"{cores_busy(result, group):.2f}" for group in ("web", "postgres", "worker"))
+            print(f"| {searchers} | {count} | {failed} | {p50:,.0f} | {p95:,.0f} | {ingests} | {cores} "
+                  f"| {cpu_per_request_ms(result):.0f} ms | {result['load']:.1f} |")
             if p95 <= args.p95_limit_ms and failed == 0:
                 knee = searchers
         print(f"\nThe knee: {knee} concurrent searchers hold search p95 ≤ {args.p95_limit_ms:,.0f} ms with an ingest running "

@@ -21,6 +21,8 @@ import threading
 import time
 
 from locust import FastHttpUser, HttpUser, between, events, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 CONFIG = json.loads(open(os.environ["LOAD_CONFIG"]).read()) if os.environ.get("LOAD_CONFIG") else {}
 _next = itertools.count()
@@ -150,6 +152,10 @@ class Uploader(HttpUser):
 
     def on_start(self):
         self.headers = {"Authorization": f"Token {_account('editors')['token']}"}
+        # As a browser does, a GET that finds its kept-alive connection closed by the server (gunicorn closes idle
+        # ones after 2 s, a poll may cross that moment) is sent once more on a new connection.
+        retry = Retry(total=1, connect=1, read=1, status=0, allowed_methods={"GET"}, raise_on_status=False)
+        self.client.mount("http://", HTTPAdapter(max_retries=retry))
 
     @task
     def upload_and_wait(self):
