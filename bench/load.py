@@ -1,6 +1,6 @@
 """Load, measured: people searching, opening assets, playing media and uploading at once, with Locust.
 
-    .venv/bin/python bench/load.py                 # ~5 minutes once the library is built (~1 more the first time)
+    .venv/bin/python bench/load.py        # ~4.5 minutes on a quiet 2-core machine (~1 more the first time: the library)
 
 Builds a library first (synthetic per-second vectors of the demo model, ~100,000 seconds in 10-minute assets
 with shots, titles, sources and rights, as bench/search_latency.py does for ViT-B-32; plus a few real
@@ -71,7 +71,7 @@ def parse_args():
     parser.add_argument("--viewers", type=int, default=6)
     parser.add_argument("--players", type=int, default=4)
     parser.add_argument("--uploaders", type=int, default=2)
-    parser.add_argument("--phase-seconds", type=int, default=30, help="measured seconds per phase (after the ramp)")
+    parser.add_argument("--phase-seconds", type=int, default=25, help="measured seconds per phase (after the ramp)")
     parser.add_argument("--ramp-seconds", type=int, default=5)
     parser.add_argument("--p95-limit-ms", type=float, default=1000.0)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")

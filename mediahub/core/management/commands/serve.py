@@ -4,7 +4,8 @@ Embedded Postgres and Redis (unless DATABASE_URL / REDIS_URL point elsewhere)
 are attached by manage.py before this command runs; it migrates, starts one
 Celery worker (with the beat scheduler for housekeeping) and a gunicorn web
 server as child processes, and on SIGINT/SIGTERM stops the children, then the
-embedded services, so nothing outlives it.
+embedded services, so nothing outlives it. The worker runs at a lower CPU
+priority (MEDIAHUB_WORKER_NICE, 10), so an ingest doesn't slow searches down.
 
 A child or an embedded service that dies meanwhile is started again (the
 services in the same data dir and socket, so connections recover), after a
