@@ -26,6 +26,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import signal
@@ -352,9 +353,17 @@ def phase_run(*, name: str, base: str, server: subprocess.Popen, config: dict, s
         for row in csv.DictReader(handle):
             label = row["Name"] if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}"
             rows[label] = (
-                int(row["Request Count"]), int(row["Failure Count"]), float(row["50%"] or 0), float(row["95%"] or 0))
+                int(row["Request Count"]), int(row["Failure Count"]), _milliseconds(row["50%"]), _milliseconds(row["95%"]))
     cpu = {group: cpu_after[group] - cpu_before.get(group, 0.0) for group in cpu_after if group in cpu_before}
     return {"rows": rows, "load": os.getloadavg()[0], "cpu": cpu, "wall": wall}
+
+
+def _milliseconds(cell: str) -> float:
+    """A percentile of Locust's CSV: N/A for an endpoint with no request in the phase."""
+    try:
+        return float(cell)
+    except ValueError:
+        return math.nan
 
 
 def cores_busy(result: dict, group: str) -> float:

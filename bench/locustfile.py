@@ -64,15 +64,21 @@ def search_filters(rng: random.Random) -> dict:
                        {"source": rng.choice(CONFIG.get("sources", ["Reuters"]))}, {"rights": "cleared"}])
 
 
-class Searcher(FastHttpUser):
-    """Searches through the API and the search page (with a second page of results now and then)."""
+class Viewer(FastHttpUser):
+    """A person with the viewer role (every role searches, opens and plays), through an account of their own."""
 
-    wait_time = between(3, 10)
-    fixed_count = int(os.environ.get("LOAD_SEARCHERS", "0"))
+    abstract = True
 
     def on_start(self):
         self.rng = random.Random()
         self.headers = {"Authorization": f"Token {_account('searchers')['token']}"}
+
+
+class Searcher(Viewer):
+    """Searches through the API and the search page (with a second page of results now and then)."""
+
+    wait_time = between(3, 10)
+    fixed_count = int(os.environ.get("LOAD_SEARCHERS", "0"))
 
     @task(3)
     def api_search(self):
@@ -88,15 +94,11 @@ class Searcher(FastHttpUser):
                             name="/search/ (page 2)")
 
 
-class Viewer(FastHttpUser):
+class AssetOpener(Viewer):
     """Opens assets: the page, the API answer, its shots and its thumbnail."""
 
     wait_time = between(2, 6)
     fixed_count = int(os.environ.get("LOAD_VIEWERS", "0"))
-
-    def on_start(self):
-        self.rng = random.Random()
-        self.headers = {"Authorization": f"Token {_account('searchers')['token']}"}
 
     @task
     def open_asset(self):
@@ -107,7 +109,7 @@ class Viewer(FastHttpUser):
         self.client.get(f"/assets/{asset}/thumbnail.jpg", headers=self.headers, name="/assets/[id]/thumbnail.jpg")
 
 
-class Player(FastHttpUser):
+class Player(Viewer):
     """Plays an asset as a browser's player does: ranged GETs of the media, a second or two apart, and seeks."""
 
     wait_time = between(1, 3)
@@ -115,8 +117,7 @@ class Player(FastHttpUser):
     RANGE_BYTES = 512 * 1024
 
     def on_start(self):
-        self.rng = random.Random()
-        self.headers = {"Authorization": f"Token {_account('searchers')['token']}"}
+        super().on_start()
         self._play_new()
 
     def _play_new(self):
