@@ -107,6 +107,22 @@ def shot_description(rng) -> tuple[str, str]:
             f"{world.COLOUR_ZH[background]}背景上的{world.COLOUR_ZH[colour]}{world.SHAPE_ZH[shape]}")
 
 
+def calibration_keep(*, model, frames: int) -> None:
+    """The demo model's hand-measured figures, stored as this library's calibration: measuring it would read each
+    frame's JPEG, and the synthetic seconds have none (a finished upload would queue the measurement again)."""
+    from django.utils import timezone
+
+    from mediahub.search.models import ModelCalibration
+    from mediahub.search.selectors import active_clip_spec
+    from workers.ml.clip import load_clip
+
+    figures = load_clip(active_clip_spec()).calibration
+    ModelCalibration.objects.update_or_create(model=model, defaults={
+        "match_floor": figures.match_floor, "spread": figures.spread, "feedback_radius": figures.feedback_radius,
+        "tag_floor": figures.tag_floor, "shot_continuity": figures.shot_continuity, "frames": frames,
+        "library_frames": frames, "measured_at": timezone.now(), "details": {"source": "bench/load.py: hand-measured"}})
+
+
 def library_load(*, seconds: int, model) -> None:
     """Assets, frames, vectors and shots by COPY (what the pipeline would have stored), then the index."""
     from django.db import connection
@@ -185,6 +201,7 @@ def library_prepare(*, seconds: int, reload: bool):
         library_load(seconds=seconds, model=model)
         marker.write_text(built)
         print(f"loaded {seconds:,} seconds of synthetic footage in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    calibration_keep(model=model, frames=seconds)
     return model
 
 
@@ -284,6 +301,15 @@ def server_stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+
+
+def ingest_idle_wait(timeout: float = 300) -> None:
+    """Until no asset is queued or processing (serve resumes what an earlier run left unfinished)."""
+    from mediahub.assets.models import Asset
+
+    deadline = time.monotonic() + timeout
+    while Asset.objects.filter(status__in=["queued", "processing"]).exists() and time.monotonic() < deadline:
+        time.sleep(1)
 
 
 def seed_assets(*, base: str, token: str, files: list[str]) -> list[int]:
@@ -418,6 +444,7 @@ def main() -> None:
                              files=unique_uploads(bases, SEED_ASSETS, workdir / "seed"))
         if not assets:
             raise SystemExit(f"no demo-world video became ready; see {DATA_DIR / 'serve.log'}")
+        ingest_idle_wait()  # the first phase has no ingest
         common = dict(base=base, server=server, seconds=args.phase_seconds, ramp=args.ramp_seconds, workdir=workdir)
         results = {}
 

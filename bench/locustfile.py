@@ -163,6 +163,9 @@ class Uploader(HttpUser):
         path = _next_upload()
         if path is None:
             return
+        # On a new connection: a kept-alive one may be closed by the server (idle 2 s) as the upload starts, which
+        # a browser survives by sending again and a POST here must not (the retry above is for GETs only).
+        self.client.close()
         with open(path, "rb") as handle:
             response = self.client.post("/api/assets", files={"file": (os.path.basename(path), handle, "video/mp4")},
                                         headers=self.headers, name="/api/assets (upload)")
