@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -176,8 +176,6 @@ def assets_clear() -> None:
 
 def ingest_seconds(paths: list[Path]) -> float:
     """Queue the files (stored first, as an upload does) and wait until every one is ready."""
-    from django.utils import timezone
-
     from mediahub.assets.models import Asset
     from mediahub.assets.services import asset_create
 
@@ -198,7 +196,6 @@ def ingest_seconds(paths: list[Path]) -> float:
     failed = [error for status, _, error in rows if status == "failed"]
     if failed:
         raise RuntimeError(f"ingest failed: {failed}")
-    del timezone
     return (max(processed for _, processed, _ in rows) - queued).total_seconds()
 
 
@@ -215,17 +212,33 @@ def step_seconds(path: Path) -> dict[str, float]:
         asset = asset_create(source=source, filename=path.name, owner=None).asset
     timings = {}
     for step in STEPS:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         getattr(tasks, step).apply(args=(asset.pk, str(asset.run_id)))
-        timings[STEP_NAMES[step]] = time.perf_counter() - started
+        timings[STEP_NAMES[step]] = (time.perf_counter() - started, cpu_seconds() - cpu)
     asset = Asset.objects.get(pk=asset.pk)
     assert asset.status == "ready", asset.error
     return timings
 
 
-def warm_up() -> None:
-    """What a worker does once per process: load the models, encode the vocabulary."""
-    from workers.media.frames import sample_video  # noqa: F401 (imports)
+def cpu_seconds() -> float:
+    """This process's CPU time, all threads (FFmpeg's, dlib's and torch's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def decode_cpu_seconds(path: Path) -> tuple[float, float]:
+    cpu = cpu_seconds()
+    wall = decode_seconds([path])
+    return wall, cpu_seconds() - cpu
+
+
+def warm_up(concurrency: int) -> None:
+    """What a worker's pool process does once: set its torch threads, load the models."""
+    import torch
+
+    from workers.celery import torch_threads
+
+    torch.set_num_threads(torch_threads(pool_processes=concurrency))
     from workers.ml.clip import load_clip
     from workers.ml.faces import load_face_models
     from mediahub.search.selectors import active_clip_spec
@@ -255,37 +268,41 @@ def main() -> None:
     results = {}
     folder = Path(os.environ["MEDIAHUB_DATA_DIR"]) / "videos"  # kept between runs: making them takes minutes
     folder.mkdir(exist_ok=True)
-    if True:
-        videos = {(w, h): [video_made(folder / f"world_{w}x{h}_{args.seconds:g}s_{args.fps:g}_{n}.mp4",
-                                      seconds=args.seconds, width=w, height=h, fps=args.fps, seed=100 + n)
-                           for n in range(args.batch)]
-                  for w, h in sizes}
-        print(f"videos made: {', '.join(f'{w}x{h}' for w, h in sizes)}", file=sys.stderr)
-        if not args.no_steps:
-            warm_up()
+    videos = {(w, h): [video_made(folder / f"world_{w}x{h}_{args.seconds:g}s_{args.fps:g}_{n}.mp4",
+                                  seconds=args.seconds, width=w, height=h, fps=args.fps, seed=100 + n)
+                       for n in range(args.batch)]
+              for w, h in sizes}
+    print(f"videos made: {', '.join(f'{w}x{h}' for w, h in sizes)}", file=sys.stderr)
+    if not args.no_steps:
+        warm_up(args.concurrency)
+        step_seconds(videos[sizes[0]][0])  # the first asset of a process pays for lazy set-ups: not counted
+        for size, paths in videos.items():
+            decodes, runs = [], []
+            for _ in range(max(1, args.rounds // 2)):
+                for path in paths:
+                    decodes.append(decode_cpu_seconds(path))
+                    runs.append(step_seconds(path))
+            results.setdefault(size, {})["steps"] = {
+                step: tuple(statistics.median(run[step][k] for run in runs) for k in (0, 1)) for step in runs[0]}
+            results[size]["step_decode"] = tuple(statistics.median(d[k] for d in decodes) for k in (0, 1))
+            print(f"{size}: decode {results[size]['step_decode']}, steps {results[size]['steps']}", file=sys.stderr)
+    if not args.no_celery:
+        pipeline_purge()
+        worker = Worker(args.concurrency, Path(os.environ["MEDIAHUB_DATA_DIR"]) / "bench-worker.log")
+        try:
+            ingest_seconds(videos[sizes[0]])  # the worker's processes load their models: not counted
             for size, paths in videos.items():
-                step_seconds(paths[0])  # the first asset of a process pays for lazy set-ups: not counted
-                runs = [step_seconds(path) for path in paths for _ in range(max(1, args.rounds // 2))]
-                results.setdefault(size, {})["steps"] = {step: statistics.median(run[step] for run in runs)
-                                                         for step in runs[0]}
-                results[size]["step_decode"] = statistics.median(decode_seconds([p]) for p in paths)
-                print(f"{size}: steps {results[size]['steps']}", file=sys.stderr)
-        if not args.no_celery:
-            pipeline_purge()
-            worker = Worker(args.concurrency, Path(os.environ["MEDIAHUB_DATA_DIR"]) / "bench-worker.log")
-            try:
-                ingest_seconds(videos[sizes[0]][:1])  # the worker's processes load their models
-                for size, paths in videos.items():
-                    decodes, ingests = [], []
-                    for _ in range(args.rounds):
-                        decodes.append(decode_seconds(paths))
-                        ingests.append(ingest_seconds(paths))
-                        print(f"{size}: decode {decodes[-1]:.2f} s, ingest {ingests[-1]:.2f} s", file=sys.stderr)
-                    results.setdefault(size, {}).update(decode=statistics.median(decodes),
-                                                        ingest=statistics.median(ingests))
-            finally:
-                worker.stop()
-        assets_clear()
+                decodes, ingests = [], []
+                for _ in range(args.rounds):
+                    decodes.append(decode_seconds(paths))
+                    ingests.append(ingest_seconds(paths))
+                    print(f"{size}: decode {decodes[-1]:.2f} s, ingest {ingests[-1]:.2f} s", file=sys.stderr)
+                results.setdefault(size, {}).update(
+                    decode=statistics.median(decodes), ingest=statistics.median(ingests),
+                    ratio=statistics.median(d / i for d, i in zip(decodes, ingests)))
+        finally:
+            worker.stop()
+    assets_clear()
     report(args, results)
 
 
@@ -295,15 +312,18 @@ def report(args, results) -> None:
     for (w, h), row in results.items():
         print(f"**{w}×{h}**\n")
         if "ingest" in row:
-            print("| decode s | ingest s | ratio |")
-            print("|---|---|---|")
-            print(f"| {row['decode']:.2f} | {row['ingest']:.2f} | **{row['decode'] / row['ingest']:.2f}** |\n")
+            print("| batch through Celery | decode s | ingest s | ratio (decode / ingest) |")
+            print("|---|---|---|---|")
+            print(f"| {args.batch} files | {row['decode']:.2f} | {row['ingest']:.2f} | **{row['ratio']:.2f}** |\n")
         if "steps" in row:
             steps = row["steps"]
-            print("| one file, in-process: decode s | " + " | ".join(f"{s} s" for s in steps) + " | total s |")
-            print("|---" * (len(steps) + 2) + "|")
-            print(f"| {row['step_decode']:.2f} | " + " | ".join(f"{v:.2f}" for v in steps.values())
-                  + f" | {sum(steps.values()):.2f} |\n")
+            print("| one file, in-process, wall s (CPU s) | decode | " + " | ".join(steps) + " | all steps | ratio |")
+            print("|---" * (len(steps) + 4) + "|")
+            for k, unit in ((0, "wall s"), (1, "CPU s")):
+                total = sum(v[k] for v in steps.values())
+                print(f"| {unit} | {row['step_decode'][k]:.2f} | " + " | ".join(f"{v[k]:.2f}" for v in steps.values())
+                      + f" | {total:.2f} | {row['step_decode'][k] / total:.2f} |")
+            print()
 
 
 if __name__ == "__main__":
