@@ -188,6 +188,8 @@ def ingest_seconds(paths: list[Path]) -> float:
     deadline = time.monotonic() + 60 * 30
     while True:
         rows = list(Asset.objects.filter(pk__in=ids).values_list("status", "processed_at", "error"))
+        if len(rows) < len(ids):
+            raise RuntimeError("assets deleted under the bench: is another run using the same data dir?")
         if all(status in ("ready", "failed") for status, _, _ in rows):
             break
         if time.monotonic() > deadline:
