@@ -13,8 +13,10 @@ from celery import Celery, signals
 from celery.schedules import crontab
 from kombu import Exchange, Queue
 
+from mediahub.assets.storage import STORE_UNREACHABLE
 from mediahub.core.logs import log_id, log_ids_bind, log_ids_reset
 from workers.heartbeat import Heartbeat
+from workers.scratch import ScratchFull
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
 
@@ -43,10 +45,12 @@ app.conf.beat_schedule = {
 }
 
 
-# Errors worth a retry: the database or broker was briefly unreachable.
+# Errors worth a retry: the database, broker or object store was briefly unreachable, or this worker's
+# scratch disk full (another worker, or this one later, has room).
 TRANSIENT_ERRORS = (
     django.db.OperationalError, django.db.InterfaceError, kombu.exceptions.OperationalError,
     redis.exceptions.ConnectionError, ConnectionError, TimeoutError,
+    *STORE_UNREACHABLE, ScratchFull,
 )
 
 
