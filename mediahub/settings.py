@@ -242,6 +242,8 @@ MODEL_CACHE_DIR = DATA_DIR / "models"
 os.environ.setdefault("HF_HOME", str(MODEL_CACHE_DIR / "huggingface"))
 FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
 EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
+# Torch threads in each worker pool process; 0: the CPU cores divided by the worker's concurrency.
+TORCH_THREADS = env.int("MEDIAHUB_TORCH_THREADS", default=0)
 # Faces (README, "Faces"): MEDIAHUB_FACES=off stores no face data at all. The faces step reads frames
 # with this short side (a 40 px face in a 1080p picture is found with one upsampling), kept only until
 # the step has run.

@@ -135,7 +135,8 @@ def asset_sample_frames(self, asset: Asset) -> None:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
             if frame.face_image is not None:
                 default_storage.save(face_frame_path(asset.pk, asset.run_id, frame.index),
-                                     ContentFile(encode_jpeg(frame.face_image, quality=FACE_FRAME_QUALITY)))
+                                     ContentFile(encode_jpeg(frame.face_image, quality=FACE_FRAME_QUALITY,
+                                                             optimize=False)))
             records.append(assets.FrameRecord(index=frame.index, time=frame.time))
             if time.monotonic() - last_progress > PROGRESS_EVERY_SECONDS and asset.duration:
                 assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
