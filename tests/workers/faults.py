@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent.parent
 SHAPES = ("circle", "square", "triangle", "star", "cross", "diamond")
 COLOURS = ("red", "green", "blue", "yellow", "purple", "orange")
 WORKER_START_TIMEOUT = 90
+# Heartbeats every second; a run nothing carries is started again after 2 s idle (production: 10 s, 120 s).
+FAST_RECOVERY = dict(MEDIAHUB_HEARTBEAT_SECONDS="1", MEDIAHUB_STALLED_AFTER="2", MEDIAHUB_STALLED_SWEEP="2")
 
 
 def poll(check, *, timeout: float, what: str, interval: float = 0.2):

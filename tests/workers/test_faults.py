@@ -11,13 +11,11 @@ import time
 
 import pytest
 
-from tests.workers.faults import Stack, world_videos
+from tests.workers.faults import FAST_RECOVERY, Stack, world_videos
 
 pytestmark = pytest.mark.worker
 
 SECONDS = 4  # per video: one frame a second, so 4 frames and 4 vectors each
-# Heartbeats every second; a run nothing carries is started again after 2 s idle (production: 10 s, 120 s).
-FAST_RECOVERY = dict(MEDIAHUB_HEARTBEAT_SECONDS="1", MEDIAHUB_STALLED_AFTER="2", MEDIAHUB_STALLED_SWEEP="2")
 BUSY = {"probe", "frames", "embed", "tags", "descriptions", "faces", "copies"}
 
 
