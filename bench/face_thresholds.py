@@ -5,7 +5,8 @@ person) is scaled 2.5× onto a grey canvas, so the detector sees a whole face, a
 workers.ml.faces.scan_faces like a one-frame asset. From the descriptors it prints the same-person
 and different-person distance percentiles, the equal-error threshold and precision/recall of "same
 person" at candidate thresholds; then the astronaut's distance to itself under scaling, brightness
-and rotation.
+and rotation; last, the same pairs with the photos shrunk so the faces are 40–65 px tall (what a
+full scan's smallest face means for the descriptor).
 
     .venv/bin/python bench/face_thresholds.py
 
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 CANDIDATES = (0.45, 0.5, 0.55, 0.6)
 PHOTO_SCALE = 2.5
+SMALL_SCALES = (0.55, 0.45, 0.36)  # faces found ~65, ~55 and ~45 px tall
 
 
 def on_canvas(photo: Image.Image, scale: float = PHOTO_SCALE) -> Image.Image:
@@ -35,33 +37,37 @@ def on_canvas(photo: Image.Image, scale: float = PHOTO_SCALE) -> Image.Image:
     return canvas
 
 
-def descriptor(image: Image.Image) -> np.ndarray | None:
-    """The descriptor of the largest face in a picture, as the faces step computes it."""
+def largest_face(image: Image.Image):
+    """The described track of the largest face in a picture, as the faces step makes it (None: no face)."""
     from workers.ml.faces import scan_faces
 
-    tracks = scan_faces([(0.0, image)], source_size=image.size, threads=1)
-    if not tracks:
-        return None
-    track = max(tracks, key=lambda t: t.box[2] * t.box[3])
-    return track.described[0].vector
+    tracks = [t for t in scan_faces([(0.0, image)], source_size=image.size, threads=1) if t.described]
+    return max(tracks, key=lambda t: t.box[2] * t.box[3]) if tracks else None
 
 
-def johns_distances() -> tuple[np.ndarray, np.ndarray, int]:
+def descriptor(image: Image.Image) -> np.ndarray | None:
+    track = largest_face(image)
+    return track.described[0].vector if track else None
+
+
+def johns_distances(scale: float = PHOTO_SCALE) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """Same- and different-person distances, photos without a face found, median face height (px)."""
     from tests.media_files import FACES_DIR
 
-    vectors, people, missed = [], [], 0
+    vectors, people, heights, missed = [], [], [], 0
     for person in sorted((FACES_DIR / "johns").iterdir()):
         for photo in sorted(person.glob("*.jpg")):
-            vector = descriptor(on_canvas(Image.open(photo).convert("RGB")))
-            if vector is None:
+            track = largest_face(on_canvas(Image.open(photo).convert("RGB"), scale))
+            if track is None:
                 missed += 1
                 continue
-            vectors.append(vector)
+            vectors.append(track.described[0].vector)
             people.append(person.name)
+            heights.append(track.box[3])
     same, different = [], []
     for (a, pa), (b, pb) in itertools.combinations(zip(vectors, people), 2):
         (same if pa == pb else different).append(float(np.linalg.norm(a - b)))
-    return np.array(same), np.array(different), missed
+    return np.array(same), np.array(different), missed, float(np.median(heights))
 
 
 def equal_error(same: np.ndarray, different: np.ndarray) -> tuple[float, float]:
@@ -97,7 +103,7 @@ def robustness() -> list[tuple[str, float]]:
 
 
 def main() -> None:
-    same, different, missed = johns_distances()
+    same, different, missed, _ = johns_distances()
     print(f"{len(same)} same-person and {len(different)} different-person pairs; photos without a face found: {missed}\n")
     print("| pairs | min | p5 | p25 | median | p75 | p95 | max |")
     print("|---|---|---|---|---|---|---|---|")
@@ -118,6 +124,19 @@ def main() -> None:
     print("|---|---|")
     for name, distance in robustness():
         print(f"| {name} | {distance:.3f} |")
+    small_faces_table()
+
+
+def small_faces_table() -> None:
+    from workers.ml.faces import SAME_PERSON_DISTANCE
+
+    print(f"\n| face height (median) | photos without a face | same-person recall at {SAME_PERSON_DISTANCE} | p95 same "
+          "| closest different | different pairs below |")
+    print("|---|---|---|---|---|---|")
+    for scale in SMALL_SCALES:
+        same, different, missed, height = johns_distances(scale)
+        print(f"| {height:.0f} px | {missed} | {(same < SAME_PERSON_DISTANCE).mean():.3f} "
+              f"| {np.percentile(same, 95):.3f} | {different.min():.3f} | {(different < SAME_PERSON_DISTANCE).sum()} of {len(different)} |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 and, in the same decode pass, a browser-playable proxy when the original isn't one.
 
 Frames are decoded with FFmpeg's threads and scaled by swscale straight to the
-stored size, so no full-resolution RGB copy of any frame is ever made. On the
+stored size, so no full-resolution RGB copy of any frame is ever made; each picture
+size has its own swscale context, kept for the whole decode (a frame's own
+`reformat` sets one up anew for every frame: 5x the cost of a 32 px picture). On the
 way, interlaced pictures are deinterlaced (FFmpeg's bwdif filter), HDR (PQ or
 HLG) pictures are tone-mapped to SDR (numpy, on the already-small picture:
 this FFmpeg build has no zscale, which its tonemap filter needs), and packets
@@ -21,6 +23,7 @@ from typing import Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageOps
 
 from workers.media.probe import MediaError, display_rotation
@@ -129,6 +132,7 @@ class _DecodePass:
         self.dna, self.dna_next = dna, 0
         self.shots, self.shots_next = shots, 0
         self.face_short_side = face_short_side
+        self.scalers = _Scalers()
         self.interval, self.report, self.proxy_path = interval, report, proxy_path
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self.frame_step = 1 / float(rate) if rate else 0.04
@@ -239,19 +243,20 @@ class _DecodePass:
         self.report.decoded_until = max(self.report.decoded_until, end)
         proxy_rgb = self.proxy.write(frame, time) if self.proxy else None
         if self.dna is not None and time + 1e-6 >= self.dna_next * self.dna.interval:
-            self.dna.add(time, _rotated(_rgb(frame, DNA_GRID, DNA_GRID, self.report.tone_mapped),
-                                        display_rotation(frame.rotation)))
+            self.dna.add(time, _rotated(_rgb(frame, DNA_GRID, DNA_GRID, self.report.tone_mapped,
+                                             scaler=self.scalers.dna), display_rotation(frame.rotation)))
             self.dna_next = math.floor((time + 1e-6) / self.dna.interval) + 1
         if self.shots is not None and time + 1e-6 >= self.shots_next * self.shots.interval:
             self.shots.add(time, _rgb(frame, self.shots.side, self.shots.side, self.report.tone_mapped,
-                                      self.shots.interpolation))
+                                      self.shots.interpolation, scaler=self.scalers.shots))
             self.shots_next = math.floor((time + 1e-6) / self.shots.interval) + 1
         if time + 1e-6 >= self.next_index * self.interval:
-            pictures = _sample_image(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side)
+            pictures = _sample_image(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side, self.scalers)
             yield self._sample(int((time + 1e-6) // self.interval), time, pictures)
             self.held = (time, end, pictures)
         else:
-            self.held = (time, end, _LazyImage(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side))
+            self.held = (time, end, _LazyImage(frame, proxy_rgb, self.report.tone_mapped, self.face_short_side,
+                                               self.scalers))
 
     def _damage_ends(self, file_time: float) -> None:
         """A keyframe after damage: record the seconds between the last good frame and this one as lost."""
@@ -329,8 +334,8 @@ class _DecodePass:
 class _LazyImage:
     """A frame's sample picture, made only if a later slot needs the frame while it is on screen."""
 
-    def __init__(self, frame, proxy_rgb, tone_map, face_short_side):
-        self.args = (frame, proxy_rgb, tone_map, face_short_side)
+    def __init__(self, frame, proxy_rgb, tone_map, face_short_side, scalers):
+        self.args = (frame, proxy_rgb, tone_map, face_short_side, scalers)
         self.image: _Pictures | None = None
 
     def get(self) -> _Pictures:
@@ -368,12 +373,22 @@ def _pull_all(graph) -> Iterator[av.VideoFrame]:
             raise
 
 
-def _rgb(frame: av.VideoFrame, width: int, height: int, tone_map: str | None, interpolation: str | None = None) -> np.ndarray:
+class _Scalers:
+    """One swscale context per picture a decode makes, reused from frame to frame."""
+
+    def __init__(self):
+        self.dna, self.shots, self.sample, self.face = (VideoReformatter() for _ in range(4))
+
+
+def _rgb(frame: av.VideoFrame, width: int, height: int, tone_map: str | None, interpolation: str | None = None, *,
+         scaler: VideoReformatter | None = None) -> np.ndarray:
     """The frame as 8-bit RGB at width×height, tone-mapped from HDR if needed, not yet rotated."""
+    scaler = VideoReformatter() if scaler is None else scaler
     if tone_map is None:
-        return frame.reformat(width=width, height=height, format="rgb24", interpolation=interpolation).to_ndarray()
-    signal = frame.reformat(width=width, height=height, format="rgb48le", src_colorspace="bt2020",
-                            interpolation=interpolation).to_ndarray()
+        return scaler.reformat(frame, width=width, height=height, format="rgb24",
+                               interpolation=interpolation).to_ndarray()
+    signal = scaler.reformat(frame, width=width, height=height, format="rgb48le", src_colorspace="bt2020",
+                             interpolation=interpolation).to_ndarray()
     return hdr_to_sdr(signal.astype(np.float32) / 65535.0, transfer=tone_map)
 
 
@@ -385,7 +400,7 @@ _Pictures = tuple[Image.Image, Image.Image | None]  # the sample picture and, wh
 
 
 def _sample_image(frame: av.VideoFrame, proxy_rgb: np.ndarray | None, tone_map: str | None,
-                  face_short_side: int | None = None) -> _Pictures:
+                  face_short_side: int | None, scalers: _Scalers) -> _Pictures:
     rotation = display_rotation(frame.rotation)
     face = None
     if face_short_side is not None:
@@ -394,7 +409,7 @@ def _sample_image(frame: av.VideoFrame, proxy_rgb: np.ndarray | None, tone_map: 
         if proxy_size is not None and sorted(proxy_size) == sorted(face_size):
             face = Image.fromarray(proxy_rgb)  # the proxy's RGB has the face size already
         else:
-            face = Image.fromarray(_rotated(_rgb(frame, *face_size, tone_map), rotation))
+            face = Image.fromarray(_rotated(_rgb(frame, *face_size, tone_map, scaler=scalers.face), rotation))
         if tone_map is not None and proxy_rgb is None:
             proxy_rgb = np.asarray(face)  # tone-mapped once: the sample is shrunk from it
     if proxy_rgb is not None:  # already decoded to RGB (and rotated) for the proxy: shrink that
@@ -402,7 +417,7 @@ def _sample_image(frame: av.VideoFrame, proxy_rgb: np.ndarray | None, tone_map: 
         image.thumbnail(scaled_size(*image.size), Image.Resampling.BILINEAR)
         return image, face
     width, height = scaled_size(frame.width, frame.height)
-    return Image.fromarray(_rotated(_rgb(frame, width, height, tone_map), rotation)), face
+    return Image.fromarray(_rotated(_rgb(frame, width, height, tone_map, scaler=scalers.sample), rotation)), face
 
 
 # HDR to SDR. Reference white (BT.2408: 203 cd/m²) becomes SDR white; brighter
@@ -450,6 +465,7 @@ class _Proxy:
         self.rotation = display_rotation(frame.rotation)
         self.tone_map = tone_map
         self.size = scaled_size(frame.width, frame.height, PROXY_SHORT_SIDE)
+        self.scaler = VideoReformatter()
         width, height = self.size if self.rotation in (0, 180) else self.size[::-1]
         self.container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         self.video = self.container.add_stream("libx264", rate=25)
@@ -472,10 +488,10 @@ class _Proxy:
             return None
         rgb = None
         if self.rotation or self.tone_map:
-            rgb = _rotated(_rgb(frame, *self.size, self.tone_map), self.rotation)
+            rgb = _rotated(_rgb(frame, *self.size, self.tone_map, scaler=self.scaler), self.rotation)
             picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         else:
-            picture = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
+            picture = self.scaler.reformat(frame, width=self.size[0], height=self.size[1], format="yuv420p")
         picture.pts, picture.time_base = pts, Fraction(1, 90000)
         self.container.mux(self.video.encode(picture))
         self.last_pts = pts
