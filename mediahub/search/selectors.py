@@ -230,9 +230,7 @@ def index_scan_tuples(*, filtered: bool, threshold: int, library_seconds: float,
 
 
 def _filtered(filters: SearchFilters) -> bool:
-    return any(value is not None for value in (filters.kind, filters.tag, filters.asset, filters.after, filters.before,
-                                               filters.person, filters.source, filters.rights, filters.embargoed)) \
-        or filters.for_viewer
+    return bool(filters.as_json()) or filters.for_viewer
 
 
 def passing_seconds_query(*, model: EmbeddingModel, filters: SearchFilters, columns: str, params: dict) -> str:
