@@ -407,7 +407,9 @@ def filter_cases(meta: Metadata, labels: list, people: list) -> list[tuple[str, 
     def assets(passing):
         return meta.seconds_of_assets(np.asarray(passing))
 
-    day = FIRST_UPLOAD + dt.timedelta
+    def day(days: int) -> dt.date:
+        return FIRST_UPLOAD + dt.timedelta(days=days)
+
     cases = [("none", SearchFilters(), np.ones(meta.seconds, dtype=bool)),
              ("kind=video", SearchFilters(kind="video"), np.ones(meta.seconds, dtype=bool)),
              ("kind=image (no images)", SearchFilters(kind="image"), np.zeros(meta.seconds, dtype=bool)),

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from django.db import connection
 
 from mediahub.assets.models import Asset, AssetTag
 from mediahub.search import selectors
@@ -22,16 +21,6 @@ EXACT, INDEX = CoarsePlan(exact=True), CoarsePlan(exact=False)
 @pytest.fixture
 def model(library):
     return selectors.search_model(spec=selectors.active_clip_spec())[0]
-
-
-@pytest.fixture
-def index_scans_only():
-    """Make the planner walk the index on this tiny library (a scan and a sort would win on it)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort")
 
 
 def nearest_passing(model, vector, passes, limit) -> list[tuple[int, float]]:
