@@ -66,6 +66,7 @@ def parse_args():
     parser.add_argument("--only", help="with --filters-only: the filters whose label contains this text")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each filter's coarse pass")
     parser.add_argument("--recall-queries", type=int, default=50, help="queries per filter for recall@10")
+    parser.add_argument("--queries", type=int, default=100, help="queries per filter for the selector's latency")
     parser.add_argument("--api-requests", type=int, default=200)
     return parser.parse_args()
 
@@ -582,7 +583,7 @@ def main() -> None:
     if args.filters_only:
         if not index_exists(model):
             build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=True)
-        filtered_latency_table(vectors, queries[:100], model, args.seconds, recall_queries=args.recall_queries,
+        filtered_latency_table(vectors, queries[:args.queries], model, args.seconds, recall_queries=args.recall_queries,
                                only=args.only, explain=args.explain)
         return
     for halfvec in ([False, True] if args.full else [True]):
@@ -600,7 +601,7 @@ def main() -> None:
     print()
     p50, p95, _ = selector_latency(queries[:100], model)
     print(f"selector (coarse + exact windows + moments + fusion + feedback + stored search): p50 {p50:.0f} ms, p95 {p95:.0f} ms\n")
-    filtered_latency_table(vectors, queries[:100], model, args.seconds, recall_queries=args.recall_queries,
+    filtered_latency_table(vectors, queries[:args.queries], model, args.seconds, recall_queries=args.recall_queries,
                            only=None, explain=args.explain)
     p50, p95 = api_latency(args.api_requests)
     print(f"GET /api/search through gunicorn (text encoding included): p50 {p50:.0f} ms, p95 {p95:.0f} ms")

@@ -137,8 +137,10 @@ _SECOND_ON_SCREEN = "fe.time >= {t}.start AND fe.time < GREATEST({t}.\"end\", {t
 
 
 # A tag covers the seconds from its start up to (not including) its end; one of a single instant
-# (an image) covers its start and on.
-_SECOND_TAGGED = "fe.time >= t.start AND (fe.time < t.\"end\" OR t.start = t.\"end\")"
+# (an image) covers its start and on. Written as one range so the (model, asset, time) index reads
+# only the tag's seconds (with an OR it read from the tag's start to the asset's end).
+_SECOND_TAGGED = ("fe.time >= t.start AND fe.time < CASE WHEN t.start = t.\"end\" THEN 'Infinity'::float8"
+                  " ELSE t.\"end\" END")
 
 
 def _tag_second_condition(filters: SearchFilters, params: dict) -> str:
@@ -188,12 +190,16 @@ def query_vector(vector: np.ndarray, *, half: bool = False) -> Vector | HalfVect
 
 
 # The coarse pass picks its plan by how many seconds the filter passes. Scoring them all exactly costs
-# about EXACT_SECOND_COST per second (each vector read out of line, ~2 KB); walking the HNSW graph until
-# `limit` of them pass costs about INDEX_TUPLE_COST per second visited, and visits limit * library /
-# passing of them. The two meet at sqrt(limit * library * INDEX_TUPLE_COST / EXACT_SECOND_COST) passing
-# seconds (about 20,000 of 1M, 2 %; measured in bench/search_latency.py, README "Search speed at scale").
+# about EXACT_SECOND_COST per second (each vector read and compared); walking the HNSW graph until
+# `limit` of them pass costs about INDEX_TUPLE_COST per second it visits (each visit compares the
+# neighbours of a graph node), and it visits about limit * library / passing of them. The two meet
+# at sqrt(limit * library * INDEX_TUPLE_COST / EXACT_SECOND_COST) passing seconds: about 30,000 of
+# 100,000 and 95,000 of 1M. Measured on bench/search_latency.py's library of 1M seconds (README
+# "Search speed at scale"), one plan against the other on the same filters: scoring 40,000 seconds
+# exactly took 132 ms, walking the graph until 300 seconds of one source (an eighth of the library) passed,
+# 2,172 visits, 227 ms.
 EXACT_SECOND_COST = 1.0
-INDEX_TUPLE_COST = 1.0
+INDEX_TUPLE_COST = 30.0
 # The iterative scan may visit this many times the seconds it is expected to need before it gives up
 # (hnsw.max_scan_tuples): enough for a filter that passes unevenly, bounded for one that passes almost none.
 SCAN_MARGIN = 4
