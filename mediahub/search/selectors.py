@@ -221,7 +221,7 @@ def coarse_plan_threshold(*, library_seconds: float, limit: int) -> int:
 
 
 def coarse_plan_for(*, passing: int | None, threshold: int, library_seconds: float, limit: int) -> CoarsePlan:
-    """`passing`: the seconds the filter passes, counted up to `threshold` (None: no filter)."""
+    """`passing`: about how many seconds the filter passes (None: no filter)."""
     if passing is not None and passing < threshold:
         return CoarsePlan(exact=True)
     return CoarsePlan(exact=False, max_scan_tuples=index_scan_tuples(filtered=passing is not None, threshold=threshold,
@@ -239,41 +239,65 @@ def _filtered(filters: SearchFilters) -> bool:
     return bool(filters.as_json()) or filters.for_viewer
 
 
-def passing_seconds_query(*, model: EmbeddingModel, filters: SearchFilters, columns: str, params: dict) -> str:
-    """FROM and WHERE of the model's seconds that pass the filter, reached through the rows that pick them:
-    the person's tracks, else the tag's ranges, else the assets; each reads its seconds from the
-    (model, asset, time) index. LATERAL ... OFFSET 0 keeps the plan a loop over those rows: joined
-    plainly, a filter passing many assets gets a hash join over every second of the library.
-    `columns`: what the lateral read of the seconds (alias fe) selects."""
-    model_id = int(model.pk)
+@dataclass(frozen=True)
+class _Driver:
+    """The rows that pick a filter's seconds (a person's tracks, a tag's ranges or the assets)."""
+
+    table: str  # with its alias
+    condition: str  # which of its rows, on the alias
+    asset_column: str
+    on_seconds: str  # which seconds of the row's asset (alias fe), "" for all of them
+    others: str  # conditions on the seconds (alias fe) left to check, each starting with " AND"
+    seconds: str  # about how many seconds a row covers
+
+
+def _driver(filters: SearchFilters, params: dict) -> _Driver:
+    """The person's tracks, else the tag's ranges, else the assets, with the rest of the filter."""
+    interval = float(settings.FRAME_INTERVAL_SECONDS)
+    if filters.person is None and filters.tag is None:
+        return _Driver(table=f"{Asset._meta.db_table} a", condition=_asset_conditions(filters, params) or "true",
+                       asset_column="a.id", on_seconds="", others="",
+                       seconds=f"GREATEST(coalesce(a.duration, 0) / {interval}, 1)")
     if filters.person is not None:
         params["people"] = list(filters.people or [filters.person])
-        driver, on_seconds = FaceTrack._meta.db_table + " ft", _SECOND_ON_SCREEN.format(t="ft")
-        condition, asset_column = "ft.person_id = ANY(%(people)s)", "ft.asset_id"
         rest = dataclasses.replace(filters, person=None, people=())
-        others = _tag_second_condition(rest, params)
-    elif filters.tag is not None:
-        params["tag_label"] = filters.tag.pk
-        driver, on_seconds = AssetTag._meta.db_table + " t", _SECOND_TAGGED
-        condition, asset_column = "t.label_id = %(tag_label)s", "t.asset_id"
-        rest, others = dataclasses.replace(filters, tag=None), ""
+        driver = _Driver(table=f"{FaceTrack._meta.db_table} ft", condition="ft.person_id = ANY(%(people)s)",
+                         asset_column="ft.asset_id", on_seconds=_SECOND_ON_SCREEN.format(t="ft"),
+                         others=_tag_second_condition(rest, params),
+                         seconds=f"GREATEST((ft.\"end\" - ft.start) / {interval}, 1)")
     else:
-        return (f"FROM {Asset._meta.db_table} a CROSS JOIN LATERAL (SELECT {columns} FROM search_frameembedding fe"
-                f" WHERE fe.model_id = {model_id} AND fe.asset_id = a.id OFFSET 0) fe"
-                f" WHERE {_asset_conditions(filters, params) or 'true'}")
+        params["tag_label"] = filters.tag.pk
+        rest = dataclasses.replace(filters, tag=None)
+        driver = _Driver(table=f"{AssetTag._meta.db_table} t", condition="t.label_id = %(tag_label)s",
+                         asset_column="t.asset_id", on_seconds=_SECOND_TAGGED, others="",
+                         seconds=f"GREATEST((t.\"end\" - t.start) / {interval}, 1)")
     asset_conditions = _asset_conditions(rest, params)
-    if asset_conditions:
-        condition += f" AND {asset_column} IN (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})"
-    return (f"FROM {driver} CROSS JOIN LATERAL (SELECT {columns} FROM search_frameembedding fe"
-            f" WHERE fe.model_id = {model_id} AND fe.asset_id = {asset_column} AND {on_seconds} OFFSET 0) fe"
-            f" WHERE {condition}{others}")
+    if not asset_conditions:
+        return driver
+    return dataclasses.replace(driver, condition=f"{driver.condition} AND {driver.asset_column} IN"
+                                                 f" (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})")
 
 
-def passing_count_query(*, model: EmbeddingModel, filters: SearchFilters, threshold: int) -> tuple[str, dict]:
-    """How many seconds the filter passes, counted up to `threshold` (no further: only which side of it matters)."""
+def passing_seconds_query(*, model: EmbeddingModel, filters: SearchFilters, columns: str, params: dict) -> str:
+    """FROM and WHERE of the model's seconds that pass the filter, reached through the rows that pick them
+    (_driver), each reading its seconds from the (model, asset, time) index. LATERAL ... OFFSET 0 keeps
+    the plan a loop over those rows: joined plainly, a filter passing many assets gets a hash join over
+    every second of the library. `columns`: what the lateral read of the seconds (alias fe) selects."""
+    driver = _driver(filters, params)
+    on_seconds = f" AND {driver.on_seconds}" if driver.on_seconds else ""
+    return (f"FROM {driver.table} CROSS JOIN LATERAL (SELECT {columns} FROM search_frameembedding fe"
+            f" WHERE fe.model_id = {int(model.pk)} AND fe.asset_id = {driver.asset_column}{on_seconds} OFFSET 0) fe"
+            f" WHERE {driver.condition}{driver.others}")
+
+
+def passing_estimate_query(*, filters: SearchFilters, threshold: int) -> tuple[str, dict]:
+    """About how many seconds the filter passes, from the rows that pick them (their lengths: no second
+    is read), over at most `threshold` of those rows: each covers a second at least, so more rows than
+    that already pass the threshold. Conditions on single seconds are left out (an overestimate)."""
     params = {"threshold": threshold}
-    source = passing_seconds_query(model=model, filters=filters, columns="fe.time", params=params)
-    return f"SELECT count(*) FROM (SELECT 1 {source} LIMIT %(threshold)s) passing", params
+    driver = _driver(filters, params)
+    return (f"SELECT coalesce(sum(seconds), 0) FROM (SELECT {driver.seconds} AS seconds FROM {driver.table}"
+            f" WHERE {driver.condition} LIMIT %(threshold)s) passing"), params
 
 
 def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, limit: int,
@@ -303,9 +327,13 @@ _SCAN_SETTINGS = ("set_config('hnsw.ef_search', %(ef_search)s, true),"
 
 def coarse_plan(*, model: EmbeddingModel, filters: SearchFilters, limit: int = ANN_CANDIDATES,
                 ef_search: int = EF_SEARCH, cursor=None) -> CoarsePlan:
-    """The plan the coarse pass takes for this filter: one query that counts the seconds the filter
-    passes, up to the threshold (none without a filter). With `cursor` (in a transaction), the same
+    """The plan the coarse pass takes for this filter: one query that estimates the seconds the filter
+    passes (passing_estimate_query; none without a filter). With `cursor` (in a transaction), the same
     round trip sets the index scan's breadth for the plan."""
+    if filters.person is not None and filters.tag is not None:
+        # The estimate can't tell how many of the person's seconds are tagged: were it few, the index's
+        # scan would give up before finding them. The person's seconds are scored, each checked for the tag.
+        return CoarsePlan(exact=True)
     library = _table_rows(FrameEmbedding._meta.db_table)
     threshold = coarse_plan_threshold(library_seconds=library, limit=limit)
     filtered = _filtered(filters)
@@ -313,15 +341,15 @@ def coarse_plan(*, model: EmbeddingModel, filters: SearchFilters, limit: int = A
         filtered=filtered, threshold=threshold, library_seconds=library, limit=limit))}
     parts = [_SCAN_SETTINGS] if cursor is not None else []
     if filtered:
-        count_sql, count_params = passing_count_query(model=model, filters=filters, threshold=threshold)
-        parts.append(f"({count_sql})")
-        params.update(count_params)
+        estimate_sql, estimate_params = passing_estimate_query(filters=filters, threshold=threshold)
+        parts.append(f"({estimate_sql})")
+        params.update(estimate_params)
     passing = None
     if parts:
         with contextlib.nullcontext(cursor) if cursor is not None else connection.cursor() as reader:
             reader.execute(f"SELECT {', '.join(parts)}", params)
             row = reader.fetchone()
-        passing = int(row[-1]) if filtered else None
+        passing = math.ceil(float(row[-1])) if filtered else None
     return coarse_plan_for(passing=passing, threshold=threshold, library_seconds=library, limit=limit)
 
 
