@@ -49,6 +49,8 @@ DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.postgres_url(DATA
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(DATA_DIR)
 
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# django-prometheus's wrapper of Django's PostgreSQL backend counts queries and their time for /metrics.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -69,6 +71,8 @@ INSTALLED_APPS = [
     "mediahub.copies",
     "mediahub.shots",
     "mediahub.briefs",
+    "mediahub.ops",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +265,14 @@ LOGGING = {
 # under /api/ every error is JSON {"detail"}, whatever produced it (next, so it sees all the rest).
 MIDDLEWARE = ["mediahub.core.middleware.RequestIdMiddleware", "mediahub.core.middleware.ApiJsonErrorsMiddleware",
               *MIDDLEWARE]
+# django-prometheus times each request by view (README, "Operations"): first and last, around everything else.
+MIDDLEWARE = ["django_prometheus.middleware.PrometheusBeforeMiddleware", *MIDDLEWARE,
+              "django_prometheus.middleware.PrometheusAfterMiddleware"]
+# /metrics answers `Authorization: Bearer <this>`; unset, /metrics is not there (404).
+METRICS_TOKEN = env.str("MEDIAHUB_METRICS_TOKEN", default="")
+# gunicorn's web workers each count their own requests; prometheus_client's multiprocess mode sums them
+# from files here (mediahub.gunicorn_config sets PROMETHEUS_MULTIPROC_DIR to it and empties it at start).
+PROMETHEUS_MULTIPROC_DIR = DATA_DIR / "run" / "prometheus"
 INSTALLED_APPS += ["django_filters"]
 
 # Media playback. With MEDIAHUB_SENDFILE=nginx the media and frame views answer with an empty

@@ -58,6 +58,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("search/", search_views.search_page, name="search"),
+    path("", include("mediahub.ops.urls")),
     path("", include("mediahub.briefs.urls")),
     path("", include("mediahub.people.urls")),
     path("", include("mediahub.copies.urls")),

@@ -1,17 +1,23 @@
 """Live workers announce themselves in the broker (a key per worker with a short expiry), so health
-and operations pages count them with one cheap read instead of a broadcast to every worker."""
+and operations pages count them with one cheap read instead of a broadcast to every worker. Each
+announcement says what the worker is running at that moment (the main process's own list of the
+tasks its pool runs: no message to the pool)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import time
 
 from celery import bootsteps
+from celery.worker import state as worker_state
 
 logger = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 10
+INTERVAL_SECONDS = float(os.environ.get("MEDIAHUB_HEARTBEAT_SECONDS", "10"))  # how fresh "running" is
+EXPIRY_SECONDS = math.ceil(max(3 * INTERVAL_SECONDS, 30))  # a worker killed without withdrawing drops out after this
 KEY_PREFIX = "mediahub:worker:"
 
 
@@ -46,13 +52,25 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def beat(self, worker):
         state = {"hostname": worker.hostname, "queues": sorted(q.name for q in worker.app.amqp.queues.consume_from.values())
-                 if worker.app.amqp.queues.consume_from else [], "seen_at": time.time()}
+                 if worker.app.amqp.queues.consume_from else [], "seen_at": time.time(),
+                 "running": tasks_running(worker_state.active_requests)}
         try:
             connection, client = _redis(worker.app)
             with connection:
-                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=3 * INTERVAL_SECONDS)
+                client.set(KEY_PREFIX + worker.hostname, json.dumps(state), ex=EXPIRY_SECONDS)
         except Exception as exc:  # noqa: BLE001 - the next beat tries again
             logger.warning("could not write the worker heartbeat: %s", exc)
+
+
+def tasks_running(requests) -> list[dict]:
+    """Each running task's short name, when it started (epoch seconds) and the asset it works on, if it
+    names one (pipeline tasks do: their `log_ids_from_args`)."""
+    running = []
+    for request in list(requests):  # a copy: the pool may finish one meanwhile
+        ids = dict(zip(getattr(request.task, "log_ids_from_args", ()), request.args or ()))
+        running.append({"task": request.name.rsplit(".", 1)[-1], "asset_id": ids.get("asset_id"),
+                        "started_at": request.time_start})
+    return running
 
 
 def live_workers(app) -> list[dict]:

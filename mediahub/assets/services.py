@@ -20,6 +20,7 @@ from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, FACE_
                                     Frame, RightsPolicy, face_frames_folder, frame_image_path, frames_folder, proxy_path)
 from mediahub.assets.storage import storage_folder_delete
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
+from mediahub.core.progress import Progress, as_is
 from mediahub.people.services import asset_faces_delete
 from workers.media.probe import MediaError, MediaInfo, probe
 from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
@@ -261,11 +262,11 @@ def assets_resume_incomplete() -> int:
     return len(unfinished)
 
 
-def assets_reembed() -> int:
+def assets_reembed(*, progress: Progress = as_is) -> int:
     """Embed and tag every asset again with the configured model (frames are kept when present)."""
     assets = list(Asset.objects.all())
     with_frames = set(Frame.objects.values_list("asset_id", flat=True).distinct())
-    for asset in assets:
+    for asset in progress(assets, total=len(assets), unit="asset", desc="queue"):
         asset_reprocess(asset=asset, first_step=EMBED_STEP if asset.pk in with_frames else STEPS[0])
     return len(assets)
 

@@ -21,7 +21,8 @@ ROLES = (VIEWER, EDITOR, ADMIN)  # each role may do everything the one before it
 
 # What each role adds to the one before it. `0002_roles` holds a copy (migrations don't import
 # application code), `0003_people_roles` the people permissions, `0004_brief_roles` the briefs',
-# `0005_rights_policy_role` the rights policy's; a test keeps them equal.
+# `0005_rights_policy_role` the rights policy's, `0006_operations_role` the operations page's; a test keeps
+# them equal.
 ROLE_ADDS = {
     VIEWER: ("assets.view_asset", "search.add_search", "search.add_feedback", "people.view_person",
              "briefs.view_brief", "briefs.add_brief"),
@@ -30,7 +31,7 @@ ROLE_ADDS = {
     ADMIN: ("assets.view_taglabel", "assets.add_taglabel", "assets.change_taglabel", "assets.delete_taglabel",
             "auth.view_user", "auth.add_user", "auth.change_user", "auth.delete_user", "auth.view_group",
             "core.view_apitoken", "core.delete_apitoken", "assets.view_rightspolicy",
-            "assets.add_rightspolicy", "assets.change_rightspolicy"),
+            "assets.add_rightspolicy", "assets.change_rightspolicy", "ops.view_operations"),
 }
 
 
@@ -59,6 +60,7 @@ _DOINGS = {
     "briefs.view_brief": "open briefs",
     "briefs.add_brief": "make briefs",
     "assets.change_rightspolicy": "decide whether viewers see embargoed or do-not-use footage",
+    "ops.view_operations": "see the operations page",
 }
 
 

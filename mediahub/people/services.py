@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from mediahub.assets.models import Asset
 from mediahub.assets.storage import storage_folder_delete
+from mediahub.core.progress import Progress, as_is
 from mediahub.people.models import Face, FaceTrack, Person, TrackRejection, face_chip_path
 from workers.ml.face_grouping import Group, TrackFaces, track_place, tracks_regroup
 
@@ -265,7 +266,7 @@ class RegroupSummary:
 
 
 @transaction.atomic
-def people_regroup() -> RegroupSummary:
+def people_regroup(*, progress: Progress = as_is) -> RegroupSummary:
     """Group every automatic track of the library again (Celery beat and `manage.py regroup_people`).
 
     Editors' decisions hold: manual tracks stay, "not this person" is never undone, people keep
@@ -273,7 +274,7 @@ def people_regroup() -> RegroupSummary:
     """
     _grouping_lock()
     rows = list(FaceTrack.objects.order_by("pk"))
-    answer = tracks_regroup(_load_track_faces(rows), threshold=_threshold())
+    answer = tracks_regroup(_load_track_faces(rows), threshold=_threshold(), progress=progress)
     new_people = {key: Person.objects.create().pk for key in sorted({p for p in answer.values() if p and p < 0},
                                                                    reverse=True)}
     moved = []

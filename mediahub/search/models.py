@@ -100,10 +100,12 @@ class Search(TimeStampedModel):
                                    help_text="Groups a user's searches for query refinement.")
     filters = models.JSONField(default=dict)
     results = models.JSONField(default=list, help_text="[{asset_id, start, end, score, rank}] as shown.")
+    duration_ms = models.FloatField(null=True, blank=True,
+                                    help_text="How long the search took, from encoding the query to storing this row.")
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["model", "created_at"])]
+        indexes = [models.Index(fields=["model", "created_at"]), models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.query[:50]}"

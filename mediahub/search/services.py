@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Sequence
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from mediahub.assets.models import Asset, Frame
 from mediahub.assets.selectors import rights_policy_applies
+from mediahub.core.progress import Progress, as_is
 from mediahub.people.selectors import SearchPerson
 from mediahub.search import ranking
 from mediahub.search.models import EmbeddingModel, Feedback, FrameEmbedding, ModelCalibration, PromptVector, Search
@@ -102,12 +104,15 @@ class SearchOutcome:
 
 def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, kind: str,
                query: str, filters: SearchFilters, limit: int, session_key: str = "",
-               words_known: bool = True, rank_query: str | None = None, reads: SearchReads | None = None) -> SearchOutcome:
+               words_known: bool = True, rank_query: str | None = None, reads: SearchReads | None = None,
+               started: float | None = None) -> SearchOutcome:
     """Coarse-to-fine moment search, fused with text and tags, tuned by feedback; stored as a Search.
 
     `words_known` False (the model never learned most of the query's words) makes every answer weak.
     `rank_query` is the part of `query` that ranks (what is left once a person's name is taken out).
-    `reads`: the vocabulary and assets read once for many searches (search_reads)."""
+    `reads`: the vocabulary and assets read once for many searches (search_reads).
+    `started`: time.perf_counter() when the search began (encoding included), for its stored duration."""
+    started = time.perf_counter() if started is None else started
     rank_query = query if rank_query is None else rank_query
     refined_vector = query_refine(vector=vector, model=model, query=query, session_key=session_key) if query else None
     if refined_vector is not None:
@@ -127,30 +132,35 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
     ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
     outcome = _search_store(user=user, vector=vector, model=model, kind=kind, query=query, filters=filters,
                             session_key=session_key, ranked=ranked[:limit], weak=weak,
-                            refined=refined_vector is not None, calibration=calibration)
+                            refined=refined_vector is not None, calibration=calibration, started=started)
     outcome.assets = gathered.assets
     return outcome
 
 
 def _search_store(*, user, vector: np.ndarray, model: EmbeddingModel, kind: str, query: str, filters: SearchFilters,
                   session_key: str, ranked: list[Moment], weak: bool, refined: bool,
-                  calibration: Calibration) -> SearchOutcome:
+                  calibration: Calibration, started: float) -> SearchOutcome:
     search = Search.objects.create(
         user=user if user and user.is_authenticated else None, kind=kind, query=query, model=model,
         vector=vector, session_key=session_key[:64], filters=filters.as_json(),
         results=[{"asset_id": m.asset_id, "start": m.start, "end": m.end, "score": round(m.score, 4), "rank": rank}
-                 for rank, m in enumerate(ranked, start=1)])
+                 for rank, m in enumerate(ranked, start=1)], duration_ms=_milliseconds_since(started))
     return SearchOutcome(search=search, moments=ranked, weak=weak, refined=refined,
                          lifted=any(m.feedback for m in ranked), calibration="measured" if calibration.measured else "default")
 
 
+def _milliseconds_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 def person_appearances_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: Calibration, query: str,
-                           filters: SearchFilters, limit: int, session_key: str = "") -> SearchOutcome:
+                           filters: SearchFilters, limit: int, session_key: str = "", started: float) -> SearchOutcome:
     """A query that is only a person's name: their appearances, longest first, stored as a Search."""
     moments = person_appearances(filters=filters, limit=limit)
     ranking.fuse(moments, spread=0.0)  # no text or tag bonus: every part of the score is the appearance's
     return _search_store(user=user, vector=vector, model=model, kind=Search.Kind.TEXT, query=query, filters=filters,
-                         session_key=session_key, ranked=moments, weak=False, refined=False, calibration=calibration)
+                         session_key=session_key, ranked=moments, weak=False, refined=False, calibration=calibration,
+                         started=started)
 
 
 def text_search(*, user, query: str, filters: SearchFilters, limit: int, session_key: str = "",
@@ -195,6 +205,7 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
     loaded. When nothing has been indexed with the model yet the search is stored with no
     results and the outcome says `indexed=False`.
     """
+    started = time.perf_counter()
     spec = active_clip_spec()
     # Every search goes through here: the rights policy's condition is set from the user, not by callers.
     filters = dataclasses.replace(filters, for_viewer=user is not None and rights_policy_applies(user=user))
@@ -207,15 +218,16 @@ def search_with_active_model(*, user, vector_for: Callable[[ClipSpec], np.ndarra
         search = Search.objects.create(
             user=user if user and user.is_authenticated else None, kind=kind, query=query,
             model=embedding_model_ensure(spec=spec), vector=vector, session_key=session_key[:64],
-            filters=filters.as_json(), results=[])
+            filters=filters.as_json(), results=[], duration_ms=_milliseconds_since(started))
         return SearchOutcome(search=search, moments=[], weak=True, refined=False, lifted=False, indexed=False)
     if appearances_only:
         return person_appearances_run(user=user, vector=vector, model=model, calibration=calibration, query=query,
-                                      filters=filters, limit=limit, session_key=session_key)
+                                      filters=filters, limit=limit, session_key=session_key, started=started)
     rank_query = query if rank_query is None else rank_query
     return search_run(user=user, vector=vector, model=model, calibration=calibration, kind=kind, query=query,
                       filters=filters, limit=limit, session_key=session_key, rank_query=rank_query,
-                      words_known=load_clip(spec).knows_words_of(rank_query) if rank_query else True, reads=reads)
+                      words_known=load_clip(spec).knows_words_of(rank_query) if rank_query else True, reads=reads,
+                      started=started)
 
 
 ROCCHIO_ALPHA, ROCCHIO_BETA, ROCCHIO_GAMMA = 1.0, 0.5, 0.25
@@ -292,8 +304,10 @@ class CalibrationFailed(Exception):
     """The library can't be calibrated yet; the message says why."""
 
 
-def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRAMES) -> ModelCalibration:
-    """Measure the active model's figures on the library and store them for its model row."""
+def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRAMES,
+                        progress: Progress = as_is) -> ModelCalibration:
+    """Measure the active model's figures on the library and store them for its model row (`progress`:
+    mediahub.core.progress, over the frames read)."""
     from django.core.files.storage import default_storage
     from django.utils import timezone
     from PIL import Image
@@ -324,7 +338,9 @@ def calibration_measure(*, spec: ClipSpec, max_frames: int = CALIBRATION_MAX_FRA
     try:
         measured = calibration.calibrate(
             frame_vectors=np.stack([f.vector for f in frames]), sequence_ids=[f.asset_id for f in frames],
-            histograms=np.stack([histogram(f.image) for f in frames]), label_vectors=label_vectors,
+            histograms=np.stack([histogram(f.image) for f in progress(frames, total=len(frames), unit="frame",
+                                                                      desc="read frames")]),
+            label_vectors=label_vectors,
             label_groups=[label.group for label in labels], prompt_vectors=per_label, defaults=clip.calibration)
     except ValueError as exc:  # the vocabulary can't serve as a yardstick (admins may have pruned it)
         raise CalibrationFailed(f"{exc} Enable more labels in Django admin (Assets › Tag labels).") from exc

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from mediahub.briefs.services import brief_create
 from tests import factories
+from tests.assets.test_pages import make_asset
 from tests.library import LIBRARY, STILL, ingest
 from workers.ml.demo.video import write_world_image, write_world_video
 
@@ -61,6 +62,8 @@ def pages_to_check(site) -> list[tuple[str, list[str]]]:
         ("/upload/", SITE + ["#upload-form .dropzone", "#upload-form button"]),
         ("/copies/check/", SITE + ["#check-form button"]),
         ("/assets/987654/", SITE + ["main a[href='/']"]),
+        ("/ops/", SITE + [".ops-queues table", ".ops-throughput table", ".failure-group .retry-all button",
+                          ".failure-group .failed-assets a"]),  # as an admin
         ("/?signed-out", ["form.language select"]),
     ]
 
@@ -86,12 +89,19 @@ def layout_problems(page, selectors, *, phone: bool) -> list[str]:
     return problems
 
 
-def test_every_main_page_fits_a_phone_and_a_desktop(browser, live_server, newsroom, owner):
-    screenshots = Path(os.environ["MEDIAHUB_SCREENSHOTS"]) if os.environ.get("MEDIAHUB_SCREENSHOTS") else None
+def session_cookie(user, live_server) -> dict:
     client = Client()
-    client.force_login(owner)
-    session = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-               "domain": urlsplit(live_server.url).hostname, "path": "/"}
+    client.force_login(user)
+    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "domain": urlsplit(live_server.url).hostname, "path": "/"}
+
+
+def test_every_main_page_fits_a_phone_and_a_desktop(browser, live_server, newsroom, owner, admin):
+    screenshots = Path(os.environ["MEDIAHUB_SCREENSHOTS"]) if os.environ.get("MEDIAHUB_SCREENSHOTS") else None
+    session, admin_session = session_cookie(owner, live_server), session_cookie(admin, live_server)
+    make_asset(owner, title="Interview, raw", status="failed", error=(
+        "The frames step could not decode this file: the stream ends in the middle of a frame "
+        "(/data/uploads/2026/12/01/interview_raw_camera_b_final_final.mp4); upload it again or use Reprocess."))
     problems = []
     # The phone in both languages (the labels' lengths differ), the desktop in English.
     for viewport, locale in ((PHONE, "en-US"), (PHONE, "zh-CN"), (DESKTOP, "en-US")):
@@ -101,8 +111,10 @@ def test_every_main_page_fits_a_phone_and_a_desktop(browser, live_server, newsro
         page.set_default_timeout(15_000)
         where = f"at {viewport['width']} px in {locale}"
         for path, selectors in pages_to_check(newsroom):
-            if path == "/?signed-out":
+            if path in ("/ops/", "/?signed-out"):
                 context.clear_cookies()
+                if path == "/ops/":
+                    context.add_cookies([admin_session])
             page.goto(f"{live_server.url}{path}")
             expect(page.locator("html")).to_have_attribute("lang", "zh-hans" if locale == "zh-CN" else "en")
             problems += [f"{path} {where}: {p}" for p in layout_problems(page, selectors, phone=viewport is PHONE)]

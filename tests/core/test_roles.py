@@ -311,12 +311,13 @@ migration = importlib.import_module("mediahub.core.migrations.0002_roles")
 people_migration = importlib.import_module("mediahub.core.migrations.0003_people_roles")
 briefs_migration = importlib.import_module("mediahub.core.migrations.0004_brief_roles")
 rights_migration = importlib.import_module("mediahub.core.migrations.0005_rights_policy_role")
+operations_migration = importlib.import_module("mediahub.core.migrations.0006_operations_role")
 
 
 def test_the_migrations_and_the_access_module_agree_on_the_roles():
     assert migration.ROLES == roles.ROLES == people_migration.ROLES
     together = {role: migration.ROLE_ADDS[role] + people_migration.ROLE_ADDS[role] + briefs_migration.ROLE_ADDS[role]
-                + rights_migration.ROLE_ADDS[role] for role in roles.ROLES}
+                + rights_migration.ROLE_ADDS[role] + operations_migration.ROLE_ADDS[role] for role in roles.ROLES}
     assert together == roles.ROLE_ADDS
 
 
@@ -332,6 +333,7 @@ def test_the_migration_makes_the_groups_and_gives_existing_users_a_role(db):
     people_migration.add_people_permissions(django_apps, None)
     briefs_migration.add_brief_permissions(django_apps, None)
     rights_migration.add_rights_policy_permissions(django_apps, None)
+    operations_migration.add_operations_permission(django_apps, None)
 
     for role in roles.ROLES:
         group = Group.objects.get(name=role)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -185,7 +185,8 @@ def track_place(track: TrackFaces, groups: list[Group], waiting: list[TrackFaces
     return None
 
 
-def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[int, int | None]:
+def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float,
+                   progress: Callable[..., Iterable] | None = None) -> dict[int, int | None]:
     """Group every track again; the answer maps each track's key to a person.
 
     Automatic tracks are clustered first, apart from the fixed ones, so an editor's hand-placed
@@ -205,7 +206,7 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
                      key=lambda t: (-len(t.vectors), t.asset, t.start, t.key))
     groups: list[Group] = []
     waiting: list[TrackFaces] = []
-    _place_all(pending, groups, waiting, threshold=threshold)
+    _place_all(pending, groups, waiting, threshold=threshold, progress=progress)
 
     taken: set[int] = set()
     _name_groups(groups, taken)
@@ -248,10 +249,13 @@ def tracks_regroup(tracks: Sequence[TrackFaces], *, threshold: float) -> dict[in
     return answer
 
 
-def _place_all(pending: list[TrackFaces], groups: list[Group], waiting: list[TrackFaces], *, threshold: float) -> None:
-    for _ in range(REGROUP_ROUNDS):
+def _place_all(pending: list[TrackFaces], groups: list[Group], waiting: list[TrackFaces], *, threshold: float,
+               progress: Callable[..., Iterable] | None = None) -> None:
+    """`progress` (like tqdm) follows the first round, which places nearly every track."""
+    for round_ in range(REGROUP_ROUNDS):
         placed_any = False
-        for track in pending:
+        shown = progress is not None and round_ == 0
+        for track in progress(pending, total=len(pending), unit="track", desc="group") if shown else pending:
             if track_place(track, groups, waiting, threshold=threshold) is not None:
                 placed_any = True
         pending = list(waiting)

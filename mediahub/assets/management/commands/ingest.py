@@ -1,22 +1,25 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from mediahub.assets.services import UploadRejected, asset_create
+from mediahub.core.progress import ProgressCommand
 
 
-class Command(BaseCommand):
+class Command(ProgressCommand):
     help = "Import files, or folders recursively, through the same pipeline as an upload."
 
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("paths", nargs="+", type=Path)
         parser.add_argument("--owner", help="Username to own the new assets (default: none).")
 
     def handle(self, *args, paths: list[Path], owner: str | None, **options):
         user = self._owner(owner)
         failures = 0
-        for path in self._files(paths):
+        files = list(self._files(paths))
+        for path in self.progress(files, unit="file", desc="ingest"):
             try:
                 with open(path, "rb") as source:
                     result = asset_create(source=source, filename=path.name, owner=user)

@@ -1,16 +1,18 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from mediahub.core.progress import ProgressCommand
 from mediahub.search import selectors, services
 from workers.ml.clip import ModelUnavailable
 
 
-class Command(BaseCommand):
+class Command(ProgressCommand):
     help = ("Measure the active model's relevance floor, spread, feedback radius, tag floor and shot continuity "
             "on the indexed library (unsupervised) and store them; searches use them from then on.")
 
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("--max-frames", type=int, default=services.CALIBRATION_MAX_FRAMES,
                             help="measure on about this many frames (whole assets, picked at random)")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print the figures as JSON")
@@ -18,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, max_frames: int, as_json: bool, **options):
         spec = selectors.active_clip_spec()
         try:
-            row = services.calibration_measure(spec=spec, max_frames=max_frames)
+            row = services.calibration_measure(spec=spec, max_frames=max_frames, progress=self.progress)
         except (services.CalibrationFailed, ModelUnavailable) as exc:
             raise CommandError(str(exc)) from exc
         figures = {name: getattr(row, name) for name in ("match_floor", "spread", "feedback_radius", "tag_floor",
