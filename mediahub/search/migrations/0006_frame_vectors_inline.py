@@ -11,7 +11,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("search", "0004_calibration")]
+    dependencies = [("search", "0005_search_duration")]
     operations = [
         migrations.RunSQL("ALTER TABLE search_frameembedding ALTER COLUMN embedding SET STORAGE MAIN",
                           "ALTER TABLE search_frameembedding ALTER COLUMN embedding SET STORAGE EXTERNAL"),
