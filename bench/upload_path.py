@@ -14,6 +14,8 @@ give the bytes the web process caused to be written to storage.
 
     .venv/bin/python bench/upload_path.py               # 2 GiB
     .venv/bin/python bench/upload_path.py --size 512M
+    MEDIAHUB_STORAGE_URL=s3+http://KEY:SECRET@127.0.0.1:PORT/BUCKET .venv/bin/python bench/upload_path.py --size 1G
+                                                        # through a staging file to an S3 bucket
 
 Prints a Markdown table for the README.
 """

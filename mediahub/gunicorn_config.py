@@ -18,6 +18,11 @@ from pathlib import Path
 
 
 def on_starting(server):
+    """In the master, before it forks: the data dir and its secret key first (without MEDIAHUB_SECRET_KEY,
+    the settings read the key from there, so sessions outlive a restart), then the metrics folder."""
+    from mediahub import launch
+
+    launch.data_dir_prepare(launch.data_dir_from_environment())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
     from django.conf import settings
 

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import environ
 
 from mediahub import embedded
+from mediahub.storage_url import storage_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -149,9 +150,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "mediahub" / "static"]
 MEDIA_ROOT = Path(env.str("MEDIAHUB_MEDIA_ROOT", default="") or DATA_DIR / "media")
+# Media (originals, proxies, frames, face crops): files under MEDIA_ROOT, or an S3-compatible bucket
+# named by MEDIAHUB_STORAGE_URL (README, "Object storage"). Workers fetch an original from a bucket into
+# SCRATCH_DIR only while a step works on it.
+STORAGE_URL = env.str("MEDIAHUB_STORAGE_URL", default="")
+SCRATCH_DIR = Path(env.str("MEDIAHUB_SCRATCH_DIR", default="") or DATA_DIR / "scratch")
 STORAGES = {
-    # Pipeline re-runs overwrite their frame files in place (same names).
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"allow_overwrite": True}},
+    "default": storage_from_url(STORAGE_URL),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # serve static files without a collectstatic step
@@ -229,6 +234,8 @@ MODEL_CACHE_DIR = DATA_DIR / "models"
 os.environ.setdefault("HF_HOME", str(MODEL_CACHE_DIR / "huggingface"))
 FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
 EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
+# Torch threads in each worker pool process; 0: the CPU cores divided by the worker's concurrency.
+TORCH_THREADS = env.int("MEDIAHUB_TORCH_THREADS", default=0)
 # Faces (README, "Faces"): MEDIAHUB_FACES=off stores no face data at all. The faces step reads frames
 # with this short side (a 40 px face in a 1080p picture is found with one upsampling), kept only until
 # the step has run.

@@ -13,8 +13,10 @@ from celery import Celery, signals
 from celery.schedules import crontab
 from kombu import Exchange, Queue
 
+from mediahub.assets.storage import STORE_UNREACHABLE
 from mediahub.core.logs import log_id, log_ids_bind, log_ids_reset
 from workers.heartbeat import Heartbeat
+from workers.scratch import ScratchFull
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
 
@@ -43,10 +45,12 @@ app.conf.beat_schedule = {
 }
 
 
-# Errors worth a retry: the database or broker was briefly unreachable.
+# Errors worth a retry: the database, broker or object store was briefly unreachable, or this worker's
+# scratch disk full (another worker, or this one later, has room).
 TRANSIENT_ERRORS = (
     django.db.OperationalError, django.db.InterfaceError, kombu.exceptions.OperationalError,
     redis.exceptions.ConnectionError, ConnectionError, TimeoutError,
+    *STORE_UNREACHABLE, ScratchFull,
 )
 
 
@@ -70,6 +74,32 @@ PIPELINE_TASK = dict(
     retry_backoff_max=300,
     retry_jitter=True,
 )
+
+
+# Torch threads per pool process (README, "Ingest speed"): the cores divided among the worker's processes.
+# Each process running torch on every core, while its siblings decode or run torch too, made the CLIP step
+# 10x slower in wall time and 13x in CPU on two shared cores (OpenMP threads waiting on descheduled peers).
+_pool_processes = 1
+
+
+@signals.worker_init.connect
+def _pool_size_remember(sender=None, **_) -> None:
+    global _pool_processes
+    concurrency = getattr(sender, "concurrency", None)  # "auto" is resolved later: count it as one per core
+    _pool_processes = concurrency if isinstance(concurrency, int) and concurrency > 0 else (os.cpu_count() or 1)
+
+
+@signals.worker_process_init.connect
+def _torch_threads_set(**_) -> None:
+    import torch  # already imported by workers.tasks before the pool forks
+
+    torch.set_num_threads(torch_threads(pool_processes=_pool_processes))
+
+
+def torch_threads(*, pool_processes: int) -> int:
+    from django.conf import settings
+
+    return settings.TORCH_THREADS or max(1, (os.cpu_count() or 1) // pool_processes)
 
 
 # Log ids in tasks (README, "Logs"): a task published during a request (or during another task, as the

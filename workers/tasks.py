@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 from celery.exceptions import Ignore, SoftTimeLimitExceeded
@@ -41,6 +39,7 @@ from workers.ml.captioner import CaptionerUnavailable
 from workers.ml.describe import Describer
 from workers.ml.faces import scan_faces
 from workers.ml.tagging import tag_ranges
+from workers.scratch import scratch_folder
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -121,10 +120,8 @@ def asset_sample_frames(self, asset: Asset) -> None:
     dna = DnaSampler()
     shot_sampler = ShotSampler()
     records, last_progress = [], time.monotonic()
-    scratch_root = settings.DATA_DIR / "staging"
-    scratch_root.mkdir(parents=True, exist_ok=True)
-    with local_copy(asset.original.name) as path, tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
-        proxy = Path(scratch) / "proxy.mp4"
+    with local_copy(asset.original.name) as path, scratch_folder(settings.SCRATCH_DIR) as scratch:
+        proxy = scratch / "proxy.mp4"
         sampled = ([sample_image(path, face_short_side=face_short_side, dna=dna)] if asset.kind == Asset.Kind.IMAGE
                    else sample_video(path, interval=interval, report=report, proxy_path=proxy,
                                      face_short_side=face_short_side, dna=dna, shots=shot_sampler))
@@ -132,7 +129,8 @@ def asset_sample_frames(self, asset: Asset) -> None:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
             if frame.face_image is not None:
                 default_storage.save(face_frame_path(asset.pk, asset.run_id, frame.index),
-                                     ContentFile(encode_jpeg(frame.face_image, quality=FACE_FRAME_QUALITY)))
+                                     ContentFile(encode_jpeg(frame.face_image, quality=FACE_FRAME_QUALITY,
+                                                             optimize=False)))
             records.append(assets.FrameRecord(index=frame.index, time=frame.time))
             if time.monotonic() - last_progress > PROGRESS_EVERY_SECONDS and asset.duration:
                 assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,

@@ -151,7 +151,8 @@ class AssetListApi(ListModelMixin, AssetApi, GenericAPIView):
                    200: OpenApiResponse(AssetUploadedSerializer, description="A duplicate: the existing asset."),
                    400: error_response("No file, or an empty one."),
                    413: error_response("The file is larger than this server accepts."),
-                   415: error_response("Not a video or image mediahub can read; the detail says why.")},
+                   415: error_response("Not a video or image mediahub can read; the detail says why."),
+                   503: error_response("The media store is not answering; nothing was kept.")},
     )
     def post(self, request):
         upload = request.FILES.get("file")

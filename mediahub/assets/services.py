@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, FACE_FRAMES_ROOT, Asset, AssetChange, AssetTag,
                                     Frame, RightsPolicy, face_frames_folder, frame_image_path, frames_folder, proxy_path)
-from mediahub.assets.storage import storage_folder_delete
+from mediahub.assets.storage import StoreUnavailable, storage_folder_delete, storage_is_local
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from mediahub.core.progress import Progress, as_is
+from mediahub.people.models import face_chips_folder
 from mediahub.people.services import asset_faces_delete
 from workers.media.probe import MediaError, MediaInfo, probe
 from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
@@ -61,8 +62,9 @@ def asset_create(*, source: BinaryIO, filename: str, owner, title: str = "", des
 
 def asset_create_from_original(*, original: OriginalWriter, filename: str, owner, title: str = "",
                                description: str = "") -> AssetCreateResult:
-    """Make an asset of an original already written in place, or return the existing asset with
-    identical bytes. The file is kept only when it became the new asset's original.
+    """Make an asset of an original already written in place (and, with object storage, uploaded to the
+    bucket), or return the existing asset with identical bytes. The file is kept only when it became the
+    new asset's original.
 
     Only the cheap probe that refuses undecodable files runs here; everything else is the pipeline's.
     """
@@ -75,6 +77,10 @@ def asset_create_from_original(*, original: OriginalWriter, filename: str, owner
         except MediaError as exc:
             status = 400 if original.size == 0 else 415
             raise UploadRejected(f"{filename}: {exc}", status=status) from exc
+        try:
+            original.store()  # in the object store before the asset is queued
+        except StoreUnavailable as exc:
+            raise UploadRejected(str(exc), status=503) from exc
         return _asset_insert(original=original, info=info, filename=filename, owner=owner, title=title,
                              description=description)
     finally:
@@ -177,12 +183,12 @@ def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
 def asset_delete(*, asset: Asset) -> None:
     """Delete the asset, every derived row (by cascade) and, once committed, its files."""
     original, proxy = asset.original.name, asset.proxy
-    folders = (frames_folder(asset.pk), face_frames_folder(asset.pk))
+    folders = (frames_folder(asset.pk), face_frames_folder(asset.pk), face_chips_folder(asset.pk))
     with transaction.atomic():
         asset_faces_delete(asset=asset)  # their people's covers and the face crops too
         asset.delete()
         transaction.on_commit(lambda: (default_storage.delete(original), *map(storage_folder_delete, folders),
-                                       proxy and default_storage.delete(proxy)))
+                                       proxy and default_storage.delete(proxy)), robust=True)
 
 
 # The pipeline's bookkeeping. Every write is conditional on the run id, so a
@@ -283,15 +289,27 @@ def staging_prune(*, older_than_hours: int) -> int:
         if path.is_file() and path.stat().st_mtime < cutoff and name not in owned:
             path.unlink(missing_ok=True)
             removed += 1
+    if not storage_is_local():  # an upload stored in the bucket just before a crash, never made an asset
+        for name in (f"originals/{name}" for name in _stored_names("originals")[1]):
+            if name not in owned and default_storage.get_modified_time(name).timestamp() < cutoff:
+                default_storage.delete(name)
+                removed += 1
     return removed
+
+
+def _stored_names(folder: str) -> tuple[list[str], list[str]]:
+    """(folders, files) directly under a stored folder; none when it doesn't exist."""
+    try:
+        return default_storage.listdir(folder)
+    except FileNotFoundError:
+        return [], []
 
 
 def face_frames_prune() -> int:
     """Delete the faces step's frames of assets no run is working on (left by a failed or stopped run)."""
-    root = Path(settings.MEDIA_ROOT) / FACE_FRAMES_ROOT
     working = {str(pk) for pk in Asset.objects.filter(status__in=ACTIVE_STATUSES).values_list("pk", flat=True)}
-    stale = [folder for folder in root.glob("*") if folder.is_dir() and folder.name not in working]
+    stale = [folder for folder in _stored_names(FACE_FRAMES_ROOT)[0] if folder not in working]
     for folder in stale:
-        storage_folder_delete(face_frames_folder(int(folder.name)))
+        storage_folder_delete(face_frames_folder(int(folder)))
     return len(stale)
 

@@ -1,4 +1,5 @@
-"""Uploads written once, straight to their final place in MEDIA_ROOT/originals.
+"""Uploads written once, straight to their final place in MEDIA_ROOT/originals (or, with object storage,
+to a staging file the upload to the bucket reads, removed once the bucket holds it).
 
 Django's default handlers spool a large upload to a temporary file, which the
 service then copied to staging and again into storage: three copies of every
@@ -7,8 +8,10 @@ byte. `OriginalWriter` writes the bytes once, under their final generated name
 file over MAX_UPLOAD_BYTES while it streams. `OriginalUploadHandler` feeds the
 multipart `file` part of a request into one; `manage.py ingest` feeds a file.
 
-Originals therefore need storage on a local disk (FileSystemStorage); that is
-what MEDIA_ROOT is.
+With object storage (MEDIAHUB_STORAGE_URL) the file is written once to
+DATA_DIR/staging (the probe that refuses undecodable files reads it there), then
+`store` streams it to the bucket (a multipart upload for a large file) before the
+asset exists, so a queued asset's original is always in the bucket.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
 from rest_framework.exceptions import APIException
 
 from mediahub.assets.models import original_upload_path
+from mediahub.assets.storage import STORE_UNREACHABLE, StoreUnavailable, storage_is_local
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +51,15 @@ def _human_size(size: int) -> str:
 
 
 class OriginalWriter:
-    """One original being written: `write` chunks, then `finish`; `discard` removes whatever exists
-    unless `keep` was called (an asset row now points at the file)."""
+    """One original being written: `write` chunks, then `finish`, then `store`; `discard` removes whatever
+    exists unless `keep` was called (an asset row now points at the file), and the staging file anyway."""
 
     def __init__(self, *, filename: str, limit: int | None = None):
         self.name = original_upload_path(None, filename)  # storage name, e.g. originals/<hex>.mp4
-        self.path = Path(settings.MEDIA_ROOT) / self.name
+        self.remote = not storage_is_local()
+        self.path = (settings.DATA_DIR / "staging" / Path(self.name).name if self.remote
+                     else Path(settings.MEDIA_ROOT) / self.name)  # the bytes on this machine's disk
+        self.stored = False  # in the object store
         self._part = self.path.with_name(self.path.name + ".part")
         self.limit = settings.MAX_UPLOAD_BYTES if limit is None else limit
         self.size = 0
@@ -77,6 +86,19 @@ class OriginalWriter:
         os.replace(self._part, self.path)
         self.finished = True
 
+    def store(self) -> None:
+        """Put the finished file in the object store (on disk storage it is there already).
+        Raises StoreUnavailable when the store doesn't answer; a failed multipart upload is aborted."""
+        if not self.remote or self.stored:
+            return
+        try:
+            with open(self.path, "rb") as handle:
+                default_storage.save(self.name, File(handle))
+        except STORE_UNREACHABLE as exc:
+            raise StoreUnavailable("The media store is not answering, so the upload was not kept; "
+                                   "send it again in a minute.") from exc
+        self.stored = True
+
     @property
     def sha256(self) -> str:
         return self._digest.hexdigest()
@@ -85,13 +107,17 @@ class OriginalWriter:
         self._kept = True
 
     def discard(self) -> None:
-        if self._kept:
+        """Remove the local file (a kept original on disk storage stays) and an unkept stored copy."""
+        if self._kept and not self.remote:
             return
         if self._handle is not None:
             self._handle.close()
             self._handle = None
         self._part.unlink(missing_ok=True)
         self.path.unlink(missing_ok=True)
+        if self.stored and not self._kept:
+            default_storage.delete(self.name)
+            self.stored = False
 
     @classmethod
     def copy_from(cls, source: BinaryIO, *, filename: str) -> OriginalWriter:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -22,12 +22,14 @@ from mediahub.assets import selectors, services
 from mediahub.assets.filters import AssetFilter
 from mediahub.assets.forms import AssetMetadataForm, BulkMetadataForm, RightsPolicyForm, field_labels
 from mediahub.assets.models import Asset, AssetChange
+from mediahub.assets.storage import media_url, storage_is_local
 from mediahub.assets.uploads import UploadTooLarge
 from mediahub.copies.selectors import asset_copies, footage_sources
 from mediahub.core.roles import page_requires, user_can
 from mediahub.people.selectors import search_people_in_assets, search_tracks_on_screen
 from mediahub.shots.models import LANGUAGES
 from mediahub.shots.selectors import asset_shots, assets_with_alt_text, description_language
+from mediahub.storage_url import PRESIGNED_SECONDS
 
 LIBRARY_PAGE_SIZE = 48
 HISTORY_PAGE_SIZE = 20
@@ -279,12 +281,23 @@ def frame_image(request, pk: int, index: int):
 
 def stored_jpeg_response(request, name: str, *, download_name: str) -> HttpResponse:
     """A small stored JPEG (a frame, a face crop): through the front server when there is one; the
-    browser may keep it an hour."""
+    browser may keep it an hour. With object storage: a redirect to the object itself."""
+    if not storage_is_local():
+        return _object_store_redirect(name, "image/jpeg", download_name=download_name)
     if settings.SENDFILE_BACKEND:
         response = _front_server_response(request, name, "image/jpeg", download_name=download_name)
     else:
         response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _object_store_redirect(name: str, content_type: str, *, download_name: str) -> HttpResponse:
+    """A 302 to a short-lived presigned URL of the object: the object store sends the bytes, byte ranges
+    included, so no media passes through a web worker. The browser may reuse the redirect for less time
+    than the URL lives."""
+    response = HttpResponseRedirect(media_url(name, content_type=content_type, download_name=download_name))
+    response["Cache-Control"] = f"private, max-age={PRESIGNED_SECONDS // 2}"
     return response
 
 
@@ -298,11 +311,14 @@ def _front_server_response(request, name: str, content_type: str, *, download_na
 
 
 def ranged_file_response(request, name: str, content_type: str, *, download_name: str) -> HttpResponse:
-    """Serve a stored file through the front server when one is configured (MEDIAHUB_SENDFILE);
-    otherwise whole (200) or a byte range of it (206), as RFC 9110 describes, a range being at
-    most settings.RANGE_CHUNK_BYTES long (the player asks again from where it ends)."""
+    """Serve a stored file from the object store (a presigned redirect) with object storage, through the
+    front server when one is configured (MEDIAHUB_SENDFILE); otherwise whole (200) or a byte range of it
+    (206), as RFC 9110 describes, a range being at most settings.RANGE_CHUNK_BYTES long (the player asks
+    again from where it ends)."""
     if not default_storage.exists(name):
         raise Http404("The file is missing from storage; reprocess the asset to make it again.")
+    if not storage_is_local():
+        return _object_store_redirect(name, content_type, download_name=download_name)
     if settings.SENDFILE_BACKEND:
         response = _front_server_response(request, name, content_type, download_name=download_name)
         response["Cache-Control"] = "private, max-age=3600"

@@ -17,8 +17,12 @@ from mediahub.core.models import TimeStampedModel
 DESCRIPTOR_DIM = 128  # dlib's ResNet face descriptor
 
 
+def face_chips_folder(asset_id: int) -> str:
+    return f"faces/{asset_id}"
+
+
 def face_chip_path(asset_id: int, track_index: int, face_time: float) -> str:
-    return f"faces/{asset_id}/{track_index:04d}-{round(face_time * 1000):09d}.jpg"
+    return f"{face_chips_folder(asset_id)}/{track_index:04d}-{round(face_time * 1000):09d}.jpg"
 
 
 class Person(TimeStampedModel):

@@ -59,7 +59,7 @@ CLICK_HALF_LIFE_DAYS = 14.0
 FEEDBACK_MARGIN = 0.01  # in spread units: how far past the top score a full "relevant" lifts
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per search (every second scored exactly)
 class Second:
     time: float
     score: float
@@ -153,7 +153,9 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
     taken = [False] * len(seconds)
     moments = []
     for peak in sorted(range(len(seconds)), key=lambda i: -seconds[i].score):
-        if taken[peak] or seconds[peak].score < min_peak:
+        if seconds[peak].score < min_peak:
+            break  # best first: every second left is below it too
+        if taken[peak]:
             continue
         height = max(seconds[peak].score - background, 0.0)
         cuts = _Cuts(within_shot=seconds[peak].score - max(MOMENT_RELATIVE_CUT * height, MOMENT_NOISE_TOLERANCE * spread),
@@ -165,10 +167,9 @@ def merge_seconds(asset_id: int, seconds: Sequence[Second], *, interval: float, 
         else:
             bar = max(-math.inf if match_floor is None else match_floor,
                       shot_scores[shot_of[peak]] - MOMENT_CUT_ACROSS_SHOTS * height)
-            matching_shots = {shot for shot, score in shot_scores.items() if score >= bar}
 
             def joins(candidate, neighbour):
-                return _joins_stored_shot(seconds, candidate, neighbour, taken, cuts, shot_of, matching_shots)
+                return _joins_stored_shot(seconds, candidate, neighbour, taken, cuts, shot_of, shot_scores, bar)
         first = last = peak
         while first > 0 and joins(first - 1, first):
             first -= 1
@@ -209,11 +210,13 @@ def _joins(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts) -> bool:
 
 
 def _joins_stored_shot(seconds, candidate: int, neighbour: int, taken, cuts: _Cuts, shot_of: list[int],
-                       matching_shots: set[int]) -> bool:
+                       shot_scores: dict[int, float], bar: float) -> bool:
+    """Across a cut only between two shots that match the query (score at least `bar`); asked per pair
+    rather than listing the matching shots per moment (a search grows hundreds of moments)."""
     if taken[candidate] or abs(seconds[candidate].time - seconds[neighbour].time) > cuts.interval * ADJACENCY_SLACK:
         return False
     if shot_of[candidate] != shot_of[neighbour] and not (
-            shot_of[candidate] in matching_shots and shot_of[neighbour] in matching_shots):
+            shot_scores[shot_of[candidate]] >= bar and shot_scores[shot_of[neighbour]] >= bar):
         return False
     return seconds[candidate].score >= cuts.within_shot
 

@@ -35,3 +35,29 @@ def test_the_broker_is_the_configured_redis():
 def test_task_events_are_sent_for_flower():
     assert app.conf.worker_send_task_events is True
     assert app.conf.task_send_sent_event is True
+
+
+def test_each_pool_process_runs_torch_on_its_share_of_the_cores(settings):
+    """Two pool processes on two cores each get one torch thread: every process on every core made
+    the CLIP step many times slower (README, "Ingest speed"); MEDIAHUB_TORCH_THREADS overrides."""
+    import os
+    from types import SimpleNamespace
+
+    import torch
+
+    from workers import celery
+
+    before, remembered = torch.get_num_threads(), celery._pool_processes
+    try:
+        celery._pool_size_remember(sender=SimpleNamespace(concurrency=os.cpu_count()))
+        celery._torch_threads_set()
+        assert torch.get_num_threads() == 1
+        celery._pool_size_remember(sender=SimpleNamespace(concurrency=1))
+        celery._torch_threads_set()
+        assert torch.get_num_threads() == os.cpu_count()
+        settings.TORCH_THREADS = 3
+        celery._torch_threads_set()
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+        celery._pool_processes = remembered

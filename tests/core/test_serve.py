@@ -135,6 +135,11 @@ def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_
     try:
         wait_healthy(base, server)
         assert "/accounts/login/" in requests.get(base + "/", timeout=5).url  # pages need a login
+        # Ingest yields the CPU to people's requests: every process of the worker (its pool included) runs at a
+        # lower priority than every process of the web server.
+        worker, web = (process_tree(child_of(server, word)) for word in ("celery", "gunicorn"))
+        assert len(worker) > 1 and len(web) > 1  # the pool and the web workers are counted, not only their parents
+        assert min(p.nice() for p in worker) > max(p.nice() for p in web)
         headers = editor_headers(data_dir)
 
         video = tmp_path / "sixty.mp4"
@@ -153,6 +158,10 @@ def test_serve_runs_everything_processes_a_60s_upload_and_stops_cleanly_on_ctrl_
 def child_of(server: subprocess.Popen, word: str) -> psutil.Process:
     """The process `serve` started whose command line names `word` (celery / gunicorn)."""
     return next(child for child in psutil.Process(server.pid).children() if word in " ".join(child.cmdline()))
+
+
+def process_tree(process: psutil.Process) -> list[psutil.Process]:
+    return [process, *process.children(recursive=True)]
 
 
 def wait_for_log(log_path: Path, sentence: str, server: subprocess.Popen, timeout: float = 60) -> None:

@@ -4,7 +4,8 @@ Embedded Postgres and Redis (unless DATABASE_URL / REDIS_URL point elsewhere)
 are attached by manage.py before this command runs; it migrates, starts one
 Celery worker (with the beat scheduler for housekeeping) and a gunicorn web
 server as child processes, and on SIGINT/SIGTERM stops the children, then the
-embedded services, so nothing outlives it.
+embedded services, so nothing outlives it. The worker runs at a lower CPU
+priority (MEDIAHUB_WORKER_NICE, 10), so an ingest doesn't slow searches down.
 
 A child or an embedded service that dies meanwhile is started again (the
 services in the same data dir and socket, so connections recover), after a
@@ -50,6 +51,15 @@ _PR_SET_PDEATHSIG = 1
 def _stop_with_parent() -> None:
     """In the child before exec: SIGTERM when `serve` dies, however it dies."""
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _child_setup(nice: int):
+    """What a child runs before exec: stop with `serve`, and lower its CPU priority by `nice`."""
+    def setup() -> None:
+        _stop_with_parent()
+        if nice:
+            os.nice(nice)
+    return setup
 
 
 class Supervised:
@@ -103,13 +113,14 @@ class ChildProcess(Supervised):
 
     log = "the log above"
 
-    def __init__(self, name: str, argv: list[str], env: dict, *, loses_work: bool = False):
+    def __init__(self, name: str, argv: list[str], env: dict, *, loses_work: bool = False, nice: int = 0):
         super().__init__()
-        self.name, self.argv, self.env, self.loses_work = name, argv, env, loses_work
+        self.name, self.argv, self.env, self.loses_work, self.nice = name, argv, env, loses_work, nice
         self.process: subprocess.Popen | None = None
 
     def _start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, start_new_session=True, preexec_fn=_stop_with_parent)
+        self.process = subprocess.Popen(self.argv, env=self.env, start_new_session=True,
+                                        preexec_fn=_child_setup(self.nice))
 
     def ending(self) -> str | None:
         returncode = self.process.poll()
@@ -152,14 +163,17 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("MEDIAHUB_WEB_WORKERS", "2")))
         parser.add_argument("--concurrency", type=int,
                             default=int(os.environ.get("MEDIAHUB_WORKER_CONCURRENCY", str(min(2, os.cpu_count() or 1)))))
+        parser.add_argument("--worker-nice", type=int, default=int(os.environ.get("MEDIAHUB_WORKER_NICE", "10")),
+                            help="how much lower the worker's CPU priority is than the web server's (0-19)")
 
-    def handle(self, *args, port: int, host: str, web_workers: int, concurrency: int, **options):
+    def handle(self, *args, port: int, host: str, web_workers: int, concurrency: int, worker_nice: int, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is migrated.")
         if not os.environ.get("REDIS_URL"):  # our own broker, no worker attached yet
             pipeline_purge()
             self._resume_incomplete()
-        children = self._children(port=port, host=host, web_workers=web_workers, concurrency=concurrency)
+        children = self._children(port=port, host=host, web_workers=web_workers, concurrency=concurrency,
+                                  worker_nice=worker_nice)
         for child in children:
             child.launch()
         services = attached_services()
@@ -230,13 +244,17 @@ class Command(BaseCommand):
         env.setdefault("MEDIAHUB_LOG_FORMAT", "plain")  # a person reads `make run`'s terminal (README, "Logs")
         return env
 
-    def _children(self, *, port: int, host: str, web_workers: int, concurrency: int) -> list[ChildProcess]:
+    def _children(self, *, port: int, host: str, web_workers: int, concurrency: int,
+                  worker_nice: int) -> list[ChildProcess]:
         env = self._child_env()
         worker = ChildProcess("celery worker", [
             sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", ",".join(QUEUES),
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", f"mediahub-{os.getpid()}@%h",
             "--beat", "--schedule", str(settings.DATA_DIR / "run" / "celerybeat-schedule"),
-        ], env, loses_work=not os.environ.get("REDIS_URL"))  # on a shared broker, other workers may hold the work
+        ], env, loses_work=not os.environ.get("REDIS_URL"),  # on a shared broker, other workers may hold the work
+            # Ingest yields the CPU to people's requests: at nice 10 the kernel gives the web server about nine
+            # tenths of a core the two contend for, and the worker all that the web server leaves (README, "Load").
+            nice=worker_nice)
         web = ChildProcess("web server", [
             sys.executable, "-m", "gunicorn", "mediahub.wsgi:application", "--config", "python:mediahub.gunicorn_config",
             "--bind", f"{host}:{port}",
