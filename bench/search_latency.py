@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.http_calls import http_get  # noqa: E402
 # Always a throwaway embedded database of its own: the script truncates the tables it loads.
-os.environ["MEDIAHUB_DATA_DIR"] = str(REPO / "var" / "bench-search")
+# MEDIAHUB_BENCH_SEARCH_DIR keeps a built library elsewhere (a million seconds takes minutes to build).
+os.environ["MEDIAHUB_DATA_DIR"] = os.environ.get("MEDIAHUB_BENCH_SEARCH_DIR") or str(REPO / "var" / "bench-search")
 for variable in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(variable, None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
@@ -60,7 +61,12 @@ def parse_args():
     parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--full", action="store_true", help="also measure a full-precision (vector) index")
     parser.add_argument("--reload", action="store_true", help="drop and reload the synthetic library")
-    parser.add_argument("--filters-only", action="store_true", help="only build the index and time the filtered searches")
+    parser.add_argument("--filters-only", action="store_true",
+                        help="only time the filtered searches (the index is built only if missing)")
+    parser.add_argument("--only", help="with --filters-only: the filters whose label contains this text")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each filter's coarse pass")
+    parser.add_argument("--recall-queries", type=int, default=50, help="queries per filter for recall@10")
+    parser.add_argument("--queries", type=int, default=100, help="queries per filter for the selector's latency")
     parser.add_argument("--api-requests", type=int, default=200)
     return parser.parse_args()
 
@@ -117,11 +123,13 @@ def load_library(seconds: int, model, reload: bool) -> np.ndarray:
     with raw.cursor() as cursor:
         with cursor.copy("COPY assets_asset (id, title, description, original, original_filename, size_bytes, sha256, kind,"
                          " mime_type, duration, width, height, codec, rotation, container, status, stage, progress, run_id,"
+                         " keywords, location, source, credit, rights_status, rights_note, notes,"
                          " created_at, updated_at) FROM STDIN") as copy:
-            for a in range(1, assets + 1):
+            for a in range(1, assets + 1):  # newsroom metadata: library_metadata_load
                 copy.write_row((a, f"synthetic footage {a}", "", f"originals/none-{a}.mp4", f"f{a}.mp4", 1, f"{a:064x}",
                                 "video", "video/mp4", float(ASSET_SECONDS), 1280, 720, "h264", 0, "mp4", "ready", "done",
-                                1.0, f"00000000-0000-0000-0000-{a:012x}", "2026-01-01", "2026-01-01"))
+                                1.0, f"00000000-0000-0000-0000-{a:012x}", [], "", "", "", "", "", "",
+                                "2026-01-01", "2026-01-01"))
         with cursor.copy("COPY assets_frame (id, asset_id, index, time, image, created_at, updated_at) FROM STDIN") as copy:
             for i in range(seconds):
                 copy.write_row((i + 1, i // ASSET_SECONDS + 1, i % ASSET_SECONDS, float(i % ASSET_SECONDS), "", "2026-01-01", "2026-01-01"))
@@ -192,6 +200,14 @@ def build_index(model, *, m: int, ef_construction: int, halfvec: bool) -> tuple[
         size = cursor.fetchone()[0]
         cursor.execute("VACUUM ANALYZE search_frameembedding")
     return name, seconds, size
+
+
+def index_exists(model) -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [model.index_name])
+        return cursor.fetchone() is not None
 
 
 def query_vectors(count: int) -> np.ndarray:
@@ -271,57 +287,223 @@ def selector_latency(queries: np.ndarray, model, filters=None) -> tuple[float, f
     return _pct(timings, 50), _pct(timings, 95), statistics.mean(found)
 
 
-def filtered_latency_table(queries: np.ndarray, model, seconds: int) -> None:
-    """Filters that pass everything, a tenth, and one asset: the iterative index scan walks further as they narrow."""
-    from django.db import connection
-
-    from mediahub.search.selectors import SearchFilters
-
-    assets = -(-seconds // ASSET_SECONDS)
-    with connection.cursor() as cursor:  # a tenth of the assets uploaded later than the rest
-        cursor.execute("UPDATE assets_asset SET created_at = CASE WHEN mod(id, 10) = 0 THEN '2026-06-01'::timestamptz"
-                       " ELSE '2026-01-01'::timestamptz END")
-    cases = [("none", SearchFilters()), ("kind=video (all footage)", SearchFilters(kind="video")),
-             ("after=2026-05-01 (a tenth)", SearchFilters(after=dt.date(2026, 5, 1))),
-             ("asset=<one of {:,}>".format(assets), SearchFilters(asset=assets // 2))]
-    for tracks in (300, 10):
-        filters, share = bench_person(tracks=tracks, seconds=seconds)
-        cases.append((f"person=<seen in {tracks} tracks of {PERSON_TRACK_SECONDS} s, {share:.1%} of the footage>", filters))
-    print("| filter | selector p50 ms | p95 ms | moments found (of 20 asked) |")
-    print("|---|---|---|---|")
-    for label, filters in cases:
-        p50, p95, found = selector_latency(queries, model, filters)
-        print(f"| {label} | {p50:.0f} | {p95:.0f} | {found:.1f} |")
-    print()
-
-
+# The newsroom metadata of the synthetic library, drawn per asset (sources, rights, embargo, upload
+# day), per scene (tags) and per track (people), so each filter passes a realistic share of the footage.
+SOURCES = {"Reuters": 0.5, "AP": 0.2, "AFP": 0.1, "Staff": 0.1, **{f"Stringer {i}": 0.01 for i in range(1, 11)}}
+RIGHTS = {"cleared": 0.5, "": 0.39, "restricted": 0.1, "do_not_use": 0.01}
+EMBARGO = {"future": 0.01, "past": 0.04, "none": 0.95}
+UPLOAD_DAYS = 540  # uploads spread evenly over a year and a half from FIRST_UPLOAD
+FIRST_UPLOAD = dt.date(2025, 1, 1)
+TAG_SHARES = (0.5, 0.1, 0.01, 0.001)  # share of the scenes each bench tag is on (runs of tagged scenes merge)
+PERSON_SHARES = (0.1, 0.01, 0.001)  # share of the footage each bench person is on screen in
 PERSON_TRACK_SECONDS = 10
 
 
-def bench_person(*, tracks: int, seconds: int) -> tuple[object, float]:
-    """A person on screen in `tracks` face tracks spread over the library; the filter for them and
-    the share of the footage they cover."""
+class Metadata:
+    """What the library's rows say, also as arrays: which seconds each filter passes (for recall)."""
+
+    def __init__(self, seconds: int, seed: int = 31):
+        rng = np.random.default_rng(seed)
+        self.seconds = seconds
+        self.assets = -(-seconds // ASSET_SECONDS)
+        self.asset_of = np.arange(seconds) // ASSET_SECONDS  # per second, the asset's index (id - 1)
+        self.time_of = (np.arange(seconds) % ASSET_SECONDS).astype(np.float64)
+        self.upload_day = rng.integers(0, UPLOAD_DAYS, self.assets)
+        self.source = rng.choice(list(SOURCES), self.assets, p=list(SOURCES.values()))
+        self.rights = rng.choice(list(RIGHTS), self.assets, p=list(RIGHTS.values()))
+        self.embargo = rng.choice(list(EMBARGO), self.assets, p=list(EMBARGO.values()))
+        scenes = -(-seconds // SCENE_SECONDS)
+        self.tagged = [rng.random(scenes) < share for share in TAG_SHARES]  # per tag, per scene
+        self.tracks = []  # per person, [(asset index, start)]
+        for share in PERSON_SHARES:
+            count = max(1, round(share * seconds / PERSON_TRACK_SECONDS))
+            self.tracks.append(list(zip(rng.integers(0, self.assets, count).tolist(),
+                                        rng.integers(0, ASSET_SECONDS - PERSON_TRACK_SECONDS, count).tolist())))
+
+    def seconds_of_assets(self, passing: np.ndarray) -> np.ndarray:
+        return passing[self.asset_of]
+
+    def seconds_tagged(self, tag: int) -> np.ndarray:
+        return np.repeat(self.tagged[tag], SCENE_SECONDS)[:self.seconds]
+
+    def seconds_with_person(self, person: int) -> np.ndarray:
+        passing = np.zeros(self.seconds, dtype=bool)
+        for asset, start in self.tracks[person]:
+            first = asset * ASSET_SECONDS + start
+            passing[first:first + PERSON_TRACK_SECONDS] = True
+        return passing
+
+    def uploaded(self, day: int) -> dt.datetime:
+        return dt.datetime.combine(FIRST_UPLOAD + dt.timedelta(days=int(day)), dt.time(12), tzinfo=dt.timezone.utc)
+
+
+def library_metadata_load(meta: Metadata) -> tuple[list, list]:
+    """Write the metadata onto the loaded library (each time: cheap next to the vectors); the bench's
+    tag labels and people."""
     from django.db import connection
 
+    from mediahub.assets.models import AssetTag, RightsPolicy
     from mediahub.people.models import FaceTrack, Person
+    from mediahub.search.selectors import tag_labels_active
+
+    embargo_until = {"future": dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc),
+                     "past": dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), "none": None}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE assets_asset a SET created_at = m.created_at, source = m.source, rights_status = m.rights,"
+            " embargo_until = m.embargo FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::text[],"
+            " %s::timestamptz[]) AS m(id, created_at, source, rights, embargo) WHERE a.id = m.id",
+            [list(range(1, meta.assets + 1)), [meta.uploaded(d) for d in meta.upload_day], meta.source.tolist(),
+             meta.rights.tolist(), [embargo_until[e] for e in meta.embargo]])
+    RightsPolicy.objects.update_or_create(pk=1, defaults={"viewers_see_embargoed": False, "viewers_see_do_not_use": False})
+    labels = list(tag_labels_active().order_by("name")[:len(TAG_SHARES)])
+    AssetTag.objects.filter(label__in=labels).delete()
+    FaceTrack.objects.filter(person__name__startswith="bench person").delete()
+    Person.objects.filter(name__startswith="bench person").delete()
+    people = [Person.objects.create(name=f"bench person {i}") for i in range(len(PERSON_SHARES))]
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        with cursor.copy("COPY assets_assettag (asset_id, label_id, start, \"end\", score, created_at, updated_at)"
+                         " FROM STDIN") as copy:
+            for label, tagged in zip(labels, meta.tagged):
+                for first, last in _runs(tagged):  # scenes first..last, within one asset
+                    copy.write_row((first * SCENE_SECONDS // ASSET_SECONDS + 1, label.pk,
+                                    float(first * SCENE_SECONDS % ASSET_SECONDS),
+                                    float((last + 1) * SCENE_SECONDS - first * SCENE_SECONDS // ASSET_SECONDS * ASSET_SECONDS),
+                                    0.8, "2026-01-01", "2026-01-01"))
+        cursor.execute("SELECT coalesce(max(index), 0) + 1 FROM people_facetrack")
+        index = cursor.fetchone()[0]
+        with cursor.copy("COPY people_facetrack (asset_id, index, start, \"end\", box, boxes, person_id, assignment,"
+                         " created_at, updated_at) FROM STDIN") as copy:
+            for person, tracks in zip(people, meta.tracks):
+                for asset, start in tracks:
+                    copy.write_row((asset + 1, index, float(start), float(start + PERSON_TRACK_SECONDS), "[0, 0, 80, 80]",
+                                    "[]", person.pk, "auto", "2026-01-01", "2026-01-01"))
+                    index += 1
+    raw.commit()
+    with connection.cursor() as cursor:
+        for table in ("assets_asset", "assets_assettag", "people_facetrack"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    return labels, people
+
+
+def _runs(tagged: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of consecutive tagged scenes, none crossing from one asset into the next."""
+    per_asset = ASSET_SECONDS // SCENE_SECONDS
+    runs, first = [], None
+    for scene, on in enumerate(tagged.tolist() + [False]):
+        if first is not None and (not on or scene % per_asset == 0):
+            runs.append((first, scene - 1))
+            first = None
+        if on and first is None:
+            first = scene
+    return runs
+
+
+def filter_cases(meta: Metadata, labels: list, people: list) -> list[tuple[str, object, np.ndarray]]:
+    """(label, filters, the seconds they pass) for every filter search takes, at shares from half to a few seconds."""
     from mediahub.search.selectors import SearchFilters
 
-    name = f"bench person {tracks}"
-    FaceTrack.objects.filter(person__name=name).delete()
-    Person.objects.filter(name=name).delete()
-    person = Person.objects.create(name=name)
-    rng = np.random.default_rng(tracks)
-    assets = -(-seconds // ASSET_SECONDS)
-    first_index = 1000 * tracks  # apart from the other bench person's tracks (unique per asset)
-    rows = []
-    for i in range(tracks):
-        start = float(rng.integers(0, ASSET_SECONDS - PERSON_TRACK_SECONDS))
-        rows.append(FaceTrack(asset_id=int(rng.integers(1, assets + 1)), index=first_index + i, start=start,
-                              end=start + PERSON_TRACK_SECONDS, box=[0, 0, 80, 80], boxes=[], person=person))
-    FaceTrack.objects.bulk_create(rows)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {FaceTrack._meta.db_table}")
-    return SearchFilters(person=person.pk, people=(person.pk,)), tracks * PERSON_TRACK_SECONDS / seconds
+    def assets(passing):
+        return meta.seconds_of_assets(np.asarray(passing))
+
+    def day(days: int) -> dt.date:
+        return FIRST_UPLOAD + dt.timedelta(days=days)
+
+    cases = [("none", SearchFilters(), np.ones(meta.seconds, dtype=bool)),
+             ("kind=video", SearchFilters(kind="video"), np.ones(meta.seconds, dtype=bool)),
+             ("kind=image (no images)", SearchFilters(kind="image"), np.zeros(meta.seconds, dtype=bool)),
+             ("after: the later half", SearchFilters(after=day(days=UPLOAD_DAYS // 2)),
+              assets(meta.upload_day >= UPLOAD_DAYS // 2)),
+             ("after: the last tenth", SearchFilters(after=day(days=UPLOAD_DAYS - UPLOAD_DAYS // 10)),
+              assets(meta.upload_day >= UPLOAD_DAYS - UPLOAD_DAYS // 10)),
+             ("after + before: one week", SearchFilters(after=day(days=100), before=day(days=106)),
+              assets((meta.upload_day >= 100) & (meta.upload_day <= 106))),
+             ("after + before: one day", SearchFilters(after=day(days=200), before=day(days=200)),
+              assets(meta.upload_day == 200))]
+    for source in ("Reuters", "Staff", "Stringer 3"):
+        cases.append((f"source={source.lower()}", SearchFilters(source=source.lower()), assets(meta.source == source)))
+    for rights in ("cleared", "restricted", "do_not_use"):
+        cases.append((f"rights={rights}", SearchFilters(rights=rights), assets(meta.rights == rights)))
+    cases += [("embargoed=true", SearchFilters(embargoed=True), assets(meta.embargo == "future")),
+              ("embargoed=false", SearchFilters(embargoed=False), assets(meta.embargo != "future")),
+              ("a viewer (policy hides embargoed, do not use)", SearchFilters(for_viewer=True),
+               assets((meta.embargo != "future") & (meta.rights != "do_not_use")))]
+    for i, label in enumerate(labels):
+        cases.append((f"tag, on {TAG_SHARES[i]:.1%} of scenes", SearchFilters(tag=label), meta.seconds_tagged(i)))
+    for i, person in enumerate(people):
+        cases.append((f"person, {len(meta.tracks[i]):,} tracks of {PERSON_TRACK_SECONDS} s",
+                      SearchFilters(person=person.pk, people=(person.pk,)), meta.seconds_with_person(i)))
+    one = meta.assets // 2
+    cases.append(("asset=<one>", SearchFilters(asset=one + 1), assets(np.arange(meta.assets) == one)))
+    cases.append(("tag (a tenth) + source=staff", SearchFilters(tag=labels[1], source="staff"),
+                  meta.seconds_tagged(1) & assets(meta.source == "Staff")))
+    return cases
+
+
+def filtered_recall(vectors: np.ndarray, queries: np.ndarray, model, filters, passing: np.ndarray,
+                    scores: np.ndarray) -> float | None:
+    """Coarse-to-fine recall@10 under the filter: the top 10 seconds search scores exactly, against the
+    exact top 10 of the seconds the filter passes (None when it passes fewer than 10)."""
+    from mediahub.search import selectors
+
+    indices = np.flatnonzero(passing)
+    if len(indices) < 10:
+        return None
+    recalls = []
+    for q, column in zip(queries, scores.T):
+        top = indices[np.argsort(-column[indices])[:10]]
+        truth = {(int(i) // ASSET_SECONDS + 1, float(i % ASSET_SECONDS)) for i in top}
+        candidates = selectors.ann_candidates(vector=q, model=model, filters=filters)
+        scored = selectors.exact_window_scores(vector=q, model=model, candidates=candidates, filters=filters)
+        found = sorted(((s.score, a, s.time) for a, seconds in scored.items() for s in seconds), reverse=True)[:10]
+        recalls.append(len(truth & {(a, t) for _, a, t in found}) / 10)
+    return statistics.mean(recalls)
+
+
+def coarse_plan_name(model, filters) -> str:
+    from mediahub.search import selectors
+
+    if not hasattr(selectors, "coarse_plan"):  # the code before plans by selectivity
+        return "index" if filters.person is None else "exact"
+    return "exact" if selectors.coarse_plan(model=model, filters=filters).exact else "index"
+
+
+def filtered_latency_table(vectors: np.ndarray, queries: np.ndarray, model, seconds: int, *, recall_queries: int,
+                           only: str | None, explain: bool) -> None:
+    """Every filter search takes, at realistic shares of the library: the plan it gets, the whole search's
+    p50/p95 in the selector, moments found, and coarse-to-fine recall@10 against exact search under the filter."""
+    meta = Metadata(seconds)
+    labels, people = library_metadata_load(meta)
+    scores = vectors @ queries[:recall_queries].T  # seconds x queries
+    print("| filter | passes | plan | selector p50 ms | p95 ms | moments found (of 20) | coarse-to-fine recall@10 |")
+    print("|---|---|---|---|---|---|---|")
+    for label, filters, passing in filter_cases(meta, labels, people):
+        if only and only not in label:
+            continue
+        p50, p95, found = selector_latency(queries, model, filters)
+        recall = filtered_recall(vectors, queries[:recall_queries], model, filters, passing, scores)
+        share = f"{passing.mean():.1%}" if passing.mean() >= 0.001 else f"{int(passing.sum()):,} s"
+        print(f"| {label} | {share} | {coarse_plan_name(model, filters)} | {p50:.0f} | {p95:.0f} | {found:.1f} |"
+              f" {'–' if recall is None else f'{recall:.3f}'} |", flush=True)
+        if explain:
+            print("\n    " + "\n    ".join(coarse_explain(queries[0], model, filters)) + "\n")
+    print()
+
+
+def coarse_explain(vector: np.ndarray, model, filters) -> list[str]:
+    """EXPLAIN ANALYZE of the coarse pass's query for this filter, under the plan the search picks."""
+    from django.db import connection, transaction
+
+    from mediahub.search import selectors
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        plan = selectors.coarse_plan(model=model, filters=filters, cursor=cursor)
+        sql, params = selectors.ann_query(vector=vector, model=model, filters=filters,
+                                          limit=selectors.ANN_CANDIDATES, plan=plan)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 @contextlib.contextmanager
@@ -399,8 +581,10 @@ def main() -> None:
     efs = [int(v) for v in args.ef.split(",")]
     print(f"\n{args.seconds:,} seconds of footage, {DIM}-d, m={args.m}, ef_construction={args.ef_construction}\n")
     if args.filters_only:
-        build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=True)
-        filtered_latency_table(queries[:100], model, args.seconds)
+        if not index_exists(model):
+            build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=True)
+        filtered_latency_table(vectors, queries[:args.queries], model, args.seconds, recall_queries=args.recall_queries,
+                               only=args.only, explain=args.explain)
         return
     for halfvec in ([False, True] if args.full else [True]):
         name, build_seconds, size = build_index(model, m=args.m, ef_construction=args.ef_construction, halfvec=halfvec)
@@ -417,7 +601,8 @@ def main() -> None:
     print()
     p50, p95, _ = selector_latency(queries[:100], model)
     print(f"selector (coarse + exact windows + moments + fusion + feedback + stored search): p50 {p50:.0f} ms, p95 {p95:.0f} ms\n")
-    filtered_latency_table(queries[:100], model, args.seconds)
+    filtered_latency_table(vectors, queries[:args.queries], model, args.seconds, recall_queries=args.recall_queries,
+                           only=None, explain=args.explain)
     p50, p95 = api_latency(args.api_requests)
     print(f"GET /api/search through gunicorn (text encoding included): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
 

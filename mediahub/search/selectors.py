@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -135,17 +136,30 @@ def _metadata_conditions(filters: SearchFilters, params: dict) -> list[str]:
 _SECOND_ON_SCREEN = "fe.time >= {t}.start AND fe.time < GREATEST({t}.\"end\", {t}.start + 0.001)"
 
 
+# A tag covers the seconds from its start up to (not including) its end; one of a single instant
+# (an image) covers its start and on. Written as one range so the (model, asset, time) index reads
+# only the tag's seconds (with an OR it read from the tag's start to the asset's end).
+_SECOND_TAGGED = ("fe.time >= t.start AND fe.time < CASE WHEN t.start = t.\"end\" THEN 'Infinity'::float8"
+                  " ELSE t.\"end\" END")
+
+
+def _tag_second_condition(filters: SearchFilters, params: dict) -> str:
+    if filters.tag is None:
+        return ""
+    params["tag_label"] = filters.tag.pk
+    return (f" AND EXISTS (SELECT 1 FROM {AssetTag._meta.db_table} t WHERE t.asset_id = fe.asset_id"
+            f" AND t.label_id = %(tag_label)s AND {_SECOND_TAGGED})")
+
+
 def _second_conditions(filters: SearchFilters, params: dict) -> str:
     """SQL conditions on alias `fe` (one second) for filters that pick seconds, not assets."""
     conditions = []
     asset_conditions = _asset_conditions(filters, params)
     if asset_conditions:
         conditions.append(f"fe.asset_id IN (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})")
-    if filters.tag is not None:
-        params["tag_label"] = filters.tag.pk
-        conditions.append(
-            f"EXISTS (SELECT 1 FROM {AssetTag._meta.db_table} t WHERE t.asset_id = fe.asset_id"
-            " AND t.label_id = %(tag_label)s AND fe.time >= t.start AND (fe.time < t.\"end\" OR t.start = t.\"end\"))")
+    tagged = _tag_second_condition(filters, params)
+    if tagged:
+        conditions.append(tagged.removeprefix(" AND "))
     if filters.person is not None:
         params["people"] = list(filters.people or [filters.person])
         conditions.append(
@@ -175,25 +189,127 @@ def query_vector(vector: np.ndarray, *, half: bool = False) -> Vector | HalfVect
     return HalfVector(values) if half else Vector(values)
 
 
-def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, limit: int) -> tuple[str, dict]:
-    """The SQL of the coarse pass; it must match the model's partial HNSW index (services.vector_index_ensure)."""
-    dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
+# The coarse pass picks its plan by how many seconds the filter passes. Scoring them all exactly costs
+# about EXACT_SECOND_COST per second (each vector read and compared); walking the HNSW graph until
+# `limit` of them pass costs about INDEX_TUPLE_COST per second it visits (each visit compares the
+# neighbours of a graph node), and it visits about limit * library / passing of them. The two meet
+# at sqrt(limit * library * INDEX_TUPLE_COST / EXACT_SECOND_COST) passing seconds: about 30,000 of
+# 100,000 and 95,000 of 1M. Measured on bench/search_latency.py's library of 1M seconds (README
+# "Search speed at scale"), one plan against the other on the same filters: scoring 40,000 seconds
+# exactly took 132 ms, walking the graph until 300 seconds of one source (an eighth of the library) passed,
+# 2,172 visits, 227 ms.
+EXACT_SECOND_COST = 1.0
+INDEX_TUPLE_COST = 30.0
+# The iterative scan may visit this many times the seconds it is expected to need before it gives up
+# (hnsw.max_scan_tuples): enough for a filter that passes unevenly, bounded for one that passes almost none.
+SCAN_MARGIN = 4
+MIN_SCAN_TUPLES = 20_000  # pgvector's default
+
+
+@dataclass(frozen=True)
+class CoarsePlan:
+    """How the coarse pass reads the seconds: `exact` scores every second the filter passes (few of them),
+    else the HNSW index is walked with the filter applied, visiting at most `max_scan_tuples` seconds."""
+
+    exact: bool
+    max_scan_tuples: int = MIN_SCAN_TUPLES
+
+
+def coarse_plan_threshold(*, library_seconds: float, limit: int) -> int:
+    """The number of passing seconds above which walking the index is cheaper than scoring them all."""
+    return max(limit, math.ceil(math.sqrt(limit * library_seconds * INDEX_TUPLE_COST / EXACT_SECOND_COST)))
+
+
+def coarse_plan_for(*, passing: int | None, threshold: int, library_seconds: float, limit: int) -> CoarsePlan:
+    """`passing`: about how many seconds the filter passes (None: no filter)."""
+    if passing is not None and passing < threshold:
+        return CoarsePlan(exact=True)
+    return CoarsePlan(exact=False, max_scan_tuples=index_scan_tuples(filtered=passing is not None, threshold=threshold,
+                                                                     library_seconds=library_seconds, limit=limit))
+
+
+def index_scan_tuples(*, filtered: bool, threshold: int, library_seconds: float, limit: int) -> int:
+    """hnsw.max_scan_tuples for the index plan: a filter that takes it passes at least `threshold` seconds,
+    so `limit` of them are expected within limit * library / threshold seconds visited."""
+    expected = limit * library_seconds / threshold if filtered else limit
+    return max(MIN_SCAN_TUPLES, math.ceil(SCAN_MARGIN * expected))
+
+
+def _filtered(filters: SearchFilters) -> bool:
+    return bool(filters.as_json()) or filters.for_viewer
+
+
+@dataclass(frozen=True)
+class _Driver:
+    """The rows that pick a filter's seconds (a person's tracks, a tag's ranges or the assets)."""
+
+    table: str  # with its alias
+    condition: str  # which of its rows, on the alias
+    asset_column: str
+    on_seconds: str  # which seconds of the row's asset (alias fe), "" for all of them
+    others: str  # conditions on the seconds (alias fe) left to check, each starting with " AND"
+    seconds: str  # about how many seconds a row covers
+
+
+def _driver(filters: SearchFilters, params: dict) -> _Driver:
+    """The person's tracks, else the tag's ranges, else the assets, with the rest of the filter."""
+    interval = float(settings.FRAME_INTERVAL_SECONDS)
+    if filters.person is None and filters.tag is None:
+        return _Driver(table=f"{Asset._meta.db_table} a", condition=_asset_conditions(filters, params) or "true",
+                       asset_column="a.id", on_seconds="", others="",
+                       seconds=f"GREATEST(coalesce(a.duration, 0) / {interval}, 1)")
     if filters.person is not None:
-        # A person's seconds are few next to the library's: score them all exactly, reached from the
-        # person's tracks, rather than walk the graph for the rare seconds that pass the filter.
-        params = {"q": query_vector(vector), "limit": limit, "people": list(filters.people or [filters.person])}
-        others = _second_conditions(dataclasses.replace(filters, person=None, people=()), params)  # the join did the person
-        # LATERAL ... OFFSET 0 keeps the plan a loop over the tracks, each reading its seconds by index:
-        # joined plainly, a person seen in most assets gets a hash join over every second of the library.
-        sql = (
-            f"SELECT fe.asset_id, fe.time FROM {FaceTrack._meta.db_table} ft CROSS JOIN LATERAL ("
-            f" SELECT fe.asset_id, fe.time, fe.embedding FROM search_frameembedding fe"
-            f" WHERE fe.model_id = {model_id} AND fe.asset_id = ft.asset_id AND {_SECOND_ON_SCREEN.format(t='ft')}"
-            " OFFSET 0) fe"
-            f" WHERE ft.person_id = ANY(%(people)s){others}"
-            f" ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s"
-        )
-        return sql, params
+        params["people"] = list(filters.people or [filters.person])
+        rest = dataclasses.replace(filters, person=None, people=())
+        driver = _Driver(table=f"{FaceTrack._meta.db_table} ft", condition="ft.person_id = ANY(%(people)s)",
+                         asset_column="ft.asset_id", on_seconds=_SECOND_ON_SCREEN.format(t="ft"),
+                         others=_tag_second_condition(rest, params),
+                         seconds=f"GREATEST((ft.\"end\" - ft.start) / {interval}, 1)")
+    else:
+        params["tag_label"] = filters.tag.pk
+        rest = dataclasses.replace(filters, tag=None)
+        driver = _Driver(table=f"{AssetTag._meta.db_table} t", condition="t.label_id = %(tag_label)s",
+                         asset_column="t.asset_id", on_seconds=_SECOND_TAGGED, others="",
+                         seconds=f"GREATEST((t.\"end\" - t.start) / {interval}, 1)")
+    asset_conditions = _asset_conditions(rest, params)
+    if not asset_conditions:
+        return driver
+    return dataclasses.replace(driver, condition=f"{driver.condition} AND {driver.asset_column} IN"
+                                                 f" (SELECT a.id FROM {Asset._meta.db_table} a WHERE {asset_conditions})")
+
+
+def passing_seconds_query(*, model: EmbeddingModel, filters: SearchFilters, columns: str, params: dict) -> str:
+    """FROM and WHERE of the model's seconds that pass the filter, reached through the rows that pick them
+    (_driver), each reading its seconds from the (model, asset, time) index. LATERAL ... OFFSET 0 keeps
+    the plan a loop over those rows: joined plainly, a filter passing many assets gets a hash join over
+    every second of the library. `columns`: what the lateral read of the seconds (alias fe) selects."""
+    driver = _driver(filters, params)
+    on_seconds = f" AND {driver.on_seconds}" if driver.on_seconds else ""
+    return (f"FROM {driver.table} CROSS JOIN LATERAL (SELECT {columns} FROM search_frameembedding fe"
+            f" WHERE fe.model_id = {int(model.pk)} AND fe.asset_id = {driver.asset_column}{on_seconds} OFFSET 0) fe"
+            f" WHERE {driver.condition}{driver.others}")
+
+
+def passing_estimate_query(*, filters: SearchFilters, threshold: int) -> tuple[str, dict]:
+    """About how many seconds the filter passes, from the rows that pick them (their lengths: no second
+    is read), over at most `threshold` of those rows: each covers a second at least, so more rows than
+    that already pass the threshold. Conditions on single seconds are left out (an overestimate)."""
+    params = {"threshold": threshold}
+    driver = _driver(filters, params)
+    return (f"SELECT coalesce(sum(seconds), 0) FROM (SELECT {driver.seconds} AS seconds FROM {driver.table}"
+            f" WHERE {driver.condition} LIMIT %(threshold)s) passing"), params
+
+
+def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters, limit: int,
+              plan: CoarsePlan = CoarsePlan(exact=False)) -> tuple[str, dict]:
+    """The SQL of the coarse pass; the index plan must match the model's partial HNSW index (services.vector_index_ensure)."""
+    dim, model_id = int(model.dim), int(model.pk)  # literals: the partial index must match at plan time
+    if plan.exact:
+        # The few seconds a narrow filter passes, all scored exactly: the graph would be walked far for them.
+        params = {"q": query_vector(vector), "limit": limit}
+        source = passing_seconds_query(model=model, filters=filters, columns="fe.asset_id, fe.time, fe.embedding",
+                                       params=params)
+        return f"SELECT fe.asset_id, fe.time {source} ORDER BY fe.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(limit)s", params
     params = {"q": query_vector(vector, half=True), "limit": limit}
     sql = (
         f"SELECT fe.asset_id, fe.time FROM search_frameembedding fe "
@@ -203,19 +319,56 @@ def ann_query(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilte
     return sql, params
 
 
-def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
-                   limit: int = ANN_CANDIDATES, ef_search: int = EF_SEARCH) -> list[tuple[int, float]]:
-    """Coarse pass: (asset_id, time) of the nearest seconds through the model's HNSW index
-    (half precision, like the index; the fine pass re-scores in full precision).
+# The scan's breadth, local to the transaction (without one, autocommit, it would lapse before the query).
+_SCAN_SETTINGS = ("set_config('hnsw.ef_search', %(ef_search)s, true),"
+                  " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+                  " set_config('hnsw.max_scan_tuples', %(max_scan_tuples)s, true)")
 
-    Filters are applied inside the index scan; pgvector's iterative scan keeps
-    walking the graph until enough seconds pass them.
+
+def coarse_plan(*, model: EmbeddingModel, filters: SearchFilters, limit: int = ANN_CANDIDATES,
+                ef_search: int = EF_SEARCH, cursor=None) -> CoarsePlan:
+    """The plan the coarse pass takes for this filter: one query that estimates the seconds the filter
+    passes (passing_estimate_query; none without a filter). With `cursor` (in a transaction), the same
+    round trip sets the index scan's breadth for the plan."""
+    if filters.person is not None and filters.tag is not None:
+        # The estimate can't tell how many of the person's seconds are tagged: were it few, the index's
+        # scan would give up before finding them. The person's seconds are scored, each checked for the tag.
+        return CoarsePlan(exact=True)
+    library = _table_rows(FrameEmbedding._meta.db_table)
+    threshold = coarse_plan_threshold(library_seconds=library, limit=limit)
+    filtered = _filtered(filters)
+    params = {"ef_search": str(max(ef_search, limit)), "max_scan_tuples": str(index_scan_tuples(
+        filtered=filtered, threshold=threshold, library_seconds=library, limit=limit))}
+    parts = [_SCAN_SETTINGS] if cursor is not None else []
+    if filtered:
+        estimate_sql, estimate_params = passing_estimate_query(filters=filters, threshold=threshold)
+        parts.append(f"({estimate_sql})")
+        params.update(estimate_params)
+    passing = None
+    if parts:
+        with contextlib.nullcontext(cursor) if cursor is not None else connection.cursor() as reader:
+            reader.execute(f"SELECT {', '.join(parts)}", params)
+            row = reader.fetchone()
+        passing = math.ceil(float(row[-1])) if filtered else None
+    return coarse_plan_for(passing=passing, threshold=threshold, library_seconds=library, limit=limit)
+
+
+def ann_candidates(*, vector: np.ndarray, model: EmbeddingModel, filters: SearchFilters,
+                   limit: int = ANN_CANDIDATES, ef_search: int = EF_SEARCH,
+                   plan: CoarsePlan | None = None) -> list[tuple[int, float]]:
+    """Coarse pass: (asset_id, time) of the nearest seconds, by the plan the filter's size picks
+    (coarse_plan; `plan` forces one). The index plan walks the model's HNSW index (half precision,
+    like the index; the fine pass re-scores in full precision) with the filter applied inside the scan:
+    pgvector's iterative scan keeps walking the graph until enough seconds pass it.
     """
-    sql, params = ann_query(vector=vector, model=model, filters=filters, limit=limit)
-    # The settings are local to a transaction: without one (autocommit) they would lapse before the query.
+    vector_binding_ensure()  # before the cursor: it copies its connection's adapters
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-                       [str(max(ef_search, limit))])
+        if plan is None:  # the filter's size is read in the round trip that sets the scan's breadth
+            plan = coarse_plan(model=model, filters=filters, limit=limit, ef_search=ef_search, cursor=cursor)
+        else:
+            cursor.execute(f"SELECT {_SCAN_SETTINGS}", {"ef_search": str(max(ef_search, limit)),
+                                                        "max_scan_tuples": str(plan.max_scan_tuples)})
+        sql, params = ann_query(vector=vector, model=model, filters=filters, limit=limit, plan=plan)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
