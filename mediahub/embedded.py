@@ -126,6 +126,11 @@ def socket_dir_for(data_dir: Path) -> Path:
 class EmbeddedPostgres:
     data_dir: Path
     process: subprocess.Popen | None = None  # set when this process started the server
+    tcp_port: int | None = None  # also listen on 127.0.0.1 at this port (tests of an "external" Postgres)
+
+    @property
+    def port(self) -> int:
+        return self.tcp_port or 5432
 
     @property
     def pgdata(self) -> Path:
@@ -158,7 +163,7 @@ class EmbeddedPostgres:
             return None
 
     def is_running(self) -> bool:
-        return pid_alive(self.pid()) and (self.socket_dir / ".s.PGSQL.5432").exists()
+        return pid_alive(self.pid()) and (self.socket_dir / f".s.PGSQL.{self.port}").exists()
 
     def start(self) -> None:
         user = _ensure_system_user() if os.geteuid() == 0 else None
@@ -175,8 +180,8 @@ class EmbeddedPostgres:
             os.chown(self.log_path, user.pw_uid, user.pw_gid)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [self._bin("postgres"), "-D", str(self.pgdata), "-k", str(self.socket_dir),
-                 "-c", "listen_addresses=", "-c", "max_connections=200"],
+                [self._bin("postgres"), "-D", str(self.pgdata), "-k", str(self.socket_dir), "-p", str(self.port),
+                 "-c", f"listen_addresses={'127.0.0.1' if self.tcp_port else ''}", "-c", "max_connections=200"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, user=user.pw_uid if user else None,
                 group=user.pw_gid if user else None,
@@ -215,14 +220,14 @@ class EmbeddedPostgres:
         os.kill(self.pid(), signal.SIGHUP)  # reload pg_hba.conf
 
     def _accepts_connections(self) -> bool:
-        done = subprocess.run([self._bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-U", "postgres"],
-                              capture_output=True)
+        done = subprocess.run([self._bin("pg_isready"), "-q", "-h", str(self.socket_dir), "-p", str(self.port),
+                               "-U", "postgres"], capture_output=True)
         return done.returncode == 0
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(
-            [self._bin("psql"), "-h", str(self.socket_dir), "-U", "postgres", "-d", database,
-             "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            [self._bin("psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
+             "-d", database, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
             check=True, capture_output=True, text=True,
             env={**os.environ, "PGPASSWORD": _password(self.password_file)},
         )

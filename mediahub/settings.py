@@ -211,11 +211,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker keeps trying to reconnect, however long it is gone (README, "Faults").
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Task events for Flower and `celery events`: started/succeeded/failed from workers, sent from publishers.
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 # A pipeline step that runs longer than this is stopped and the asset fails with a sentence saying so.
 TASK_TIME_LIMIT_SECONDS = env.int("MEDIAHUB_TASK_TIME_LIMIT", default=6 * 3600)
+# Faults (README): an unfinished asset whose run nothing carries on any more (its message lost with a broker
+# restart, its worker killed) and that has not moved for STALLED_AFTER seconds is started again; one worker
+# of the cluster looks for them every STALLED_SWEEP seconds.
+STALLED_AFTER_SECONDS = env.int("MEDIAHUB_STALLED_AFTER", default=120)
+STALLED_SWEEP_SECONDS = env.int("MEDIAHUB_STALLED_SWEEP", default=60)
 
 # Housekeeping (Celery beat): stored searches without feedback are kept this long;
 # unfinished upload files this long.

@@ -36,7 +36,7 @@ app.conf.task_routes = {
     "workers.tasks.asset_faces": {"queue": "ml"},
     "workers.tasks.people_regroup": {"queue": "ml"},
 }
-app.conf.imports = ("workers.tasks",)
+app.conf.imports = ("workers.tasks", "workers.recovery")
 app.steps["worker"].add(Heartbeat)
 # Housekeeping, run by the beat scheduler (`make run` embeds it in its worker).
 app.conf.beat_schedule = {

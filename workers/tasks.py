@@ -29,7 +29,7 @@ from mediahub.search.selectors import active_clip_spec, calibration_for, tag_lab
 from mediahub.shots import captioning
 from mediahub.shots import selectors as shots_selectors
 from mediahub.shots import services as shots_services
-from workers.celery import PIPELINE_TASK, app
+from workers.celery import PIPELINE_TASK, TRANSIENT_ERRORS, app
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
 from workers.media.shots import ShotSampler, frames_in_shots, shot_spans
@@ -84,7 +84,13 @@ class PipelineTask(app.Task):
     log_ids_from_args = ("asset_id", "run_id")  # every log line of a step carries them (workers/celery.py)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        """An unexpected error (or retries used up): the asset fails with a sentence, the upload stays."""
+        """An unexpected error: the asset fails with a sentence, the upload stays. The database or the broker
+        unreachable (retries used up, or the next step not published) is no fault of the asset: it stays
+        unfinished, and the stalled-asset sweep (workers/recovery.py) starts it again once they answer."""
+        if isinstance(exc, TRANSIENT_ERRORS):
+            logger.warning("asset %s: the '%s' step stopped on %s: %s; the stalled-asset sweep will start it "
+                           "again", args[0] if args else "?", self.stage, exc.__class__.__name__, exc)
+            return
         if len(args) == 2:
             assets.asset_fail(asset_id=args[0], run_id=args[1], message=(
                 f"Processing stopped at the '{self.stage}' step because of an internal error "

@@ -1,7 +1,10 @@
 """Reads of assets for pages and the API."""
 
+from datetime import timedelta
+
 from django.db.models import Exists, Prefetch, Q, QuerySet
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from mediahub.assets.models import Asset, AssetChange, AssetTag, Frame, RightsPolicy
 from mediahub.core.roles import user_can
@@ -97,3 +100,10 @@ def asset_frame(*, asset_id: int, index: int, user=None) -> Frame | None:
 def asset_history(*, asset: Asset) -> QuerySet[AssetChange]:
     """The asset's metadata changes, newest first (each with who, when, via and {field: {from, to}})."""
     return AssetChange.objects.filter(asset=asset).order_by("-created_at", "-id")
+
+
+def runs_unfinished_idle(*, idle_for: timedelta) -> set[tuple[int, str]]:
+    """(asset id, run id) of the unfinished assets whose state has not changed for `idle_for`."""
+    rows = Asset.objects.filter(status__in=(Asset.Status.QUEUED, Asset.Status.PROCESSING),
+                                updated_at__lt=timezone.now() - idle_for).values_list("pk", "run_id")
+    return {(pk, str(run_id)) for pk, run_id in rows}

@@ -268,6 +268,20 @@ def assets_resume_incomplete() -> int:
     return len(unfinished)
 
 
+def assets_requeue_stalled(*, runs: Iterable[tuple[int, str]]) -> list[int]:
+    """Start a fresh run for each asset still on the run given for it, unfinished: nothing carries that run on
+    (README, "Faults"). The old run, should a message of it turn up later, stops at its next step."""
+    requeued = []
+    for asset_id, run_id in runs:
+        with transaction.atomic():
+            asset = (Asset.objects.select_for_update()
+                     .filter(pk=asset_id, run_id=run_id, status__in=ACTIVE_STATUSES).first())
+            if asset is not None:
+                asset_reprocess(asset=asset)
+                requeued.append(asset_id)
+    return requeued
+
+
 def assets_reembed(*, progress: Progress = as_is) -> int:
     """Embed and tag every asset again with the configured model (frames are kept when present)."""
     assets = list(Asset.objects.all())

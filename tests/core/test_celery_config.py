@@ -32,6 +32,11 @@ def test_the_broker_is_the_configured_redis():
     assert app.conf.broker_transport_options["visibility_timeout"] >= 600
 
 
+def test_a_worker_reconnects_to_a_lost_broker_however_long_it_is_gone():
+    assert app.conf.broker_connection_retry is True
+    assert app.conf.broker_connection_max_retries is None
+
+
 def test_task_events_are_sent_for_flower():
     assert app.conf.worker_send_task_events is True
     assert app.conf.task_send_sent_event is True

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from mediahub.assets.services import assets_resume_incomplete
 from mediahub.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServiceError, Services, attached_services
@@ -229,7 +229,11 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Restarted the {thing.name}.")
         if thing.loses_work:
-            self._resume_incomplete()
+            try:
+                self._resume_incomplete()
+            except DatabaseError as exc:  # the database down too: the workers' stalled-asset sweep does it later
+                self.stderr.write(f"Could not queue the unfinished assets again ({exc.__class__.__name__}); "
+                                  "the workers will, once the database answers.")
 
     def _resume_incomplete(self) -> None:
         close_old_connections()  # this process's connection may predate a restart of the database
