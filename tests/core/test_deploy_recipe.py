@@ -23,7 +23,7 @@ from django.core.management import get_commands
 
 from tests.conftest import REPO, RED_CIRCLE, database_url
 from tests.core.test_serve import free_port
-from tests.storage.conftest import S3Server
+from tests.storage.conftest import S3Server, other_workers_paused
 from workers.celery import QUEUES, app
 from workers.pipeline import STEPS
 
@@ -192,10 +192,12 @@ def recipe_environment(service: str, data_dir: Path, storage_url: str) -> dict:
 
 @pytest.fixture
 def object_store(tmp_path):
-    """The recipe's object store: a real S3 server (`rclone serve s3`, as tests/storage start it)."""
+    """The recipe's object store: a real S3 server (`rclone serve s3`, as tests/storage start it). The
+    session's worker (local storage, on the same broker) takes no pipeline message meanwhile."""
     server = S3Server(tmp_path / "s3", tmp_path / "s3.log")
     server.start()
-    yield server.url
+    with other_workers_paused():
+        yield server.url
     server.stop()
 
 

@@ -1,6 +1,7 @@
 """The operations page (/ops/): admins only; queues, live workers and what they run, the last hour's
 ingest, failed assets grouped by error with "Retry all", and the slowest searches."""
 
+import dataclasses
 import time
 import uuid
 from datetime import timedelta
@@ -14,7 +15,7 @@ from mediahub.assets.models import Asset
 from mediahub.assets.services import asset_fail
 from mediahub.search.models import Search
 from tests.assets.test_pages import make_asset
-from tests.conftest import wait_for_asset
+from tests.conftest import GREEN_SQUARE, RED_CIRCLE, wait_for_asset
 from workers.broker import queue_depths
 from workers.celery import app as celery_app
 
@@ -89,9 +90,13 @@ def test_queue_depths_count_the_messages_waiting_in_the_broker(db):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_page_shows_the_queues_and_the_live_worker_with_the_asset_it_is_processing(
-        celery_worker, client, admin, owner_api, two_scene_video):
+        celery_worker, client, admin, owner_api, make_video):
+    # A minute of video: its steps run for several heartbeats (1 s in the tests), so the page catches one
+    # of them even on a fast machine (a 6 s clip was sometimes done between two heartbeats).
+    long_video = make_video(scenes=[dataclasses.replace(scene, duration=15.0) for scene in
+                                    (RED_CIRCLE, GREEN_SQUARE, RED_CIRCLE, GREEN_SQUARE)])
     client.force_login(admin)
-    with open(two_scene_video, "rb") as handle:
+    with open(long_video, "rb") as handle:
         asset_id = owner_api.post("/api/assets", {"file": handle}, format="multipart").json()["id"]
     seen_at_work = False
     while not seen_at_work and Asset.objects.get(pk=asset_id).status not in ("ready", "failed"):

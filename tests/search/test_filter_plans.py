@@ -1,6 +1,6 @@
 """The coarse pass's two plans, picked by how many seconds a filter passes: every passing second scored
-exactly (a narrow filter), or the HNSW index walked with the filter applied (a broad one). Both must
-find the same nearest seconds; a narrow filter must find all of its few seconds, not some of them."""
+exactly (a narrow filter), or the HNSW index walked with the filter applied (a broad one). A narrow
+filter must find all of its few seconds, not some of them; a broad one the same nearest seconds either way."""
 
 from datetime import timedelta
 
@@ -67,24 +67,25 @@ def assert_nearest_first(found, expected, model, vector):
     assert all(later <= earlier + 1e-5 for earlier, later in zip(scores, scores[1:]))
 
 
-def test_a_narrow_filter_finds_every_second_it_passes_under_either_plan(library, model, index_scans_only):
+def test_a_narrow_filter_finds_every_second_it_passes(library, model, index_scans_only):
     vector = a_query(model, library)
     for name, filters, passes in narrow_cases(library):
         every = nearest_passing(model, vector, passes, limit=1000)
         assert 0 < len(every) < 60, name
         # The plan search picks for a filter passing fewer seconds than it asks for: score them all.
         assert selectors.coarse_plan(model=model, filters=filters).exact, name
-        # Asked for more seconds than the filter passes: all of them, nearest first, under either plan
-        # (the index's iterative scan once stopped short of them: pgvector gives up after max_scan_tuples).
+        # Asked for more seconds than the filter passes: all of them, nearest first (the index's iterative
+        # scan, search's plan for every filter before, stopped short of them: pgvector gives up after
+        # max_scan_tuples, and a graph walked under a filter can miss a few).
         assert_nearest_first(selectors.ann_candidates(vector=vector, model=model, filters=filters, limit=100),
                              every, model, vector)
-        assert sorted(selectors.ann_candidates(vector=vector, model=model, filters=filters, limit=100,
-                                               plan=INDEX)) == sorted(every), name  # the graph's order is relaxed
+        # The index plan (which search takes only for broad filters) walks an approximate graph: it may
+        # stop short of a few seconds, but never returns one the filter excludes.
+        walked = selectors.ann_candidates(vector=vector, model=model, filters=filters, limit=100, plan=INDEX)
+        assert walked and set(walked) <= set(every), name
         # Asked for fewer: the nearest of them.
         nearest = selectors.ann_candidates(vector=vector, model=model, filters=filters, limit=3, plan=EXACT)
         assert_nearest_first(nearest, every[:3], model, vector)
-        assert sorted(selectors.ann_candidates(vector=vector, model=model, filters=filters, limit=3,
-                                               plan=INDEX)) == sorted(nearest), name
 
 
 def test_a_broad_filter_finds_the_nearest_seconds_under_either_plan(library, model, index_scans_only):
