@@ -28,18 +28,23 @@ from workers.celery import QUEUES, app
 from workers.pipeline import STEPS
 
 COMPOSE_DEFAULT = re.compile(r"\$\{\w+:-([^}]*)\}")
+COMPOSE_REQUIRED = re.compile(r"\$\{(\w+):\?[^}]*\}")  # ${NAME:?message}: Compose stops unless .env sets it
+DOT_ENV = {"POSTGRES_PASSWORD": "test-password", "S3_ACCESS_KEY": "test-key", "S3_SECRET_KEY": "test-secret"}
 
 
 def with_defaults(value):
-    """compose.yaml's values as Compose gives them without a .env file: ${NAME:-default} → default."""
+    """compose.yaml's values as Compose gives them with a .env file of DOT_ENV: ${NAME:-default} → default."""
     if isinstance(value, dict):
         return {key: with_defaults(item) for key, item in value.items()}
     if isinstance(value, list):
         return [with_defaults(item) for item in value]
-    return COMPOSE_DEFAULT.sub(r"\1", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return COMPOSE_REQUIRED.sub(lambda found: DOT_ENV[found[1]], COMPOSE_DEFAULT.sub(r"\1", value))
 
 
-COMPOSE = with_defaults(yaml.safe_load((REPO / "compose.yaml").read_text()))
+COMPOSE_TEXT = (REPO / "compose.yaml").read_text()
+COMPOSE = with_defaults(yaml.safe_load(COMPOSE_TEXT))
 SERVICES = COMPOSE["services"]
 # The containers that run mediahub's own image (the rest are PostgreSQL, Redis, the S3 server and its bucket).
 MEDIAHUB_SERVICES = {name: service for name, service in SERVICES.items()
@@ -319,3 +324,14 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
             process.stop()
         if migrate.poll() is None:
             migrate.kill()
+
+
+def test_the_published_store_and_the_database_have_no_default_credentials():
+    """The S3 store's port is published for the media links: Compose must refuse to start until .env sets
+    the store's keys and the database's password, rather than start with a password anyone can read here."""
+    required = set(COMPOSE_REQUIRED.findall(COMPOSE_TEXT))
+    assert required == set(DOT_ENV)
+    # An empty default is no secret: MEDIAHUB_SECRET_KEY unset makes the web generate its own key.
+    known = [name for name, default in re.findall(r"\$\{(\w+):-([^}]*)\}", COMPOSE_TEXT)
+             if re.search("PASSWORD|SECRET|ACCESS_KEY|TOKEN", name) and default]
+    assert not known, known
