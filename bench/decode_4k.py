@@ -45,7 +45,7 @@ def measure(case: str, path: Path) -> dict:
     from workers.media import frames
 
     if case == "h264-all":
-        frames.HIGH_FRAME_RATE = float("inf")
+        frames.SKIP_NONREF_FROM_FPS = float("inf")
     baseline = _peak_rss_mb()
     report = frames.SamplingReport()
     with tempfile.TemporaryDirectory() as scratch:

@@ -154,7 +154,7 @@ class Worker:
                    MEDIAHUB_DATA_DIR=str(settings.DATA_DIR), PYTHONPATH=str(REPO))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", "media,ml,default",
-             "--concurrency", str(concurrency), "--pool", "prefork", "-n", self.name, "--loglevel", "WARNING"],
+             "--concurrency", str(concurrency), "--pool", "prefork", "-n", self.name, "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")],
             cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while not app.control.ping(destination=[self.name], timeout=0.5):
@@ -235,12 +235,12 @@ def decode_cpu_seconds(path: Path) -> tuple[float, float]:
 
 
 def warm_up(concurrency: int) -> None:
-    """What a worker's pool process does once: set its torch threads, load the models."""
-    import torch
+    """What a worker's pool process does once: count its share of the cores (torch, decoding and faces
+    threads), load the models."""
+    from workers import celery
 
-    from workers.celery import torch_threads
-
-    torch.set_num_threads(torch_threads(pool_processes=concurrency))
+    celery._pool_size_remember(sender=argparse.Namespace(concurrency=concurrency))
+    celery._torch_threads_set()
     from workers.ml.clip import load_clip
     from workers.ml.faces import load_face_models
     from mediahub.search.selectors import active_clip_spec

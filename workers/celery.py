@@ -76,9 +76,10 @@ PIPELINE_TASK = dict(
 )
 
 
-# Torch threads per pool process (README, "Ingest speed"): the cores divided among the worker's processes.
-# Each process running torch on every core, while its siblings decode or run torch too, made the CLIP step
-# 10x slower in wall time and 13x in CPU on two shared cores (OpenMP threads waiting on descheduled peers).
+# Threads per pool process (README, "Ingest speed"): the cores divided among the worker's processes, for
+# torch, FFmpeg's decoder and the faces step. Each process running torch on every core, while its siblings
+# decode or run torch too, made the CLIP step 10x slower in wall time and 13x in CPU on two shared cores
+# (OpenMP threads waiting on descheduled peers); a decoder's frame threads cost a quarter more CPU than one.
 _pool_processes = 1
 
 
@@ -99,7 +100,12 @@ def _torch_threads_set(**_) -> None:
 def torch_threads(*, pool_processes: int) -> int:
     from django.conf import settings
 
-    return settings.TORCH_THREADS or max(1, (os.cpu_count() or 1) // pool_processes)
+    return settings.TORCH_THREADS or process_cores(pool_processes=pool_processes)
+
+
+def process_cores(*, pool_processes: int | None = None) -> int:
+    """The CPU cores one pool process of this worker can count on (all of them outside a worker)."""
+    return max(1, (os.cpu_count() or 1) // (pool_processes or _pool_processes))
 
 
 # Log ids in tasks (README, "Logs"): a task published during a request (or during another task, as the

@@ -29,7 +29,7 @@ from mediahub.search.selectors import active_clip_spec, calibration_for, tag_lab
 from mediahub.shots import captioning
 from mediahub.shots import selectors as shots_selectors
 from mediahub.shots import services as shots_services
-from workers.celery import PIPELINE_TASK, TRANSIENT_ERRORS, app
+from workers.celery import PIPELINE_TASK, TRANSIENT_ERRORS, app, process_cores
 from workers.media.frames import SamplingReport, encode_jpeg, sample_image, sample_video
 from workers.media.probe import MediaError, probe
 from workers.media.shots import ShotSampler, frames_in_shots, shot_spans
@@ -130,7 +130,8 @@ def asset_sample_frames(self, asset: Asset) -> None:
         proxy = scratch / "proxy.mp4"
         sampled = ([sample_image(path, face_short_side=face_short_side, dna=dna)] if asset.kind == Asset.Kind.IMAGE
                    else sample_video(path, interval=interval, report=report, proxy_path=proxy,
-                                     face_short_side=face_short_side, dna=dna, shots=shot_sampler))
+                                     face_short_side=face_short_side, dna=dna, shots=shot_sampler,
+                                     threads=process_cores()))
         for frame in sampled:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
             if frame.face_image is not None:
@@ -288,7 +289,8 @@ def asset_faces(self, asset: Asset) -> None:
     if not settings.FACES_ENABLED or not frames or not default_storage.exists(frames[0][1]):
         return
     tracks = scan_faces(((time, _open_image(name)) for time, name in frames),
-                        source_size=(asset.width, asset.height), interval=settings.FRAME_INTERVAL_SECONDS)
+                        source_size=(asset.width, asset.height), interval=settings.FRAME_INTERVAL_SECONDS,
+                        threads=process_cores())
     people.faces_replace(asset=asset, tracks=tracks)
     storage_folder_delete(folder)
 

