@@ -18,6 +18,7 @@ The ratio is decode seconds / ingest seconds (1.0 = ingest as fast as decoding a
     .venv/bin/python bench/ingest_speed.py --model ViT-B-32 --sizes 1280x720 --rounds 1
 
 Runs against its own throwaway data dir (var/bench-ingest) with embedded Postgres and Redis.
+BENCH_WORKER_LOGLEVEL=INFO makes the worker log every task with its duration (var/bench-ingest/bench-worker.log).
 Prints a Markdown table per resolution for the README.
 """
 

@@ -365,9 +365,11 @@ def rank(moments: list[Moment]) -> list[Moment]:
     return sorted(moments, key=lambda m: (-m.score, m.asset_id, m.start))
 
 
-def stands_out(moments: Sequence[Moment], *, background: float | None, spread: float) -> bool:
-    """Whether the best moment's visual score rises clearly above the query's typical frame."""
-    if background is None or not moments:
+def stands_out(moments: Sequence[Moment], *, background: float | None, spread: float, floor: float) -> bool:
+    """Whether the best moment's visual score rises clearly above the query's typical frame. When the
+    typical frame itself clears the match floor, most of the library is this footage (a first upload, a
+    library of one story): the typical frame is then no measure of a non-match, and the floor decides."""
+    if background is None or not moments or background >= floor:
         return True
     return max(m.visual for m in moments) - background >= STANDS_OUT_SPREADS * spread
 

@@ -128,7 +128,8 @@ def search_run(*, user, vector: np.ndarray, model: EmbeddingModel, calibration: 
     ranking.apply_feedback(moments, events, radius=calibration.feedback_radius, floor=calibration.match_floor,
                            spread=calibration.spread)
     understood = words_known and ranking.stands_out(
-        moments, background=query_background(vector=vector, model=model), spread=calibration.spread)
+        moments, background=query_background(vector=vector, model=model), spread=calibration.spread,
+        floor=calibration.match_floor)
     ranked, weak = ranking.answers(ranking.rank(moments), floor=calibration.match_floor, understood=understood)
     outcome = _search_store(user=user, vector=vector, model=model, kind=kind, query=query, filters=filters,
                             session_key=session_key, ranked=ranked[:limit], weak=weak,
