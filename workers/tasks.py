@@ -6,6 +6,7 @@ after a crash, a retry, a reprocess) rewrites the same rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -19,7 +20,7 @@ from PIL import Image
 
 from mediahub.assets import services as assets
 from mediahub.assets.models import Asset, AssetTag, Frame, face_frame_path, face_frames_folder, frame_image_path
-from mediahub.assets.storage import local_copy, storage_folder_delete
+from mediahub.assets.storage import STORE_UNREACHABLE, local_copy, storage_folder_delete
 from mediahub.copies import selectors as copies_selectors
 from mediahub.copies import services as copies
 from mediahub.people import services as people
@@ -39,7 +40,7 @@ from workers.ml.captioner import CaptionerUnavailable
 from workers.ml.describe import Describer
 from workers.ml.faces import scan_faces
 from workers.ml.tagging import tag_ranges
-from workers.scratch import scratch_folder
+from workers.scratch import ScratchFull, scratch_folder
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -90,11 +91,26 @@ class PipelineTask(app.Task):
         if isinstance(exc, TRANSIENT_ERRORS):
             logger.warning("asset %s: the '%s' step stopped on %s: %s; the stalled-asset sweep will start it "
                            "again", args[0] if args else "?", self.stage, exc.__class__.__name__, exc)
+            if len(args) == 2:
+                with contextlib.suppress(*TRANSIENT_ERRORS):  # the database may be what is down
+                    assets.asset_waiting_note(asset_id=args[0], run_id=args[1], message=_waiting(self.stage, exc))
             return
         if len(args) == 2:
             assets.asset_fail(asset_id=args[0], run_id=args[1], message=(
                 f"Processing stopped at the '{self.stage}' step because of an internal error "
                 f"({exc.__class__.__name__}: {str(exc)[:200]}). The upload is kept: use Reprocess to try again."))
+
+
+def _waiting(stage: str, exc: Exception) -> str:
+    """What an unfinished asset shows while a service it needs is away (cleared when it starts again)."""
+    if isinstance(exc, ScratchFull):
+        cause = str(exc)
+    elif isinstance(exc, STORE_UNREACHABLE):
+        cause = "The media store could not be reached."
+    else:
+        cause = "The database or the message broker could not be reached."
+    return (f"Waiting at the '{stage}' step: {cause} Processing starts again by itself within a few minutes "
+            "of that being resolved; the upload is kept.")
 
 
 def pipeline_task(stage: str, progress: float):

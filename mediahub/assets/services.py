@@ -228,6 +228,11 @@ def asset_warning_set(*, asset: Asset, message: str) -> None:
     _current(asset.pk, asset.run_id).update(error=message)
 
 
+def asset_waiting_note(*, asset_id: int, run_id: str, message: str) -> None:
+    """Say why an unfinished run stands still (a service it needs is away); a new run clears it."""
+    _current(asset_id, run_id).filter(status__in=ACTIVE_STATUSES).update(error=message)
+
+
 def asset_fail(*, asset_id: int, run_id: str, message: str) -> None:
     logger.warning("asset %s failed: %s", asset_id, message)
     _current(asset_id, run_id).update(status=Asset.Status.FAILED, error=message, updated_at=timezone.now())

@@ -51,10 +51,10 @@ def _numbered_frames(path, *, seconds: int, fps: int = 25):
     picture of level 20 * i, so a sample's picture tells which frame of its second it is."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
         stream.options = {"preset": "medium", "bframes": "3"}
         for i in range(seconds * fps):
-            picture = np.full((240, 320, 3), 20 * (i % fps) % 250, np.uint8)
+            picture = np.full((360, 640, 3), 20 * (i % fps) % 250, np.uint8)
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts = i
             container.mux(stream.encode(frame))
@@ -63,8 +63,8 @@ def _numbered_frames(path, *, seconds: int, fps: int = 25):
 
 
 def test_footage_with_b_frames_is_sampled_within_two_frames_of_each_second(tmp_path):
-    """At 25 fps, frames no other frame refers to are not decoded; every second still gets a sample,
-    taken from its first two frames, with the time of the frame it shows."""
+    """At 25 fps and 360 lines, frames no other frame refers to are not decoded; every second still gets
+    a sample, taken from its first three frames, with the time of the frame it shows."""
     frames = list(sample_video(_numbered_frames(tmp_path / "numbered.mp4", seconds=6)))
     assert [f.index for f in frames] == [0, 1, 2, 3, 4, 5]
     for frame in frames:

@@ -12,6 +12,7 @@ from mediahub.search.models import EmbeddingModel, FrameEmbedding
 from tests.media_files import constant_rate_times, truncated_copy, write_frames
 from workers import tasks
 from workers.pipeline import pipeline_signature
+from workers.scratch import ScratchFull
 
 
 def create(path, owner=None) -> Asset:
@@ -160,6 +161,30 @@ def test_an_unexpected_error_fails_the_asset_with_a_sentence_and_keeps_the_uploa
     assert asset.status == "failed"
     assert "'frames' step" in asset.error and "Reprocess" in asset.error
     assert default_storage.exists(asset.original.name)
+
+
+@pytest.mark.django_db
+def test_a_full_scratch_disk_leaves_the_asset_waiting_with_a_sentence_until_it_starts_again(
+        two_scene_video, monkeypatch, settings):
+    """Not the asset's fault: it stays unfinished (the stalled-asset sweep starts it again), and its page
+    says what it waits for; the new run clears that."""
+    asset = create(two_scene_video)
+
+    def full(*args, **kwargs):
+        raise ScratchFull(settings.SCRATCH_DIR)
+
+    monkeypatch.setattr(tasks, "scratch_folder", full)
+    monkeypatch.setattr(tasks.asset_sample_frames, "max_retries", 0)  # the worker retries with backoff first
+    with pytest.raises(ScratchFull):  # run eagerly, the task's exception reaches the caller too
+        run_pipeline(asset)
+    asset.refresh_from_db()
+    assert asset.status == "processing"
+    assert asset.error.startswith("Waiting at the 'frames' step: The scratch dir")
+    assert "MEDIAHUB_SCRATCH_DIR" in asset.error and "starts again by itself" in asset.error
+    assert default_storage.exists(asset.original.name)
+    monkeypatch.undo()
+    asset = run_pipeline(asset_reprocess(asset=asset))  # what the sweep does
+    assert (asset.status, asset.error) == ("ready", None)
 
 
 @pytest.mark.django_db

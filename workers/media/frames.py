@@ -36,10 +36,13 @@ PROXY_AUDIO_RATE = 48000
 MAX_DEMUX_RETRIES = 10_000
 MAX_AUDIO_BACKLOG = 5_000  # audio frames kept while waiting for the first picture (~2 min of AAC)
 DNA_GRID = 128  # px, the square picture given to a `dna` sampler (it keeps less)
-# From this frame rate on, frames no other frame refers to (most B-frames) are not decoded: a quarter to a
-# third less decoding, and a sample, DNA or shot picture lands at most a frame or two (≤ 0.08 s) later.
-# Encoders put a cut on a reference frame (an I- or P-frame), so the first picture of a shot is kept.
+# From this frame rate and picture size on, frames no other frame refers to (most B-frames) are not
+# decoded: a quarter to a third less decoding, and a sample, DNA or shot picture lands at most a frame or
+# two (≤ 0.08 s) later. Encoders put a cut on a reference frame (an I- or P-frame), so the first picture of
+# a shot is kept. Smaller pictures decode cheaply anyway, and their shot pictures are noisy enough that
+# the uneven spacing made a false cut in a 176×144 clip (README, "Ingest speed").
 SKIP_NONREF_FROM_FPS = 20.0
+SKIP_NONREF_FROM_SHORT_SIDE = 360
 
 BROWSER_CODECS = {"h264", "vp8", "vp9", "av1"}
 BROWSER_PIXEL_FORMATS = {"yuv420p", "yuvj420p"}
@@ -95,9 +98,9 @@ def sample_video(path: Path | str, *, interval: float = 1.0, report: SamplingRep
                  dna=None, shots=None, threads: int | None = None) -> Iterator[SampledFrame]:
     """Yield the frame shown at each multiple of `interval` seconds: the first frame starting
     in that slot, else the one still on screen from before (a still wrapped as a video, a pause
-    in variable-rate footage). From SKIP_NONREF_FROM_FPS on (without a proxy to write or fields to
-    deinterlace), frames that no other frame refers to are skipped: "the first frame" is then the
-    first reference frame, at most a frame or two later.
+    in variable-rate footage). From SKIP_NONREF_FROM_FPS and SKIP_NONREF_FROM_SHORT_SIDE on (without
+    a proxy to write or fields to deinterlace), frames that no other frame refers to are skipped: "the
+    first frame" is then the first reference frame, at most a frame or two later.
 
     Times count from the first shown frame (after MP4 edit lists, whatever the first
     timestamp). Packets that fail to decode are skipped and their seconds recorded in
@@ -311,7 +314,8 @@ class _DecodePass:
             self.proxy = _Proxy(self.proxy_path, frame=frame, audio=self.audio, tone_map=self.report.tone_mapped)
             self.report.proxy = True
             self._flush_audio()
-        elif 1 / self.frame_step >= SKIP_NONREF_FROM_FPS and self.deinterlacer is None:
+        elif (1 / self.frame_step >= SKIP_NONREF_FROM_FPS and self.deinterlacer is None
+              and min(frame.width, frame.height) >= SKIP_NONREF_FROM_SHORT_SIDE):
             codec.skip_frame = "NONREF"
 
     def _audio_packet(self, packet) -> None:
