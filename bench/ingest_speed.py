@@ -153,9 +153,10 @@ class Worker:
         self.app, self.name = app, f"bench-ingest-{os.getpid()}@localhost"
         env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL,
                    MEDIAHUB_DATA_DIR=str(settings.DATA_DIR), PYTHONPATH=str(REPO))
+        level = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.celery:app", "worker", "-Q", "media,ml,default",
-             "--concurrency", str(concurrency), "--pool", "prefork", "-n", self.name, "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")],
+             "--concurrency", str(concurrency), "--pool", "prefork", "-n", self.name, "--loglevel", level],
             cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while not app.control.ping(destination=[self.name], timeout=0.5):
