@@ -60,8 +60,8 @@ TITLE_WORDS = ["flood", "bridge", "crowd", "fire", "night", "river", "car", "min
                "mayor", "podium", "police", "school", "train", "market", "airport"]
 LIBRARY_VERSION = 2  # a library built by an older version of this script is built again
 SEED_ASSETS = 3  # real videos ingested before the phases: what viewers and players open
-UPLOAD_BASES = 6
-UPLOADS_PER_UPLOADER = 12  # per phase: more than one uploader gets through in a phase  # distinct demo-world videos; each upload is one of them made unique by a `free` box
+UPLOAD_BASES = 6  # distinct demo-world videos; each upload is one of them made unique by a `free` box
+UPLOADS_PER_UPLOADER = 12  # per phase: more than one uploader gets through in a phase
 
 
 def parse_args():
