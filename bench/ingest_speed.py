@@ -1,7 +1,7 @@
 """Ingest speed next to decode speed, every pipeline step on.
 
 For generated H.264 videos (the demo world's scenes: a shape drifting and turning on a background,
-cuts every 2–10 s, mild noise; a face photo drifting across some scenes so the faces step detects,
+cuts every 2–10 s, mild noise; a face photo drifting across some scenes so the frames step detects faces,
 tracks and describes), at each resolution:
 
   - **decode**: PyAV alone decoding every frame of the file, with the pipeline's decode settings
@@ -40,9 +40,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediahub.settings")
 os.environ.setdefault("MEDIAHUB_LOG_FORMAT", "plain")
 
 MODELS = {"demo": ("demo", ""), "ViT-B-32": ("ViT-B-32", "random")}  # random weights: real compute, no download
-STEP_NAMES = {"asset_probe": "probe", "asset_sample_frames": "frames", "asset_embed_frames": "CLIP",
-              "asset_tag": "tags", "asset_describe_shots": "descriptions", "asset_faces": "faces",
-              "asset_copies": "copies", "asset_finish": "finish"}
+STEP_NAMES = {"asset_probe": "probe", "asset_sample_frames": "frames and faces", "asset_embed_frames": "CLIP",
+              "asset_tag": "tags", "asset_describe_shots": "descriptions", "asset_copies": "copies",
+              "asset_finish": "finish"}
 FACE_SCENES = (1, 3, 4)  # scenes (0-based) with a face photo drifting across
 
 

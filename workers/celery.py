@@ -33,7 +33,6 @@ app.conf.task_routes = {
     "workers.tasks.asset_embed_frames": {"queue": "ml"},
     "workers.tasks.asset_tag": {"queue": "ml"},
     "workers.tasks.asset_describe_shots": {"queue": "ml"},
-    "workers.tasks.asset_faces": {"queue": "ml"},
     "workers.tasks.people_regroup": {"queue": "ml"},
 }
 app.conf.imports = ("workers.tasks", "workers.recovery")

@@ -1,10 +1,9 @@
 """What an upload event fans out into.
 
-    probe (media) → sample frames + thumbnails (media) → CLIP embeddings (ml)
-    → zero-shot tags (ml) → shot descriptions (ml) → faces: detect, track, group into people (ml)
-    → copies: video DNA candidates and alignment (default: database work) → finish (default)
-
-The frames step also stores the asset's video DNA fingerprint and its shots, in the same decode.
+    probe (media) → sample frames + thumbnails, faces (detect, track, group into people), video DNA
+    and shots, all in one decode (media) → CLIP embeddings (ml) → zero-shot tags (ml)
+    → shot descriptions (ml) → copies: video DNA candidates and alignment (default: database work)
+    → finish (default)
 
 Each step takes (asset id, run id), re-reads the asset and stops quietly when
 the run has been superseded (a reprocess started a new one) or the asset was
@@ -21,7 +20,7 @@ from celery import chain
 from workers.celery import app
 
 STEPS = ("asset_probe", "asset_sample_frames", "asset_embed_frames", "asset_tag", "asset_describe_shots",
-         "asset_faces", "asset_copies", "asset_finish")
+         "asset_copies", "asset_finish")
 EMBED_STEP = "asset_embed_frames"  # where a re-embedding with another model starts
 
 

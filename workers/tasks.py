@@ -19,8 +19,8 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from mediahub.assets import services as assets
-from mediahub.assets.models import Asset, AssetTag, Frame, face_frame_path, face_frames_folder, frame_image_path
-from mediahub.assets.storage import STORE_UNREACHABLE, local_copy, storage_folder_delete
+from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
+from mediahub.assets.storage import STORE_UNREACHABLE, local_copy
 from mediahub.copies import selectors as copies_selectors
 from mediahub.copies import services as copies
 from mediahub.people import services as people
@@ -38,13 +38,12 @@ from workers.ml.clip import ModelUnavailable, load_clip
 from workers.ml.dna import DnaSampler, Fingerprint
 from workers.ml.captioner import CaptionerUnavailable
 from workers.ml.describe import Describer
-from workers.ml.faces import scan_faces
+from workers.ml.faces import FaceScan
 from workers.ml.tagging import tag_ranges
 from workers.scratch import ScratchFull, scratch_folder
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
-FACE_FRAME_QUALITY = 90  # read once by the faces step: detail matters more than size
 
 
 class StepFailed(Exception):
@@ -132,43 +131,53 @@ def asset_probe(self, asset: Asset) -> None:
 @pipeline_task("frames", 0.05)
 def asset_sample_frames(self, asset: Asset) -> None:
     """Sample frames and, in the same decode, make a browser-playable proxy if the original isn't one,
-    the larger frames the faces step reads (kept only until that step has run) and the asset's video
-    DNA fingerprint (stored at once, so a copy ingested at the same time can find this one) and its
-    shots (cuts found on small pictures of the same decode; an image is one shot)."""
+    find and track faces in larger pictures of the sampled frames (then group them into people), and
+    make the asset's video DNA fingerprint (stored at once, so a copy ingested at the same time can find
+    this one) and its shots (cuts found on small pictures of the same decode; an image is one shot)."""
     interval = settings.FRAME_INTERVAL_SECONDS
-    face_short_side = settings.FACE_SHORT_SIDE if settings.FACES_ENABLED else None
-    storage_folder_delete(face_frames_folder(asset.pk))  # an earlier run's, never read
     report = SamplingReport()
     dna = DnaSampler()
     shot_sampler = ShotSampler()
     records, last_progress = [], time.monotonic()
-    with local_copy(asset.original.name) as path, scratch_folder(settings.SCRATCH_DIR) as scratch:
+    with (local_copy(asset.original.name) as path, scratch_folder(settings.SCRATCH_DIR) as scratch,
+          _face_scan(asset) as faces):
         proxy = scratch / "proxy.mp4"
+        face_short_side = settings.FACE_SHORT_SIDE if faces else None
         sampled = ([sample_image(path, face_short_side=face_short_side, dna=dna)] if asset.kind == Asset.Kind.IMAGE
                    else sample_video(path, interval=interval, report=report, proxy_path=proxy,
                                      face_short_side=face_short_side, dna=dna, shots=shot_sampler,
                                      threads=process_cores()))
         for frame in sampled:
             default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
-            if frame.face_image is not None:
-                default_storage.save(face_frame_path(asset.pk, asset.run_id, frame.index),
-                                     ContentFile(encode_jpeg(frame.face_image, quality=FACE_FRAME_QUALITY,
-                                                             optimize=False)))
+            if faces:
+                faces.add(frame.time, frame.face_image)
             records.append(assets.FrameRecord(index=frame.index, time=frame.time))
             if time.monotonic() - last_progress > PROGRESS_EVERY_SECONDS and asset.duration:
                 assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
                                           progress=0.05 + 0.45 * min(frame.time / asset.duration, 1.0))
                 last_progress = time.monotonic()
         assets.asset_proxy_save(asset=asset, source=proxy if report.proxy else None)
+        tracks = faces.finish() if faces else None
     assets.frames_replace(asset=asset, frames=records, poster_index=_poster_index(records))
     duration = asset.duration if asset.kind == Asset.Kind.VIDEO and asset.duration else 0.0
     copies.fingerprint_save(asset=asset, fingerprint=dna.fingerprint(duration=duration))
     shot_duration = (duration or report.decoded_until) if asset.kind == Asset.Kind.VIDEO else 0.0
     shots_services.shots_replace(asset=asset, spans=shot_spans(shot_sampler.cuts(), shot_duration),
                                  frames=records)
+    if tracks is not None:
+        people.faces_replace(asset=asset, tracks=tracks)
     warning = _damage_warning(report, asset.duration, interval) if asset.kind == Asset.Kind.VIDEO else None
     if warning:
         assets.asset_warning_set(asset=asset, message=warning)
+
+
+def _face_scan(asset: Asset) -> contextlib.AbstractContextManager[FaceScan | None]:
+    """Faces are found in the frames step's own decode: no larger frames are stored for a later step
+    (README "Ingest speed"). Off with MEDIAHUB_FACES=off; the asset's stored faces then stay as they are."""
+    if not settings.FACES_ENABLED:
+        return contextlib.nullcontext()
+    return FaceScan(source_size=(asset.width, asset.height), interval=settings.FRAME_INTERVAL_SECONDS,
+                    threads=process_cores())
 
 
 def _damage_warning(report: SamplingReport, duration: float | None, interval: float) -> str | None:
@@ -294,23 +303,6 @@ def grammar_describer(spec, floor: float) -> Describer:
         spec=spec, model=embedding_model, texts=texts))
 
 
-@pipeline_task("faces", 0.95)
-def asset_faces(self, asset: Asset) -> None:
-    """Find, describe and track faces in the larger frames the frames step kept for this run, group the
-    tracks into people, then delete those frames. A run that didn't sample frames (a re-embedding with
-    another model) has none and leaves the asset's faces as they are."""
-    folder = face_frames_folder(asset.pk)
-    frames = [(frame.time, face_frame_path(asset.pk, asset.run_id, frame.index))
-              for frame in Frame.objects.filter(asset=asset).order_by("index")]
-    if not settings.FACES_ENABLED or not frames or not default_storage.exists(frames[0][1]):
-        return
-    tracks = scan_faces(((time, _open_image(name)) for time, name in frames),
-                        source_size=(asset.width, asset.height), interval=settings.FRAME_INTERVAL_SECONDS,
-                        threads=process_cores())
-    people.faces_replace(asset=asset, tracks=tracks)
-    storage_folder_delete(folder)
-
-
 @pipeline_task("copies", 0.97)
 def asset_copies(self, asset: Asset) -> None:
     """Find the other assets holding this asset's footage and store the copies both ways (database
@@ -358,6 +350,4 @@ def housekeeping_prune() -> None:
     """Drop stored searches past their retention and upload files that never became an asset."""
     searches = search.searches_prune(older_than_days=settings.SEARCH_RETENTION_DAYS)
     files = assets.staging_prune(older_than_hours=settings.STAGING_RETENTION_HOURS)
-    face_frames = assets.face_frames_prune()
-    logger.info("housekeeping: pruned %d stored searches, %d unfinished upload files and the face frames "
-                "of %d assets", searches, files, face_frames)
+    logger.info("housekeeping: pruned %d stored searches and %d unfinished upload files", searches, files)

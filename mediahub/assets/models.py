@@ -209,18 +209,6 @@ def frame_image_path(asset_id: int, index: int) -> str:
     return f"{frames_folder(asset_id)}/{index:06d}.jpg"
 
 
-FACE_FRAMES_ROOT = "face-frames"
-
-
-def face_frames_folder(asset_id: int) -> str:
-    """Larger frames for the faces step, written by the frames step and deleted once faces are found."""
-    return f"{FACE_FRAMES_ROOT}/{asset_id}"
-
-
-def face_frame_path(asset_id: int, run_id, index: int) -> str:
-    return f"{face_frames_folder(asset_id)}/{run_id}/{index:06d}.jpg"
-
-
 class Frame(TimeStampedModel):
     """One sampled frame per interval (a second by default) of an asset; an image has one, at 0."""
 

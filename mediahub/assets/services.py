@@ -16,8 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, FACE_FRAMES_ROOT, Asset, AssetChange, AssetTag,
-                                    Frame, RightsPolicy, face_frames_folder, frame_image_path, frames_folder, proxy_path)
+from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, Asset, AssetChange, AssetTag, Frame,
+                                    RightsPolicy, frame_image_path, frames_folder, proxy_path)
 from mediahub.assets.storage import StoreUnavailable, storage_folder_delete, storage_is_local
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from mediahub.core.progress import Progress, as_is
@@ -183,7 +183,7 @@ def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
 def asset_delete(*, asset: Asset) -> None:
     """Delete the asset, every derived row (by cascade) and, once committed, its files."""
     original, proxy = asset.original.name, asset.proxy
-    folders = (frames_folder(asset.pk), face_frames_folder(asset.pk), face_chips_folder(asset.pk))
+    folders = (frames_folder(asset.pk), face_chips_folder(asset.pk))
     with transaction.atomic():
         asset_faces_delete(asset=asset)  # their people's covers and the face crops too
         asset.delete()
@@ -323,12 +323,4 @@ def _stored_names(folder: str) -> tuple[list[str], list[str]]:
     except FileNotFoundError:
         return [], []
 
-
-def face_frames_prune() -> int:
-    """Delete the faces step's frames of assets no run is working on (left by a failed or stopped run)."""
-    working = {str(pk) for pk in Asset.objects.filter(status__in=ACTIVE_STATUSES).values_list("pk", flat=True)}
-    stale = [folder for folder in _stored_names(FACE_FRAMES_ROOT)[0] if folder not in working]
-    for folder in stale:
-        storage_folder_delete(face_frames_folder(int(folder)))
-    return len(stale)
 

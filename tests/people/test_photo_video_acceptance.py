@@ -3,9 +3,8 @@
 import pytest
 from django.core.files.storage import default_storage
 
-from mediahub.assets.models import face_frames_folder
 from mediahub.assets.services import asset_reprocess
-from mediahub.people.models import Face
+from mediahub.people.models import Face, face_chips_folder
 from tests.people.photo_video import pairwise_precision_recall, photo_video, who
 from tests.workers.test_pipeline import create, run_pipeline
 
@@ -41,14 +40,12 @@ def photo_asset(tmp_path):
 
 
 @pytest.mark.django_db
-def test_names_survive_a_reprocess_and_the_faces_step_leaves_no_frames_behind(photo_asset, editor_api):
+def test_names_survive_a_reprocess(photo_asset, editor_api):
     shown, asset = photo_asset
     before = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
     named = next(track["person_id"] for track in before if track["person_id"])
     assert editor_api.patch(f"/api/people/{named}", {"name": "Wang Wei"}, format="json").status_code == 200
     before = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
-    assert not default_storage.exists(face_frames_folder(asset.pk)) or not default_storage.listdir(
-        face_frames_folder(asset.pk))[1], "the larger frames are gone once faces are found"
 
     asset = run_pipeline(asset_reprocess(asset=asset))
     after = editor_api.get(f"/api/assets/{asset.pk}/faces").json()["faces"]
@@ -64,5 +61,5 @@ def test_with_faces_off_nothing_about_faces_is_stored(tmp_path, settings, viewer
     asset = run_pipeline(create(tmp_path / "off.mp4"))
     assert asset.status == "ready"
     assert viewer_api.get(f"/api/assets/{asset.pk}/faces").json() == {"faces": []}
-    assert not Face.objects.exists() and not default_storage.exists(face_frames_folder(asset.pk))
+    assert not Face.objects.exists() and not default_storage.exists(face_chips_folder(asset.pk))
 

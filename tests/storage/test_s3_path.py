@@ -33,7 +33,7 @@ def presigned(api, url: str) -> str:
 
 
 def asset_keys(s3_server, asset) -> list[str]:
-    prefixes = [asset.original.name, f"frames/{asset.pk}/", f"face-frames/{asset.pk}/", f"faces/{asset.pk}/",
+    prefixes = [asset.original.name, f"frames/{asset.pk}/", f"faces/{asset.pk}/",
                 f"proxies/{asset.pk}.mp4"]
     return [key for prefix in prefixes for key in s3_server.keys(prefix)]
 

@@ -16,7 +16,7 @@ from tests.workers.faults import FAST_RECOVERY, Stack, world_videos
 pytestmark = pytest.mark.worker
 
 SECONDS = 4  # per video: one frame a second, so 4 frames and 4 vectors each
-BUSY = {"probe", "frames", "embed", "tags", "descriptions", "faces", "copies"}
+BUSY = {"probe", "frames", "embed", "tags", "descriptions", "copies"}
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
   40 px, 1280×720 becomes 2080×1170, ~240 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
   ~150 ms. With threads, frames from 480 px of height are scanned as two overlapping halves on the
   pool's two threads, plus the whole frame scaled down for faces wider than the overlap.
-- Frames are prepared (decoded, converted, signed) on a thread of their own, READ_AHEAD ahead of
-  the tracker, and a frame that differs from the one before it like a cut gets its full scan
-  started on the pool at once, while the shot before it is still being tracked.
+- Frames come straight from the frames step's decode (FaceScan.add). With threads, they wait up to
+  READ_AHEAD for the tracker, and a frame that differs from the one before it like a cut gets its
+  full scan started on the pool at once, while the shot before it is still being tracked.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
   **descriptor** is dlib's ResNet run by torch (face_resnet.py: ~12 ms per face on one thread,
   where dlib-bin, built without BLAS, takes 110–150 ms and holds the GIL throughout). It is computed
@@ -85,7 +85,7 @@ CHIP_PADDING = 0.25
 CHIP_CHANGE = 0.9  # correlation of consecutive tiny chips below which a track's identity is checked
 LINK_MIN_IOU = 0.3
 SPLIT_SCAN_HEIGHT = 480  # px: from here on a full scan is worth two threads
-READ_AHEAD = 8  # frames taken from the decoder before the tracker needs them (cuts are scanned early)
+READ_AHEAD = 8  # frames waiting for the tracker while the pool scans the cuts among them
 SIGNATURE_SIZE = (64, 36)
 
 
@@ -579,65 +579,17 @@ def _looks_like_cut(frame: _Frame, reference: _Frame) -> bool:
             or _colour_change(frame.colours, reference.colours) >= CUT_COLOUR_CHANGE)
 
 
-def _read_ahead(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
-                pool: ThreadPoolExecutor | None) -> Iterator[_Frame]:
-    """The frames, prepared up to READ_AHEAD ahead of the tracker on a thread of their own (decoding,
-    conversions and signatures release the GIL): a frame that differs from the one before it like a
-    cut gets its full scan started on the pool at once (it doesn't depend on the tracks), so cuts are
-    scanned while the shot before them is still being tracked."""
-    if pool is None:
-        yield from _prepared(frames, models, None)
-        return
-    handoff: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
-    stopped = threading.Event()
-
-    def produce() -> None:
-        try:
-            for frame in _prepared(frames, models, pool):
-                if not _hand_over(handoff, frame, stopped):
-                    return
-            _hand_over(handoff, _END, stopped)
-        except BaseException as exc:  # a frame that can't be read: the tracker raises it
-            _hand_over(handoff, exc, stopped)
-
-    producer = threading.Thread(target=produce, name="faces-frames", daemon=True)
-    producer.start()
-    try:
-        while (item := handoff.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stopped.set()
-        producer.join()
-
-
-_END = object()
-
-
-def _hand_over(handoff: queue.Queue, item, stopped: threading.Event) -> bool:
-    """Put `item` in the queue unless the tracker stopped taking frames (then False)."""
-    while not stopped.is_set():
-        try:
-            handoff.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _prepared(frames: Iterable[tuple[float, Image.Image]], models: FaceModels,
-              pool: ThreadPoolExecutor | None) -> Iterator[_Frame]:
-    previous = None
-    for time, image in frames:
-        image = image.convert("RGB")
-        grey = image.convert("L")
-        frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey),
-                       colours=_colours(image))
-        if pool is not None and (previous is None or _looks_like_cut(frame, previous)):
-            frame.scanned_ahead = _start_full_scan(models, pool, grey, FULL_SCAN_MIN_FACE)
-        previous = frame
-        yield frame
+def _prepared(time: float, image: Image.Image, previous: _Frame | None, models: FaceModels,
+              pool: ThreadPoolExecutor | None) -> _Frame:
+    """A frame ready for the tracker; one that differs from the one before it like a cut gets its full scan
+    started on the pool at once (it doesn't depend on the tracks)."""
+    image = image.convert("RGB")
+    grey = image.convert("L")
+    frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey),
+                   colours=_colours(image))
+    if pool is not None and (previous is None or _looks_like_cut(frame, previous)):
+        frame.scanned_ahead = _start_full_scan(models, pool, grey, FULL_SCAN_MIN_FACE)
+    return frame
 
 
 def _start_full_scan(models: FaceModels, pool: ThreadPoolExecutor | None, grey: Image.Image,
@@ -674,32 +626,60 @@ def _gather(parts: list[Future]) -> list[tuple[Box, float]]:
     return _suppress([found for part in parts for found in part.result()])
 
 
+class FaceScan:
+    """Face tracks found while frames arrive: `add` each sampled frame as the decode produces it (time
+    order, one per `interval` seconds), then `finish()`. With threads, frames wait up to READ_AHEAD in
+    line for the tracker while the full scans of the cuts among them run on the pool, beside the decode
+    and the tracking. Use as a context manager: it holds a thread pool and sets torch to one thread."""
+
+    def __init__(self, *, source_size: tuple[int, int], interval: float = 1.0, threads: int = 2,
+                 stats: dict | None = None):
+        self.models = load_face_models()
+        self.source_size, self.stats = source_size, stats
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-scan") if threads > 1 else None
+        self.scanner = _Scanner(self.models, pool=self.pool, interval=interval)
+        self.waiting: deque[_Frame] = deque()
+        self.last: _Frame | None = None
+        self.torch_threads = torch.get_num_threads()
+
+    def __enter__(self) -> "FaceScan":
+        # One torch thread per descriptor: its own intra-op threads competed with the scans for the cores
+        # (CPU seconds of the 720p benchmark 4.2 → 3.1). Restored after: other steps share the process.
+        torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        torch.set_num_threads(self.torch_threads)
+
+    def add(self, time: float, image: Image.Image) -> None:
+        self.last = _prepared(time, image, self.last, self.models, self.pool)
+        self.waiting.append(self.last)
+        while len(self.waiting) > (READ_AHEAD if self.pool is not None else 0):
+            self.scanner.add(self.waiting.popleft())
+
+    def finish(self) -> list[FaceTrackResult]:
+        while self.waiting:
+            self.scanner.add(self.waiting.popleft())
+        tracks = self.scanner.finish()
+        if self.stats is not None:
+            self.stats.update(self.scanner.stats)
+        if self.last is None:
+            return []
+        results = [_result(track, self.last.grey.size, self.source_size) for track in tracks]
+        results.sort(key=lambda r: (r.start, r.box[0]))
+        return results
+
+
 def scan_faces(frames: Iterable[tuple[float, Image.Image]], *, source_size: tuple[int, int],
                interval: float = 1.0, threads: int = 2, stats: dict | None = None) -> list[FaceTrackResult]:
     """Face tracks in `frames` ((time, RGB face frame) in time order, one per `interval` seconds), with
     boxes in pixels of a source picture of `source_size` (width, height as displayed)."""
-    models = load_face_models()
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-scan") if threads > 1 else None
-    torch_threads = torch.get_num_threads()
-    # One torch thread per descriptor: its own intra-op threads competed with the scans for the cores
-    # (CPU seconds of the 720p benchmark 4.2 → 3.1). Restored after: the CLIP step shares the process.
-    torch.set_num_threads(1)
-    try:
-        scanner = _Scanner(models, pool=pool, interval=interval)
-        frame_size = None
-        for frame in _read_ahead(frames, models, pool):
-            frame_size = frame.grey.size
-            scanner.add(frame)
-        tracks = scanner.finish()
-        results = [_result(track, frame_size, source_size) for track in tracks]
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-        torch.set_num_threads(torch_threads)
-    if stats is not None:
-        stats.update(scanner.stats)
-    results.sort(key=lambda r: (r.start, r.box[0]))
-    return results
+    with FaceScan(source_size=source_size, interval=interval, threads=threads, stats=stats) as scan:
+        for time, image in frames:
+            scan.add(time, image)
+        return scan.finish()
 
 
 def _result(track: _Track, frame_size: tuple[int, int], source_size: tuple[int, int]) -> FaceTrackResult:
