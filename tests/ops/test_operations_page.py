@@ -96,7 +96,7 @@ def test_the_page_shows_the_queues_the_live_worker_and_the_asset_a_worker_is_pro
     # too; a busy worker's is written here, because a real step can finish between two heartbeats.
     asset = make_asset(owner, title="Harbour at dawn", status="processing")
     busy = {"hostname": "busy@ops-test", "queues": ["ml"], "seen_at": time.time(), "runs": [],
-            "running": [{"task": "asset_faces", "asset_id": asset.pk, "started_at": time.time() - 3}]}
+            "running": [{"task": "asset_sample_frames", "asset_id": asset.pk, "started_at": time.time() - 3}]}
     with Connection(celery_app.conf.broker_url) as connection:
         connection.default_channel.client.set(KEY_PREFIX + busy["hostname"], json.dumps(busy), ex=60)
         try:
@@ -112,7 +112,7 @@ def test_the_page_shows_the_queues_the_live_worker_and_the_asset_a_worker_is_pro
             connection.default_channel.client.delete(KEY_PREFIX + busy["hostname"])
     assert celery_worker.name in workers, "the page never listed the live worker"
     running = workers["busy@ops-test"].select_one(f".running a[href='/assets/{asset.pk}/']")
-    assert running is not None and "asset_faces" in workers["busy@ops-test"].get_text()
+    assert running is not None and "asset_sample_frames" in workers["busy@ops-test"].get_text()
     assert [row.td.get_text() for row in page.select(".ops-queues tbody tr")] == ["media", "ml", "default"]
 
 

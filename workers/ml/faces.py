@@ -24,12 +24,12 @@ reference machine; bench/faces_step.py and README "Faces" have the whole step):
     found that way is followed **back** through the frames since the previous full scan with local
     scans, so its track starts when it came on screen, not when the periodic scan saw it.
 - A **full scan** scales the grey frame by 65/min face (the detector's smallest face is ~65 px): for
-  40 px, 1280×720 becomes 2080×1170, ~240 ms of CPU (dlib's own ×2 upsampling: ~550 ms); for 50 px
-  ~150 ms. With threads, frames from 480 px of height are scanned as two overlapping halves on the
-  pool's two threads, plus the whole frame scaled down for faces wider than the overlap.
-- Frames come straight from the frames step's decode (FaceScan.add). With threads, they wait up to
-  READ_AHEAD for the tracker, and a frame that differs from the one before it like a cut gets its
-  full scan started on the pool at once, while the shot before it is still being tracked.
+  40 px, 1280×720 becomes 2080×1170, ~100 ms of CPU (dlib's own ×2 upsampling would scan 2560×1440);
+  for 50 px ~65 ms. With two threads or more, frames from 480 px of height are scanned as two
+  overlapping halves on two threads, plus the whole frame scaled down for faces wider than the overlap.
+- Frames come straight from the frames step's decode (FaceScan.add). They wait up to READ_AHEAD for
+  the tracker, and a frame that differs from the one before it like a cut gets its full scan started
+  on the pool at once, while the decode goes on and the shot before it is still being tracked.
 - Every detection gets landmarks and an aligned 150×150 chip (~3 ms) for its sharpness; the
   **descriptor** is dlib's ResNet run by torch (face_resnet.py: ~12 ms per face on one thread,
   where dlib-bin, built without BLAS, takes 110–150 ms and holds the GIL throughout). It is computed
@@ -307,8 +307,8 @@ class _Track:
 class _Scanner:
     """The schedule of the module docstring, one frame at a time."""
 
-    def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor | None, interval: float):
-        self.models, self.pool, self.interval = models, pool, interval
+    def __init__(self, models: FaceModels, *, pool: ThreadPoolExecutor, halves: bool, interval: float):
+        self.models, self.pool, self.halves, self.interval = models, pool, halves, interval
         self.active: list[_Track] = []
         self.done: list[_Track] = []
         self.reference: _Frame | None = None  # the last frame that was scanned
@@ -351,7 +351,7 @@ class _Scanner:
         self.stats["full"] += 1
         started = clock.perf_counter()
         if frame.scanned_ahead is None:
-            detections = _gather(_start_full_scan(self.models, self.pool, frame.grey, min_face))
+            detections = _gather(_start_full_scan(self.models, self.pool, frame.grey, min_face, self.halves))
         else:  # it looked for faces from FULL_SCAN_MIN_FACE: never fewer
             detections = _gather(frame.scanned_ahead)
         self.stats["full_s"] += clock.perf_counter() - started
@@ -370,7 +370,7 @@ class _Scanner:
                 return [found for box in part for found in self._local_scan(kit, frame.grey, box, width, height)]
 
         # many faces (a crowd, a panel): half of them on the pool
-        elsewhere = self.pool.submit(scan, boxes[1::2]) if self.pool is not None and len(boxes) > 2 else None
+        elsewhere = self.pool.submit(scan, boxes[1::2]) if len(boxes) > 2 else None
         detections = scan(boxes[0::2] if elsewhere else boxes) + (elsewhere.result() if elsewhere else [])
         self.stats["local"] += 1
         self.stats["local_s"] += clock.perf_counter() - started
@@ -511,10 +511,8 @@ class _Scanner:
         if candidate is not None and candidate.vector is None:
             candidate.vector = self._describe(candidate.chip)
 
-    def _describe(self, chip: np.ndarray) -> Future | np.ndarray:
+    def _describe(self, chip: np.ndarray) -> Future:
         self.stats["described"] += 1
-        if self.pool is None:
-            return self.models.describe(chip)
         return self.pool.submit(self.models.describe, chip)
 
     def _end_all(self) -> None:
@@ -580,34 +578,33 @@ def _looks_like_cut(frame: _Frame, reference: _Frame) -> bool:
 
 
 def _prepared(time: float, image: Image.Image, previous: _Frame | None, models: FaceModels,
-              pool: ThreadPoolExecutor | None) -> _Frame:
+              pool: ThreadPoolExecutor, halves: bool) -> _Frame:
     """A frame ready for the tracker; one that differs from the one before it like a cut gets its full scan
     started on the pool at once (it doesn't depend on the tracks)."""
     image = image.convert("RGB")
     grey = image.convert("L")
     frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey),
                    colours=_colours(image))
-    if pool is not None and (previous is None or _looks_like_cut(frame, previous)):
-        frame.scanned_ahead = _start_full_scan(models, pool, grey, FULL_SCAN_MIN_FACE)
+    if previous is None or _looks_like_cut(frame, previous):
+        frame.scanned_ahead = _start_full_scan(models, pool, grey, FULL_SCAN_MIN_FACE, halves)
     return frame
 
 
-def _start_full_scan(models: FaceModels, pool: ThreadPoolExecutor | None, grey: Image.Image,
-                     min_face: int) -> list[Future]:
-    """A scan of the whole frame for faces from `min_face` px: with a pool, as two overlapping
-    halves plus the whole frame scaled down for faces wider than the overlap, so every thread works."""
+def _start_full_scan(models: FaceModels, pool: ThreadPoolExecutor, grey: Image.Image, min_face: int,
+                     halves: bool) -> list[Future]:
+    """A scan of the whole frame for faces from `min_face` px on the pool; with `halves`, as two
+    overlapping halves plus the whole frame scaled down for faces wider than the overlap, so that
+    two threads share one scan."""
     scale = max(1.0, DETECTOR_MIN_FACE / min_face)
     width, height = grey.size
     overlap = height // 4  # a face narrower than this lies wholly inside one of the halves
-    if pool is None or height < SPLIT_SCAN_HEIGHT or width < 2 * overlap:
+    if not halves or height < SPLIT_SCAN_HEIGHT or width < 2 * overlap:
         parts = [(grey, scale, (0, 0))]
     else:
         middle = width // 2
         left_half, right_half = (0, middle + overlap // 2), (middle - overlap // 2, width)
         parts = [(grey.crop((left, 0, right, height)), scale, (left, 0)) for left, right in (left_half, right_half)]
         parts.append((grey, DETECTOR_MIN_FACE / overlap, (0, 0)))
-    if pool is None:
-        return [_done(_scan_part(models, *part)) for part in parts]
     return [pool.submit(_scan_part, models, *part) for part in parts]
 
 
@@ -616,28 +613,25 @@ def _scan_part(models: FaceModels, picture: Image.Image, scale: float, offset: t
         return _detect(kit, _resized(picture, scale), scale=scale, offset=offset)
 
 
-def _done(result) -> Future:
-    future: Future = Future()
-    future.set_result(result)
-    return future
-
-
 def _gather(parts: list[Future]) -> list[tuple[Box, float]]:
     return _suppress([found for part in parts for found in part.result()])
 
 
 class FaceScan:
     """Face tracks found while frames arrive: `add` each sampled frame as the decode produces it (time
-    order, one per `interval` seconds), then `finish()`. With threads, frames wait up to READ_AHEAD in
-    line for the tracker while the full scans of the cuts among them run on the pool, beside the decode
-    and the tracking. Use as a context manager: it holds a thread pool and sets torch to one thread."""
+    order, one per `interval` seconds), then `finish()`. Frames wait up to READ_AHEAD in line for the
+    tracker while the full scans of the cuts among them run on the pool, beside the decode and the
+    tracking: with `threads` 1 the pool has one thread (a worker process whose siblings are idle, at the
+    end of a batch, then uses a second core; when they are busy it costs no more CPU), with more each
+    full scan is shared by two. Use as a context manager: it holds the pool and sets torch to one thread."""
 
     def __init__(self, *, source_size: tuple[int, int], interval: float = 1.0, threads: int = 2,
                  stats: dict | None = None):
         self.models = load_face_models()
         self.source_size, self.stats = source_size, stats
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faces-scan") if threads > 1 else None
-        self.scanner = _Scanner(self.models, pool=self.pool, interval=interval)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="faces-scan")
+        self.halves = threads > 1
+        self.scanner = _Scanner(self.models, pool=self.pool, halves=self.halves, interval=interval)
         self.waiting: deque[_Frame] = deque()
         self.last: _Frame | None = None
         self.torch_threads = torch.get_num_threads()
@@ -649,14 +643,13 @@ class FaceScan:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True)
         torch.set_num_threads(self.torch_threads)
 
     def add(self, time: float, image: Image.Image) -> None:
-        self.last = _prepared(time, image, self.last, self.models, self.pool)
+        self.last = _prepared(time, image, self.last, self.models, self.pool, self.halves)
         self.waiting.append(self.last)
-        while len(self.waiting) > (READ_AHEAD if self.pool is not None else 0):
+        while len(self.waiting) > READ_AHEAD:
             self.scanner.add(self.waiting.popleft())
 
     def finish(self) -> list[FaceTrackResult]:
