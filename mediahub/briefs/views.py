@@ -65,7 +65,7 @@ def _get_beat_for_user(request, pk: int, index: int) -> Beat:
 
 def _filter_choices(user) -> dict:
     """What the filter forms offer: kinds, the tag vocabulary, the named people (once faces exist), the sources."""
-    people = search_named_people()
+    people = search_named_people(user=user)
     return {"kinds": Asset.Kind.values, "tags": tag_labels_active().order_by("group", "name"),
             "person_choices": sorted(((p.id, p.name) for p in people), key=lambda c: (c[1].lower(), c[0])),
             "sources": asset_sources(user=user)}

@@ -75,7 +75,7 @@ class CopyCheckApi(CopiesApi):
         if upload is None:
             raise ValidationError({"detail": "Attach the clip to check (a video or an image) as the multipart field 'file'."})
         try:
-            found = selectors.copies_check(upload=upload)
+            found = selectors.copies_check(upload=upload, user=request.user)
         except selectors.CheckRefused as exc:
             refused = CheckRefused(str(exc))
             refused.status_code = exc.status

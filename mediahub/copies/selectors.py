@@ -201,9 +201,10 @@ class CheckRefused(Exception):
         self.status = status
 
 
-def copies_check(*, upload) -> list[FoundCopy]:
-    """Where the library holds the footage of an uploaded clip (a Django UploadedFile). Nothing is
-    stored: the file is staged in a temporary file under the data directory and deleted."""
+def copies_check(*, upload, user=None) -> list[FoundCopy]:
+    """Where the library holds the footage of an uploaded clip (a Django UploadedFile), among the assets
+    `user` may see (the rights policy hides some from viewers). Nothing is stored: the file is staged in
+    a temporary file under the data directory and deleted."""
     if not upload.size:
         raise CheckRefused("The file is empty (0 bytes); choose a video or image to check.")
     if upload.size > settings.COPY_CHECK_MAX_BYTES:
@@ -225,7 +226,11 @@ def copies_check(*, upload) -> list[FoundCopy]:
             fingerprint = dna.fingerprint_file(staged.name)
         except MediaError as exc:
             raise CheckRefused(f"{exc} Check a video or an image.") from exc
-    return copies_find(query=fingerprint)
+    found = copies_find(query=fingerprint)
+    if user is not None and rights_policy_applies(user=user):
+        visible = set(assets_visible(user=user).filter(pk__in=[copy.asset_id for copy in found]).values_list("pk", flat=True))
+        found = [copy for copy in found if copy.asset_id in visible]
+    return found
 
 
 def check_max_bytes() -> int:

@@ -28,7 +28,7 @@ def check(request):
             context["error"] = "Choose a video or an image to check."
             return render(request, "copies/check.html", context, status=400)
         try:
-            found = selectors.copies_check(upload=upload)
+            found = selectors.copies_check(upload=upload, user=request.user)
         except selectors.CheckRefused as exc:
             context["error"] = str(exc)
             return render(request, "copies/check.html", context, status=exc.status)

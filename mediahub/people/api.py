@@ -4,6 +4,7 @@ Deleting a person is for editors, like deleting an asset: it is how a newsroom h
 request to forget someone's face, and editors are the ones who handle the footage.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -37,7 +38,7 @@ class PersonSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if path and request else path
 
     def get_thumbnail(self, person: Person) -> str | None:
-        return self._absolute(person.cover.chip_url) if person.cover_id else None
+        return self._absolute(reverse("people:face_chip", args=[person.shown_cover_id])) if person.shown_cover_id else None
 
     def get_url(self, person: Person) -> str:
         return self._absolute(person.get_absolute_url())
@@ -84,15 +85,16 @@ class OtherPersonSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def _person_or_404(pk: int, *, what: str = "person") -> Person:
-    person = selectors.person_get(pk=pk)
+def _person_or_404(pk: int, *, what: str = "person", user=None) -> Person:
+    person = selectors.person_get(pk=pk, user=user)
     if person is None:
         raise NotFound(f"There is no {what} {pk}; they may have been deleted or merged.")
     return person
 
 
 def _person_answer(request, person: Person) -> dict:
-    return PersonSerializer(selectors.person_with_counts(pk=person.pk), context={"request": request}).data
+    return PersonSerializer(selectors.person_with_counts(pk=person.pk, user=request.user),
+                            context={"request": request}).data
 
 
 def _person_and_other(request, pk: int) -> tuple[Person, Person]:
@@ -129,7 +131,7 @@ class PeopleListApi(ListModelMixin, PeopleApi, GenericAPIView):
     pagination_class = AssetPagination
 
     def get_queryset(self):
-        return selectors.people_list()
+        return selectors.people_list(user=self.request.user)
 
     @extend_schema(summary="People, unnamed first, then by name", operation_id="people_list")
     def get(self, request):
@@ -139,7 +141,7 @@ class PeopleListApi(ListModelMixin, PeopleApi, GenericAPIView):
 class PersonDetailApi(PeopleApi):
     @extend_schema(summary="One person with counts", responses=PersonSerializer)
     def get(self, request, pk: int):
-        return Response(_person_answer(request, _person_or_404(pk)))
+        return Response(_person_answer(request, _person_or_404(pk, user=request.user)))
 
     @extend_schema(summary="Rename or hide a person (editors and admins)", request=PersonEditSerializer,
                    responses=PersonSerializer)

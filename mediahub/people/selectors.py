@@ -1,6 +1,8 @@
 """Reads of people, their appearances and an asset's face tracks.
 
-The `search_*` readers serve search and the asset page (who is where).
+The `search_*` readers serve search and the asset page (who is where). Readers taking `user` apply the
+rights policy (mediahub.assets.selectors) for viewers: a face in an asset the policy hides from them is
+not counted, shown or served, and a person seen only in such assets is not listed.
 """
 
 from __future__ import annotations
@@ -9,50 +11,75 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, JSONObject, Lower
 
 from mediahub.assets.models import Asset
+from mediahub.assets.selectors import assets_visible, rights_policy_applies
 from mediahub.people.models import Face, FaceTrack, Person
 
 SEARCH_MERGE_DEPTH_LIMIT = 50  # a merged_into chain longer than this is a cycle left by a bad edit: stop following it
 
 
-def _with_counts(people: QuerySet[Person]) -> QuerySet[Person]:
-    """face_count (Face rows) and asset_count as correlated subqueries (two COUNT joins would multiply)."""
-    faces = Face.objects.filter(track__person=OuterRef("pk")).values("track__person")
-    face_count = Coalesce(Subquery(faces.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
-    assets = FaceTrack.objects.filter(person=OuterRef("pk")).values("person")
-    asset_count = Coalesce(Subquery(assets.annotate(n=Count("asset", distinct=True)).values("n"),
+def _assets_seen_by(user) -> QuerySet[Asset] | None:
+    """The assets whose faces `user` may see, or None for all of them (the rights policy doesn't apply)."""
+    return assets_visible(user=user) if user is not None and rights_policy_applies(user=user) else None
+
+
+def _seen_by(people: QuerySet[Person], user) -> QuerySet[Person]:
+    """Without the people every one of whose appearances is in assets hidden from `user`."""
+    assets = _assets_seen_by(user)
+    if assets is None:
+        return people
+    tracks = FaceTrack.objects.filter(person=OuterRef("pk"))
+    return people.filter(~Exists(tracks) | Exists(tracks.filter(asset__in=assets)))
+
+
+def _with_counts(people: QuerySet[Person], user) -> QuerySet[Person]:
+    """face_count (Face rows) and asset_count as correlated subqueries (two COUNT joins would multiply),
+    and shown_cover_id: the cover face, unless it is in an asset hidden from `user`."""
+    faces = Face.objects.filter(track__person=OuterRef("pk"))
+    tracks = FaceTrack.objects.filter(person=OuterRef("pk"))
+    cover = F("cover_id")
+    if (assets := _assets_seen_by(user)) is not None:
+        faces, tracks = faces.filter(asset__in=assets), tracks.filter(asset__in=assets)
+        cover = Subquery(Face.objects.filter(pk=OuterRef("cover_id"), asset__in=assets).values("pk"))
+    face_count = Coalesce(Subquery(faces.values("track__person").annotate(n=Count("pk")).values("n"),
+                                   output_field=IntegerField()), Value(0))
+    asset_count = Coalesce(Subquery(tracks.values("person").annotate(n=Count("asset", distinct=True)).values("n"),
                                     output_field=IntegerField()), Value(0))
-    return people.select_related("cover").annotate(face_count=face_count, asset_count=asset_count)
+    return people.annotate(face_count=face_count, asset_count=asset_count, shown_cover_id=cover)
 
 
-def people_list(*, include_hidden: bool = False) -> QuerySet[Person]:
+def people_list(*, include_hidden: bool = False, user=None) -> QuerySet[Person]:
     """People with face_count and asset_count; unnamed first (to be named), then by name.
 
     Merged-away people are left out (their faces are their new person's); hidden ones unless asked.
     """
-    people = Person.objects.filter(merged_into=None)
+    people = _seen_by(Person.objects.filter(merged_into=None), user)
     if not include_hidden:
         people = people.filter(hidden=False)
-    return (_with_counts(people)
+    return (_with_counts(people, user)
             .annotate(named=Case(When(name="", then=Value(0)), default=Value(1), output_field=IntegerField()))
             .order_by("named", Lower("name"), "pk"))
 
 
-def person_with_counts(*, pk: int) -> Person | None:
-    return _with_counts(Person.objects.filter(pk=pk)).first()
+def person_with_counts(*, pk: int, user=None) -> Person | None:
+    return _with_counts(Person.objects.filter(pk=pk), user).first()
 
 
-def person_get(*, pk: int) -> Person | None:
-    return Person.objects.select_related("cover", "merged_into").filter(pk=pk).first()
+def person_get(*, pk: int, user=None) -> Person | None:
+    """The person, unless every appearance of theirs is in assets hidden from `user`."""
+    return _seen_by(Person.objects.select_related("merged_into"), user).filter(pk=pk).first()
 
 
-def person_appearances(*, person: Person) -> QuerySet[FaceTrack]:
-    """Every track of the person with its asset and the face standing for it, by asset then time."""
-    return (FaceTrack.objects.filter(person=person).select_related("asset", "best_face")
-            .order_by("asset__title", "asset_id", "start", "index"))
+def person_appearances(*, person: Person, user=None) -> QuerySet[FaceTrack]:
+    """Every track of the person that `user` may see, with its asset and the face standing for it, by
+    asset then time."""
+    tracks = FaceTrack.objects.filter(person=person)
+    if (assets := _assets_seen_by(user)) is not None:
+        tracks = tracks.filter(asset__in=assets)
+    return tracks.select_related("asset", "best_face").order_by("asset__title", "asset_id", "start", "index")
 
 
 def person_merged(*, person: Person) -> QuerySet[Person]:
@@ -72,8 +99,12 @@ def asset_face_tracks(*, asset: Asset) -> QuerySet[FaceTrack]:
     return FaceTrack.objects.filter(asset=asset).select_related("person").order_by("index")
 
 
-def face_get(*, pk: int) -> Face | None:
-    return Face.objects.filter(pk=pk).only("pk", "chip").first()
+def face_get(*, pk: int, user=None) -> Face | None:
+    """The face (its crop), unless it is in an asset hidden from `user`."""
+    faces = Face.objects.filter(pk=pk)
+    if (assets := _assets_seen_by(user)) is not None:
+        faces = faces.filter(asset__in=assets)
+    return faces.only("pk", "chip").first()
 
 
 @dataclass(frozen=True)
@@ -125,9 +156,10 @@ def search_person_resolve(*, person_id: int) -> SearchPerson | None:
     return SearchPerson(id=root, name=name, track_people=_search_absorbed(root, merged_into))
 
 
-def search_named_people() -> list[SearchPerson]:
-    """Named, visible people not merged into anyone, with the people merged into them (one query)."""
-    rows = list(Person.objects.filter(~Q(name="") | Q(merged_into__isnull=False))
+def search_named_people(*, user=None) -> list[SearchPerson]:
+    """Named, visible people not merged into anyone, with the people merged into them (one query); for a
+    viewer, not those seen only in assets the rights policy hides from them."""
+    rows = list(_seen_by(Person.objects.filter(~Q(name="") | Q(merged_into__isnull=False)), user)
                 .values_list("id", "name", "hidden", "merged_into_id"))
     merged_into = {pk: parent for pk, _, _, parent in rows if parent is not None}
     return [SearchPerson(id=pk, name=name.strip(), track_people=_search_absorbed(pk, merged_into))

@@ -21,8 +21,9 @@ APPEARANCES_PAGE_SIZE = 120
 
 
 def _get_person_for_user(request, pk: int) -> Person:
-    """The person, readable by anyone who may see people (the view checks that first)."""
-    person = selectors.person_get(pk=pk)
+    """The person, readable by anyone who may see people (the view checks that first) unless the rights
+    policy hides every appearance of theirs from the user."""
+    person = selectors.person_get(pk=pk, user=request.user)
     if person is None:
         raise Http404("There is no such person; they may have been deleted.")
     return person
@@ -47,7 +48,7 @@ def _back(request, default: str):
 @page_requires("people.view_person")
 def people_list(request):
     show_hidden = bool(request.GET.get("hidden")) and user_can(user=request.user, permission="people.change_person")
-    people = selectors.people_list(include_hidden=show_hidden)
+    people = selectors.people_list(include_hidden=show_hidden, user=request.user)
     page = Paginator(people, PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "people/list.html", {"page": page, "show_hidden": show_hidden})
 
@@ -56,7 +57,7 @@ def people_list(request):
 @page_requires("people.view_person")
 def person_detail(request, pk: int):
     person = _get_person_for_user(request, pk)
-    appearances = Paginator(selectors.person_appearances(person=person), APPEARANCES_PAGE_SIZE)
+    appearances = Paginator(selectors.person_appearances(person=person, user=request.user), APPEARANCES_PAGE_SIZE)
     return render(request, "people/detail.html", {
         "person": person,
         "appearances": appearances.get_page(request.GET.get("page")),
@@ -158,7 +159,7 @@ def track_reject(request, pk: int):
 @require_GET
 @page_requires("people.view_person")
 def face_chip(request, pk: int):
-    face = selectors.face_get(pk=pk)
+    face = selectors.face_get(pk=pk, user=request.user)
     if face is None or not default_storage.exists(face.chip):
         raise Http404("There is no such face crop.")
     return stored_jpeg_response(request, face.chip, download_name=f"face-{pk}.jpg")

@@ -20,7 +20,7 @@ PAGE_SIZE = 20
 def search_page(request):
     """A text search (?q=) or a "more like this" search (?similar=<asset id>&t=<seconds>)."""
     context = {"tags": selectors.tag_labels_active().order_by("group", "name"), "kinds": Asset.Kind.values,
-               "named_people": search_named_people(), "sources": asset_sources(user=request.user), "chosen": request.GET}  # read once: the person filter's choices, and names in queries
+               "named_people": search_named_people(user=request.user), "sources": asset_sources(user=request.user), "chosen": request.GET}  # read once: the person filter's choices, and names in queries
     context["person_choices"] = sorted(((p.id, p.name) for p in context["named_people"]), key=lambda c: (c[1].lower(), c[0]))
     similar = _similar_target(request)
     if not request.GET.get("q") and similar is None:

@@ -5,7 +5,7 @@ deleting and reprocessing; the check endpoint finds the source and stores nothin
 import pytest
 
 from mediahub.assets.models import Asset
-from mediahub.assets.services import asset_delete, asset_reprocess
+from mediahub.assets.services import asset_delete, asset_reprocess, rights_policy_update
 from mediahub.copies.models import Fingerprint, FrameHash, Match
 from tests.copies.clips import BIKES, BUNNY, CARPHONE, excerpt
 from tests.library import ingest
@@ -98,6 +98,19 @@ def test_checking_a_clip_finds_its_source_and_stores_nothing(viewer_api, library
     assert iou((segment["other_start"], segment["other_end"]), (2.0, 8.0)) >= 0.8
     assert _row_counts() == counts
     assert set((settings.DATA_DIR / "staging").glob("check-*")) == staged_before
+
+
+def test_a_check_by_a_viewer_leaves_out_footage_the_rights_policy_hides(viewer_api, editor_api, library, tmp_path):
+    Asset.objects.filter(pk=library["source"].pk).update(rights_status=Asset.Rights.DO_NOT_USE)
+    rights_policy_update(user=None, viewers_see_embargoed=True, viewers_see_do_not_use=False)
+    clip = excerpt(tmp_path / "suspect.mp4", start=2.0, end=8.0)
+    found = {}
+    for role, api in (("viewer", viewer_api), ("editor", editor_api)):
+        with open(clip, "rb") as handle:
+            found[role] = {copy["asset_id"] for copy in api.post("/api/copies/check", {"file": handle},
+                                                                  format="multipart").json()["copies"]}
+    assert library["source"].pk in found["editor"] and library["source"].pk not in found["viewer"]
+    assert found["viewer"] == found["editor"] - {library["source"].pk}  # the piece holding it is still found
 
 
 @pytest.mark.parametrize(("name", "content"), [("notes.txt", b"not a video at all\n" * 40),
