@@ -72,6 +72,9 @@ def pipeline_step(stage: str, progress: float):
                     f"The '{stage}' step ran longer than its limit of {limit / 60:g} minutes and was stopped. "
                     "The upload is kept: reprocess it, or raise MEDIAHUB_TASK_TIME_LIMIT for files this long."))
                 raise Ignore() from exc
+            finally:
+                with contextlib.suppress(*TRANSIENT_ERRORS):  # the database may be what is down
+                    assets.asset_step_end(asset_id=asset_id, run_id=run_id)
 
         return step
 

@@ -69,6 +69,10 @@ class Asset(TimeStampedModel):
     progress = models.FloatField(default=0.0)
     error = models.TextField(null=True, blank=True, help_text="Why processing failed, or what was skipped.")
     run_id = models.UUIDField(default=uuid.uuid4, help_text="The current pipeline run; older runs stop.")
+    step_open = models.BooleanField(default=False, help_text="A step began and has not ended (yet, or ever: "
+                                                             "its worker was killed).")
+    crashes = models.PositiveSmallIntegerField(default=0, help_text="Steps begun again after one never ended, "
+                                                                    "since the last reprocess.")
     poster_index = models.PositiveIntegerField(null=True, blank=True, help_text="The frame used as thumbnail.")
     processed_at = models.DateTimeField(null=True, blank=True)
     proxy = models.CharField(max_length=300, null=True, blank=True,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, Asset, AssetChange, AssetTag, Frame,
@@ -29,6 +30,7 @@ from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
 logger = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = (Asset.Status.QUEUED, Asset.Status.PROCESSING)
+MAX_CRASHES = 3  # steps of one asset whose worker was killed: then the file is likely what kills it
 
 
 class UploadRejected(Exception):
@@ -166,15 +168,20 @@ def rights_policy_update(*, user, viewers_see_embargoed: bool, viewers_see_do_no
     return policy
 
 
-def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0]) -> Asset:
-    """Start a new pipeline run (from `first_step`); the previous run, if still going, stops at its next step."""
+def asset_reprocess(*, asset: Asset, first_step: str = STEPS[0], count_crashes_on: bool = False) -> Asset:
+    """Start a new pipeline run (from `first_step`); the previous run, if still going, stops at its next step.
+    `count_crashes_on` (the stalled-asset sweep): keep counting the steps whose worker was killed."""
     with transaction.atomic():
         asset.run_id = uuid.uuid4()
         asset.status = Asset.Status.QUEUED
         asset.stage = ""
         asset.progress = 0.0
         asset.error = None
-        asset.save(update_fields=["run_id", "status", "stage", "progress", "error", "updated_at"])
+        fields = ["run_id", "status", "stage", "progress", "error", "updated_at"]
+        if not count_crashes_on:
+            asset.step_open, asset.crashes = False, 0
+            fields += ["step_open", "crashes"]
+        asset.save(update_fields=fields)
         run_id = asset.run_id
         transaction.on_commit(lambda: pipeline_start(asset_id=asset.pk, run_id=run_id, first_step=first_step))
     return asset
@@ -199,10 +206,28 @@ def _current(asset_id: int, run_id: str):
 
 
 def asset_step_begin(*, asset_id: int, run_id: str, stage: str, progress: float) -> Asset | None:
-    """Claim a step of the current run; None if the run was superseded, the asset deleted or failed."""
+    """Claim a step of the current run; None if the run was superseded, the asset deleted or failed.
+
+    A step that began before and never ended (asset_step_end) had its worker killed: SIGKILL, the OOM killer,
+    a crash in native code, a redelivery after it. After MAX_CRASHES of those since the last reprocess, by
+    redelivery or by the stalled-asset sweep, the asset fails with a sentence instead of killing a worker again.
+    """
     claimed = _current(asset_id, run_id).filter(status__in=ACTIVE_STATUSES).update(
-        status=Asset.Status.PROCESSING, stage=stage, progress=progress, updated_at=timezone.now())
-    return Asset.objects.filter(pk=asset_id).first() if claimed else None
+        status=Asset.Status.PROCESSING, stage=stage, progress=progress, updated_at=timezone.now(),
+        crashes=F("crashes") + Case(When(step_open=True, then=Value(1)), default=Value(0)), step_open=True)
+    asset = Asset.objects.filter(pk=asset_id).first() if claimed else None
+    if asset is not None and asset.crashes >= MAX_CRASHES:
+        asset_fail(asset_id=asset_id, run_id=run_id, message=(
+            f"Processing stopped at the '{stage}' step: the worker working on this file was killed {asset.crashes} "
+            "times (it may run out of memory on it, or its decoder crash). The upload is kept: use Reprocess to "
+            "try again, or export the file again and upload that."))
+        return None
+    return asset
+
+
+def asset_step_end(*, asset_id: int, run_id: str) -> None:
+    """The step's code has ended, however (see asset_step_begin)."""
+    _current(asset_id, run_id).update(step_open=False)
 
 
 def asset_progress_set(*, asset_id: int, run_id: str, progress: float) -> None:
@@ -282,7 +307,7 @@ def assets_requeue_stalled(*, runs: Iterable[tuple[int, str]]) -> list[int]:
             asset = (Asset.objects.select_for_update()
                      .filter(pk=asset_id, run_id=run_id, status__in=ACTIVE_STATUSES).first())
             if asset is not None:
-                asset_reprocess(asset=asset)
+                asset_reprocess(asset=asset, count_crashes_on=True)
                 requeued.append(asset_id)
     return requeued
 

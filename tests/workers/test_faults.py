@@ -1,17 +1,19 @@
 """Faults during an ingest of several videos (README, "Faults"): a worker process killed, the whole worker
 stopped (or killed) and started again, Redis restarted, an external Postgres restarted. Each ends with every
-asset ready, the frames and vectors exact (nothing stored twice) and the originals kept. Real processes: a
+asset ready, the frames and vectors exact (nothing stored twice) and the originals kept. A file whose worker
+is killed every time fails with a sentence after three kills, and a reprocess finishes it. Real processes: a
 standalone Celery worker, a Postgres of the tests' own on TCP (as a managed one would be), the embedded Redis
 of a data dir of their own, `manage.py ingest`. The embedded Postgres and Redis killed under `make run`:
 tests/core/test_serve_faults.py."""
 
 import os
+import re
 import signal
 import time
 
 import pytest
 
-from tests.workers.faults import FAST_RECOVERY, Stack, world_videos
+from tests.workers.faults import FAST_RECOVERY, Stack, manage, poll, world_videos
 
 pytestmark = pytest.mark.worker
 
@@ -97,3 +99,33 @@ def test_an_external_postgres_restarted_mid_ingest(stack, worker, videos):
     stack.postgres_restart()
     assert_all_ready_and_exact(stack, ids, time.monotonic())
     assert worker.process.poll() is None, worker.log()
+
+
+def test_a_file_whose_worker_is_killed_every_time_fails_with_a_sentence_and_a_reprocess_finishes_it(
+        stack, worker, videos):
+    """As with a file that crashes the decoder or runs the worker out of memory: after three killed steps the
+    asset fails, saying so, instead of killing workers forever; the upload is kept."""
+    worker.terminate()  # queued while no worker runs, so that no step is over before the test watches
+    [asset_id] = stack.ingest(videos(1))
+    worker.start()
+    killed_at = set()  # the step beginnings (updated_at) whose worker was killed
+
+    def kill_each_step_begun() -> str | None:
+        status, step_open, began = stack.sql("SELECT status, step_open, updated_at FROM assets_asset WHERE id = %(id)s",
+                                             {"id": asset_id})[0]
+        if status in ("ready", "failed"):
+            return status
+        if step_open and began not in killed_at:
+            killed_at.add(began)
+            for pid in worker.pool_children():
+                os.kill(pid, signal.SIGKILL)
+        return None
+
+    assert poll(kill_each_step_begun, timeout=120, what="the asset to fail", interval=0.02) == "failed"
+    status, error = stack.assets([asset_id])[asset_id]
+    killed = re.search(r"was killed (\d+) times", error or "")  # more than 3 when a kill lands between a
+    assert killed and int(killed[1]) >= 3 and "use Reprocess" in error, (error, worker.log())  # claim and its check
+    assert stack.originals_kept([asset_id])
+    manage(stack, "shell", "-c", "from mediahub.assets.models import Asset; from mediahub.assets.services import "
+                                 f"asset_reprocess; asset_reprocess(asset=Asset.objects.get(pk={asset_id}))")
+    assert_all_ready_and_exact(stack, [asset_id], time.monotonic())  # what the user's Reprocess does

@@ -7,7 +7,8 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from mediahub.assets.models import Asset, AssetTag, Frame, TagLabel
-from mediahub.assets.services import asset_create, asset_reprocess
+from mediahub.assets.services import (asset_create, asset_reprocess, asset_step_begin, asset_step_end,
+                                      assets_requeue_stalled)
 from mediahub.search.models import EmbeddingModel, FrameEmbedding
 from tests.media_files import constant_rate_times, truncated_copy, write_frames
 from workers import tasks
@@ -214,3 +215,24 @@ def test_reembed_with_another_model_adds_its_vectors_and_prune_drops_the_old(two
     assert FrameEmbedding.objects.filter(asset=asset, model=model).count() == 6
     assert model.dim == 512
     assert not FrameEmbedding.objects.exclude(model=model).exists()
+
+
+@pytest.mark.django_db
+def test_only_steps_that_never_ended_count_towards_failing_a_file_that_kills_its_worker(two_scene_video):
+    """A step that raised ends like one that returned; one whose worker was killed never ends, and its next
+    start says so. The sweep's new run keeps counting; a user's reprocess starts from nothing."""
+    asset = create(two_scene_video)
+    run = str(asset.run_id)
+    for _ in range(5):  # begun and ended (returned, raised, retried): never a crash
+        assert asset_step_begin(asset_id=asset.pk, run_id=run, stage="frames", progress=0.05) is not None
+        asset_step_end(asset_id=asset.pk, run_id=run)
+    asset_step_begin(asset_id=asset.pk, run_id=run, stage="frames", progress=0.05)  # killed: never ended
+    assert assets_requeue_stalled(runs=[(asset.pk, run)]) == [asset.pk]
+    asset.refresh_from_db()
+    run = str(asset.run_id)
+    for _ in range(2):  # killed twice more (redelivered)
+        assert asset_step_begin(asset_id=asset.pk, run_id=run, stage="probe", progress=0.02) is not None
+    assert asset_step_begin(asset_id=asset.pk, run_id=run, stage="probe", progress=0.02) is None
+    asset.refresh_from_db()
+    assert asset.status == "failed" and "'probe' step" in asset.error and "killed 3 times" in asset.error
+    assert run_pipeline(asset_reprocess(asset=asset)).status == "ready"
