@@ -1,5 +1,7 @@
 """The two tag vocabularies: the test-pattern world for the demo model, the newsroom's for real models."""
 
+import uuid
+
 import pytest
 
 from mediahub.assets.models import TagLabel
@@ -45,15 +47,17 @@ def test_prompt_vectors_are_kept_so_a_new_worker_process_encodes_only_new_prompt
 
     spec = active_clip_spec()
     prompts = tuple(tuple(label.prompt_list()) for label in tag_labels_active(spec))
+    wanted = {p for group in prompts for p in group}
     tasks.vocabulary_vectors.cache_clear()
     first = tasks.vocabulary_vectors(spec, prompts)
-    assert PromptVector.objects.count() == len({p for group in prompts for p in group})
+    assert set(PromptVector.objects.filter(text__in=wanted).values_list("text", flat=True)) == wanted
 
     encoded = []
     original = ClipModel.embed_texts
     monkeypatch.setattr(ClipModel, "embed_texts", lambda self, texts, **kw: encoded.extend(texts) or original(self, texts, **kw))
     tasks.vocabulary_vectors.cache_clear()  # as in a freshly started worker
-    again = tasks.vocabulary_vectors(spec, prompts + (("a pink shape",),))
-    assert encoded == ["a pink shape"]
+    new_prompt = f"a pink shape {uuid.uuid4().hex[:8]}"  # never stored by another test
+    again = tasks.vocabulary_vectors(spec, prompts + ((new_prompt,),))
+    assert encoded == [new_prompt]
     assert abs(again[:len(first)] - first).max() < 1e-6
     tasks.vocabulary_vectors.cache_clear()
