@@ -227,10 +227,10 @@ def copies_check(*, upload, user=None) -> list[FoundCopy]:
         except MediaError as exc:
             raise CheckRefused(f"{exc} Check a video or an image.") from exc
     found = copies_find(query=fingerprint)
-    if user is not None and rights_policy_applies(user=user):
-        visible = set(assets_visible(user=user).filter(pk__in=[copy.asset_id for copy in found]).values_list("pk", flat=True))
-        found = [copy for copy in found if copy.asset_id in visible]
-    return found
+    if user is None or not rights_policy_applies(user=user):
+        return found
+    visible = set(assets_visible(user=user).filter(pk__in=[copy.asset_id for copy in found]).values_list("pk", flat=True))
+    return [copy for copy in found if copy.asset_id in visible]
 
 
 def check_max_bytes() -> int:

@@ -38,7 +38,8 @@ class PersonSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if path and request else path
 
     def get_thumbnail(self, person: Person) -> str | None:
-        return self._absolute(reverse("people:face_chip", args=[person.shown_cover_id])) if person.shown_cover_id else None
+        cover = person.shown_cover_id  # None when the rights policy hides the cover's asset from the user
+        return self._absolute(reverse("people:face_chip", args=[cover])) if cover else None
 
     def get_url(self, person: Person) -> str:
         return self._absolute(person.get_absolute_url())

@@ -552,7 +552,8 @@ def sample_image(path: Path | str, *, face_short_side: int | None = None, dna=No
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
-    """With `optimize` (a second pass for smaller Huffman tables: same pixels, ~10 % smaller), for frames kept and served."""
+    """With `optimize`: a second pass for smaller Huffman tables (same pixels, ~10 % smaller; the frames are
+    kept and served)."""
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality, optimize=True)
     return buffer.getvalue()
