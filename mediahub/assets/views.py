@@ -147,9 +147,6 @@ def _timeline_rows(asset: Asset) -> list[dict]:
     return sorted(rows.values(), key=lambda row: row["segments"][0]["tag"].start)
 
 
-NOT_GROUPED = "Not grouped yet"
-
-
 def _face_rows(asset: Asset) -> list[dict]:
     """One row per person seen in the asset (named first, then unnamed, then faces not grouped
     into anyone), their face tracks placed as percentages of the asset's duration."""
@@ -157,20 +154,21 @@ def _face_rows(asset: Asset) -> list[dict]:
     rows: dict[int | None, dict] = {}
     for track in search_tracks_on_screen(asset_ids=[asset.pk]):
         row = rows.setdefault(track.person_id, {"person_id": track.person_id, "segments": [],
+                                                "named": bool(track.person_name),
                                                 "name": _person_label(track.person_id, track.person_name)})
         left = 100 * track.start / length if length else 0
         width = max(100 * (track.end - track.start) / length, 0.8) if length else 100
         row["segments"].append({"start": track.start, "end": track.end, "left": round(left, 3),
                                 "width": round(min(width, 100 - left), 3)})
-    return sorted(rows.values(), key=lambda row: (row["person_id"] is None, row["name"].startswith("Unnamed person"),
-                                                  row["name"].lower(), row["segments"][0]["start"]))
+    return sorted(rows.values(), key=lambda row: (row["person_id"] is None, not row["named"], row["name"].lower(),
+                                                  row["segments"][0]["start"]))
 
 
 def _person_label(person_id: int | None, name: str) -> str:
     """As the People page names them: unnamed people by number, so two of them can be told apart."""
     if person_id is None:
-        return NOT_GROUPED
-    return name or f"Unnamed person {person_id}"
+        return _("Not grouped yet")
+    return name or _("Unnamed person %(number)s") % {"number": person_id}
 
 
 @require_POST

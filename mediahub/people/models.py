@@ -9,6 +9,7 @@ reprocess can honour them instead of overwriting them.
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from pgvector.django import HnswIndex, VectorField
 
 from mediahub.assets.models import Asset
@@ -41,7 +42,7 @@ class Person(TimeStampedModel):
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
-        return self.name or f"Person {self.pk}"
+        return self.name or gettext("Unnamed person %(number)s") % {"number": self.pk}  # as the People page says
 
     def get_absolute_url(self) -> str:
         return reverse("people:detail", args=[self.pk])
