@@ -244,9 +244,9 @@ FRAME_INTERVAL_SECONDS = env.float("MEDIAHUB_FRAME_INTERVAL", default=1.0)
 EMBED_BATCH_SIZE = env.int("MEDIAHUB_EMBED_BATCH", default=32)
 # Torch threads in each worker pool process; 0: the CPU cores divided by the worker's concurrency.
 TORCH_THREADS = env.int("MEDIAHUB_TORCH_THREADS", default=0)
-# Faces (README, "Faces"): MEDIAHUB_FACES=off stores no face data at all. The faces step reads frames
-# with this short side (a 40 px face in a 1080p picture is found with one upsampling), kept only until
-# the step has run.
+# Faces (README, "Faces"): MEDIAHUB_FACES=off stores no face data at all. The frames step looks for faces
+# in pictures of its decode with this short side (a 40 px face in a 1080p picture is found with one
+# upsampling); they are never stored.
 FACES_ENABLED = env.bool("MEDIAHUB_FACES", default=True)
 FACE_SHORT_SIDE = env.int("MEDIAHUB_FACE_SHORT_SIDE", default=1080)
 # Faces: two dlib descriptors closer than this (Euclidean) are taken for the same person (README, "People").

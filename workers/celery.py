@@ -76,7 +76,7 @@ PIPELINE_TASK = dict(
 
 
 # Threads per pool process (README, "Ingest speed"): the cores divided among the worker's processes, for
-# torch, FFmpeg's decoder and the faces step. Each process running torch on every core, while its siblings
+# torch, FFmpeg's decoder and the face scans. Each process running torch on every core, while its siblings
 # decode or run torch too, made the CLIP step 10x slower in wall time and 13x in CPU on two shared cores
 # (OpenMP threads waiting on descheduled peers); a decoder's frame threads cost a quarter more CPU than one.
 _pool_processes = 1
