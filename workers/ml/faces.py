@@ -581,7 +581,7 @@ def _prepared(time: float, image: Image.Image, previous: _Frame | None, models: 
               pool: ThreadPoolExecutor, halves: bool) -> _Frame:
     """A frame ready for the tracker; one that differs from the one before it like a cut gets its full scan
     started on the pool at once (it doesn't depend on the tracks)."""
-    image = image.convert("RGB")
+    image = image if image.mode == "RGB" else image.convert("RGB")  # the decoder's pictures are RGB already
     grey = image.convert("L")
     frame = _Frame(time=float(time), rgb=np.asarray(image), grey=grey, signature=_signature(grey),
                    colours=_colours(image))
