@@ -16,6 +16,7 @@ The ratio is decode seconds / ingest seconds (1.0 = ingest as fast as decoding a
 
     .venv/bin/python bench/ingest_speed.py                       # demo model, 40 s, 360p/720p/1080p
     .venv/bin/python bench/ingest_speed.py --model ViT-B-32 --sizes 1280x720 --rounds 1
+    .venv/bin/python bench/ingest_speed.py --no-steps --mixed              # also 360p+720p+1080p queued together
 
 Runs against its own throwaway data dir (var/bench-ingest) with embedded Postgres and Redis.
 BENCH_WORKER_LOGLEVEL=INFO makes the worker log every task with its duration (var/bench-ingest/bench-worker.log).
@@ -57,6 +58,8 @@ def parse_args():
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (make run: 2)")
     parser.add_argument("--no-steps", action="store_true", help="skip the in-process per-step breakdown")
     parser.add_argument("--no-celery", action="store_true", help="only decode and the per-step breakdown")
+    parser.add_argument("--mixed", action="store_true",
+                        help="also one batch of one file of each size, queued together (an upload of mixed footage)")
     return parser.parse_args()
 
 
@@ -295,7 +298,10 @@ def main() -> None:
         worker = Worker(args.concurrency, Path(os.environ["MEDIAHUB_DATA_DIR"]) / "bench-worker.log")
         try:
             ingest_seconds(videos[sizes[0]])  # the worker's processes load their models: not counted
-            for size, paths in videos.items():
+            batches = dict(videos)
+            if args.mixed:
+                batches["mixed"] = [paths[0] for paths in videos.values()]
+            for size, paths in batches.items():
                 decodes, ingests = [], []
                 for _ in range(args.rounds):
                     decodes.append(decode_seconds(paths))
@@ -313,12 +319,14 @@ def main() -> None:
 def report(args, results) -> None:
     print(f"\n{args.batch} × {args.seconds:g} s H.264 at {args.fps:g} fps per resolution, model {args.model}, "
           f"worker concurrency {args.concurrency}, {os.cpu_count()} CPU cores; medians of {args.rounds} rounds:\n")
-    for (w, h), row in results.items():
-        print(f"**{w}×{h}**\n")
+    for size, row in results.items():
+        mixed = size == "mixed"
+        print("**one file of each size, queued together**\n" if mixed else f"**{size[0]}×{size[1]}**\n")
         if "ingest" in row:
             print("| batch through Celery | decode s | ingest s | ratio (decode / ingest) |")
             print("|---|---|---|---|")
-            print(f"| {args.batch} files | {row['decode']:.2f} | {row['ingest']:.2f} | **{row['ratio']:.2f}** |\n")
+            files = len(results) - 1 if mixed else args.batch
+            print(f"| {files} files | {row['decode']:.2f} | {row['ingest']:.2f} | **{row['ratio']:.2f}** |\n")
         if "steps" in row:
             steps = row["steps"]
             print("| one file, in-process, wall s (CPU s) | decode | " + " | ".join(steps) + " | all steps | ratio |")

@@ -14,13 +14,12 @@ import time
 import numpy as np
 from celery.exceptions import Ignore, SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
 from mediahub.assets import services as assets
 from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
-from mediahub.assets.storage import STORE_UNREACHABLE, local_copy
+from mediahub.assets.storage import STORE_UNREACHABLE, StoreWrites, local_copy, store_map
 from mediahub.copies import selectors as copies_selectors
 from mediahub.copies import services as copies
 from mediahub.people import services as people
@@ -143,7 +142,7 @@ def asset_sample_frames(self, asset: Asset) -> None:
     shot_sampler = ShotSampler()
     records, last_progress = [], time.monotonic()
     with (local_copy(asset.original.name) as path, scratch_folder(settings.SCRATCH_DIR) as scratch,
-          _face_scan(asset) as faces):
+          _face_scan(asset) as faces, StoreWrites() as pictures):
         proxy = scratch / "proxy.mp4"
         face_short_side = settings.FACE_SHORT_SIDE if faces else None
         sampled = ([sample_image(path, face_short_side=face_short_side, dna=dna)] if asset.kind == Asset.Kind.IMAGE
@@ -151,7 +150,7 @@ def asset_sample_frames(self, asset: Asset) -> None:
                                      face_short_side=face_short_side, dna=dna, shots=shot_sampler,
                                      threads=process_cores()))
         for frame in sampled:
-            default_storage.save(frame_image_path(asset.pk, frame.index), ContentFile(encode_jpeg(frame.image)))
+            pictures.save(frame_image_path(asset.pk, frame.index), functools.partial(encode_jpeg, frame.image))
             if faces:
                 faces.add(frame.time, frame.face_image)
             records.append(assets.FrameRecord(index=frame.index, time=frame.time))
@@ -210,7 +209,7 @@ def asset_embed_frames(self, asset: Asset) -> None:
     batch_size = settings.EMBED_BATCH_SIZE
     for start in range(0, len(frames), batch_size):
         batch = frames[start:start + batch_size]
-        vectors = model.embed_images([_open_frame(frame) for frame in batch], batch_size=batch_size)
+        vectors = model.embed_images(store_map(_open_frame, batch), batch_size=batch_size)
         search.frame_embeddings_save(asset=asset, model=embedding_model, frames=batch, vectors=vectors)
         assets.asset_progress_set(asset_id=asset.pk, run_id=asset.run_id,
                                   progress=0.5 + 0.4 * (start + len(batch)) / len(frames))

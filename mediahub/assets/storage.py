@@ -2,12 +2,16 @@
 (MEDIAHUB_STORAGE_URL; README, "Object storage")."""
 
 import shutil
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import botocore.exceptions
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.http import content_disposition_header
 
@@ -15,6 +19,16 @@ from workers.scratch import scratch_folder
 
 # The object store did not answer (down, unreachable, cut off mid-transfer): worth another try later.
 STORE_UNREACHABLE = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
+
+
+# Requests to an object store in flight at once from one worker process: each waits on the store's round
+# trip, not on this machine's CPU (README, "Object storage"). Local files get one thread: no waiting to hide.
+OBJECT_STORE_THREADS = 8
+MAX_PENDING_SAVES = 64  # saves queued before the caller waits (a slow store doesn't pile up pictures in memory)
+T = TypeVar("T")
+R = TypeVar("R")
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 class StoreUnavailable(Exception):
@@ -55,6 +69,52 @@ def _download(name: str, target) -> None:
         return
     with default_storage.open(name, "rb") as source:
         shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _store_pool() -> ThreadPoolExecutor:
+    """This process's threads for store requests (made on first use, so a forked worker process makes its own)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            threads = 1 if storage_is_local() else OBJECT_STORE_THREADS
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
+        return _pool
+
+
+def store_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`function` over `items` on the store threads, results in order: many reads of small stored files
+    wait on one round trip's time rather than on one after another. The first error is raised."""
+    return list(_store_pool().map(function, items))
+
+
+class StoreWrites:
+    """Files made and saved through the storage API while the caller goes on (the frames step's decode):
+    on an object store each save is a request whose round trip would otherwise hold up the caller. A
+    context manager: leaving it waits for every save and raises the first error (STORE_UNREACHABLE when
+    the store stopped answering, as a save in line would have); a save that failed is raised by the next
+    `save` already, so a decode doesn't run on for nothing."""
+
+    def __init__(self):
+        self.pending: deque[Future] = deque()
+
+    def save(self, name: str, make: Callable[[], bytes]) -> None:
+        """Store the bytes `make()` returns (called on a store thread: encode there) under `name`."""
+        while self.pending and (self.pending[0].done() or len(self.pending) >= MAX_PENDING_SAVES):
+            self.pending.popleft().result()
+        self.pending.append(_store_pool().submit(lambda: default_storage.save(name, ContentFile(make()))))
+
+    def __enter__(self) -> "StoreWrites":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        errors = []
+        while self.pending:  # every save ends before the step does, also when it failed
+            try:
+                self.pending.popleft().result()
+            except Exception as error:  # noqa: BLE001 - raised below, unless another error is on its way
+                errors.append(error)
+        if errors and exc_type is None:
+            raise errors[0]
 
 
 def media_url(name: str, *, content_type: str, download_name: str) -> str:

@@ -7,6 +7,7 @@ lock, so an ingest's grouping and a library regroup never interleave.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass
@@ -15,13 +16,12 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q
 
 from mediahub.assets.models import Asset
-from mediahub.assets.storage import storage_folder_delete
+from mediahub.assets.storage import StoreWrites, storage_folder_delete
 from mediahub.core.progress import Progress, as_is
 from mediahub.people.models import Face, FaceTrack, Person, TrackRejection, face_chip_path
 from workers.ml.face_grouping import Group, TrackFaces, track_place, tracks_regroup
@@ -153,40 +153,45 @@ def faces_replace(*, asset: Asset, tracks: Sequence["FaceTrackResult"]) -> list[
 
     rows: list[FaceTrack] = []
     new_chips: set[str] = set()
-    for index, (sightings, (start, end, box)) in enumerate(zip(kept, firsts)):
-        decision = carried.get(index)
-        person_id = decision.person_id if decision and decision.person_id in living_people else None
-        track = FaceTrack.objects.create(
-            asset=asset, index=index, start=start, end=end, box=list(box),
-            boxes=[[round(float(s.time), 3), *(int(v) for v in s.box)] for s in sightings],
-            person_id=person_id,
-            assignment=decision.assignment if person_id else FaceTrack.Assignment.AUTO,
-            merged_from_id=decision.merged_from_id if person_id and decision.merged_from_id in living_people else None,
-        )
-        faces = []
-        for sighting in _described(sightings):
-            name = face_chip_path(asset.pk, index, float(sighting.time))
-            if default_storage.exists(name):
-                default_storage.delete(name)  # storage would otherwise save a re-run's crop under another name
-            default_storage.save(name, ContentFile(_chip_jpeg(sighting.chip)))
-            new_chips.add(name)
-            faces.append(Face(track=track, asset=asset, time=float(sighting.time), box=[int(v) for v in sighting.box],
-                              score=float(sighting.score), sharpness=float(sighting.sharpness), chip=name,
-                              descriptor=np.asarray(sighting.vector, dtype=np.float32)))
-        Face.objects.bulk_create(faces)
-        track.best_face = max(faces, key=lambda f: _face_quality(f.sharpness, f.box))
-        track.save(update_fields=["best_face", "updated_at"])
-        if decision:
-            TrackRejection.objects.bulk_create(
-                [TrackRejection(track=track, person_id=p, by_id=by) for p, by in decision.rejections if p in living_people],
-                ignore_conflicts=True)
-        rows.append(track)
+    with StoreWrites() as chips:  # the crops go to the store while the rows are written
+        for index, (sightings, (start, end, box)) in enumerate(zip(kept, firsts)):
+            rows.append(_track_store(asset, index, sightings, start, end, box, carried.get(index), living_people,
+                                     chips, new_chips))
 
     stale = old_chips - new_chips
     transaction.on_commit(lambda: [default_storage.delete(name) for name in stale])
     changed = _tracks_assign(tracks=[t for t in rows if t.person_id is None])
     _people_tidy(old_people | changed | {t.person_id for t in rows if t.person_id})
     return list(FaceTrack.objects.filter(asset=asset).select_related("person"))
+
+
+def _track_store(asset: Asset, index: int, sightings: list, start: float, end: float, box: tuple, decision,
+                 living_people: set[int], chips: StoreWrites, new_chips: set[str]) -> FaceTrack:
+    """One face track's row, its described faces' rows and their crops (saved through `chips`)."""
+    person_id = decision.person_id if decision and decision.person_id in living_people else None
+    track = FaceTrack.objects.create(
+        asset=asset, index=index, start=start, end=end, box=list(box),
+        boxes=[[round(float(s.time), 3), *(int(v) for v in s.box)] for s in sightings],
+        person_id=person_id,
+        assignment=decision.assignment if person_id else FaceTrack.Assignment.AUTO,
+        merged_from_id=decision.merged_from_id if person_id and decision.merged_from_id in living_people else None,
+    )
+    faces = []
+    for sighting in _described(sightings):
+        name = face_chip_path(asset.pk, index, float(sighting.time))
+        chips.save(name, functools.partial(_chip_jpeg, sighting.chip))  # a re-run's crop replaces the old one
+        new_chips.add(name)
+        faces.append(Face(track=track, asset=asset, time=float(sighting.time), box=[int(v) for v in sighting.box],
+                          score=float(sighting.score), sharpness=float(sighting.sharpness), chip=name,
+                          descriptor=np.asarray(sighting.vector, dtype=np.float32)))
+    Face.objects.bulk_create(faces)
+    track.best_face = max(faces, key=lambda f: _face_quality(f.sharpness, f.box))
+    track.save(update_fields=["best_face", "updated_at"])
+    if decision:
+        TrackRejection.objects.bulk_create(
+            [TrackRejection(track=track, person_id=p, by_id=by) for p, by in decision.rejections if p in living_people],
+            ignore_conflicts=True)
+    return track
 
 
 # Grouping -------------------------------------------------------------------------------------
