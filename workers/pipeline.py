@@ -1,6 +1,6 @@
 """What an upload event fans out into.
 
-    probe (media) → sample frames + thumbnails, faces (detect, track, group into people), video DNA
+    probe (media; not for a new upload: the upload's own probe stored the metadata) → sample frames + thumbnails, faces (detect, track, group into people), video DNA
     and shots, all in one decode (media) → CLIP embeddings (ml) → zero-shot tags (ml)
     → shot descriptions (ml) → copies: video DNA candidates and alignment (default: database work)
     → finish (default)
@@ -22,6 +22,7 @@ from workers.celery import app
 STEPS = ("asset_probe", "asset_sample_frames", "asset_embed_frames", "asset_tag", "asset_describe_shots",
          "asset_copies", "asset_finish")
 EMBED_STEP = "asset_embed_frames"  # where a re-embedding with another model starts
+FRAMES_STEP = "asset_sample_frames"  # where a new upload starts: the upload probed it (no second download)
 
 
 def pipeline_signature(*, asset_id: int, run_id: uuid.UUID | str, first_step: str = STEPS[0]):

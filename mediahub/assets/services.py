@@ -25,7 +25,7 @@ from mediahub.core.progress import Progress, as_is
 from mediahub.people.models import face_chips_folder
 from mediahub.people.services import asset_faces_delete
 from workers.media.probe import MediaError, MediaInfo, probe
-from workers.pipeline import EMBED_STEP, STEPS, pipeline_start
+from workers.pipeline import EMBED_STEP, FRAMES_STEP, STEPS, pipeline_start
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,8 @@ def _asset_insert(*, original: OriginalWriter, info: MediaInfo, filename: str, o
     try:
         with transaction.atomic():
             asset.save()
-            transaction.on_commit(lambda: pipeline_start(asset_id=asset.pk, run_id=asset.run_id))
+            transaction.on_commit(lambda: pipeline_start(asset_id=asset.pk, run_id=asset.run_id,
+                                                         first_step=FRAMES_STEP))
     except IntegrityError:
         # The same bytes were uploaded concurrently and won the race (the caller discards our copy).
         return AssetCreateResult(Asset.objects.get(sha256=original.sha256), duplicate=True)

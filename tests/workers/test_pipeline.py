@@ -12,7 +12,7 @@ from mediahub.assets.services import (asset_create, asset_reprocess, asset_step_
 from mediahub.search.models import EmbeddingModel, FrameEmbedding
 from tests.media_files import constant_rate_times, truncated_copy, write_frames
 from workers import tasks
-from workers.pipeline import pipeline_signature
+from workers.pipeline import FRAMES_STEP, pipeline_signature
 from workers.scratch import ScratchFull
 
 
@@ -40,6 +40,21 @@ def snapshot(asset: Asset) -> tuple:
     vectors = list(FrameEmbedding.objects.filter(asset=asset).order_by("time").values_list("frame_id", "model_id", "embedding"))
     tags = list(AssetTag.objects.filter(asset=asset).order_by("start", "label_id").values_list("label__name", "start", "end", "score"))
     return frames, [(f, m, np.round(np.asarray(v), 5).tolist()) for f, m, v in vectors], tags
+
+
+@pytest.mark.django_db
+def test_a_new_upload_needs_no_probe_step_and_a_reprocess_probes_again(two_scene_video):
+    # The upload probed the file and stored what it found, so its pipeline starts at the frames (with
+    # object storage that spares a download of the whole original); a reprocess reads the file anew.
+    asset = create(two_scene_video)
+    probed = (asset.kind, asset.width, asset.height, asset.duration, asset.fps, asset.codec)
+    asset = run_pipeline(asset, first_step=FRAMES_STEP)
+    assert asset.status == "ready" and Frame.objects.filter(asset=asset).count() == 6
+    assert (asset.kind, asset.width, asset.height, asset.duration, asset.fps, asset.codec) == probed
+    Asset.objects.filter(pk=asset.pk).update(width=1, height=1, duration=None)
+    asset_reprocess(asset=asset)
+    asset = run_pipeline(asset)
+    assert (asset.kind, asset.width, asset.height, asset.duration, asset.fps, asset.codec) == probed
 
 
 @pytest.mark.django_db
