@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from mediahub.assets.models import (BULK_EDITABLE_FIELDS, EDITABLE_FIELDS, Asset, AssetChange, AssetTag, Frame,
                                     RightsPolicy, frame_image_path, frames_folder, proxy_path)
-from mediahub.assets.storage import StoreUnavailable, storage_folder_delete, storage_is_local
+from mediahub.assets.storage import StoreUnavailable, multipart_uploads_abort, storage_folder_delete, storage_is_local
 from mediahub.assets.uploads import OriginalWriter, UploadTooLarge
 from mediahub.core.progress import Progress, as_is
 from mediahub.people.models import face_chips_folder
@@ -339,6 +339,7 @@ def staging_prune(*, older_than_hours: int) -> int:
             if name not in owned and default_storage.get_modified_time(name).timestamp() < cutoff:
                 default_storage.delete(name)
                 removed += 1
+        removed += multipart_uploads_abort(prefix="originals/", started_before=cutoff)  # a web process killed mid-upload
     return removed
 
 

@@ -81,6 +81,11 @@ def _store_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def store_submit(function: Callable[..., R], *args) -> Future:
+    """`function(*args)` on the store threads."""
+    return _store_pool().submit(function, *args)
+
+
 def store_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
     """`function` over `items` on the store threads, results in order: many reads of small stored files
     wait on one round trip's time rather than on one after another. The first error is raised."""
@@ -115,6 +120,21 @@ class StoreWrites:
                 errors.append(error)
         if errors and exc_type is None:
             raise errors[0]
+
+
+def multipart_uploads_abort(*, prefix: str, started_before: float) -> int:
+    """Abort the bucket's unfinished multipart uploads under `prefix` begun before `started_before` (a Unix
+    time): the parts of an upload whose web process died while it streamed in. S3 keeps them, unseen,
+    until someone does."""
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is None:
+        return 0
+    key_prefix = default_storage._normalize_name(prefix)
+    stale = [upload for upload in bucket.multipart_uploads.filter(Prefix=key_prefix)
+             if upload.initiated.timestamp() < started_before]
+    for upload in stale:
+        upload.abort()
+    return len(stale)
 
 
 def media_url(name: str, *, content_type: str, download_name: str) -> str:

@@ -9,18 +9,24 @@ file over MAX_UPLOAD_BYTES while it streams. `OriginalUploadHandler` feeds the
 multipart `file` part of a request into one; `manage.py ingest` feeds a file.
 
 With object storage (MEDIAHUB_STORAGE_URL) the file is written once to
-DATA_DIR/staging (the probe that refuses undecodable files reads it there), then
-`store` streams it to the bucket (a multipart upload for a large file) before the
-asset exists, so a queued asset's original is always in the bucket.
+DATA_DIR/staging (the probe that refuses undecodable files reads it there) and,
+as it arrives, sent on to the bucket as the parts of a multipart upload
+(`_BucketStream`), which `store` completes before the asset exists, so a queued
+asset's original is always in the bucket. A duplicate or a refused file has its
+multipart upload aborted: the bucket never shows it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 from pathlib import Path
+from concurrent.futures import Future
 from typing import BinaryIO
+
+import botocore.exceptions
 
 from django.conf import settings
 from django.core.files import File
@@ -28,13 +34,17 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
 from rest_framework.exceptions import APIException
+from storages.utils import clean_name
 
 from mediahub.assets.models import original_upload_path
-from mediahub.assets.storage import STORE_UNREACHABLE, StoreUnavailable, storage_is_local
+from mediahub.assets.storage import STORE_UNREACHABLE, StoreUnavailable, storage_is_local, store_submit
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
+PART_BYTES = 8 << 20  # a multipart upload's part while an upload streams on to the bucket (S3's least is 5 MiB)
+PARTS_IN_FLIGHT = 4  # parts being sent while the request reads on: at most ~40 MiB held per upload
+STORE_REFUSED = (*STORE_UNREACHABLE, botocore.exceptions.ClientError)
 
 
 class UploadTooLarge(Exception):
@@ -66,6 +76,7 @@ class OriginalWriter:
         self.finished = False
         self._kept = False
         self._digest = hashlib.sha256()
+        self._bucket = _BucketStream(self.name) if self.remote else None
         self._part.parent.mkdir(parents=True, exist_ok=True)
         self._handle: BinaryIO | None = open(self._part, "xb")
 
@@ -76,6 +87,8 @@ class OriginalWriter:
             raise UploadTooLarge(self.limit)
         self._digest.update(chunk)
         self._handle.write(chunk)
+        if self._bucket is not None:
+            self._bucket.write(chunk)
 
     def finish(self) -> None:
         """Flush to disk and give the file its final name."""
@@ -91,7 +104,10 @@ class OriginalWriter:
         Raises StoreUnavailable when the store doesn't answer; a failed multipart upload is aborted."""
         if not self.remote or self.stored:
             return
-        try:
+        if self._bucket is not None and self._bucket.complete():
+            self.stored = True
+            return
+        try:  # the stream broke off (the store went away meanwhile): the whole file once more
             with open(self.path, "rb") as handle:
                 default_storage.save(self.name, File(handle))
         except STORE_UNREACHABLE as exc:
@@ -115,6 +131,8 @@ class OriginalWriter:
             self._handle = None
         self._part.unlink(missing_ok=True)
         self.path.unlink(missing_ok=True)
+        if self._bucket is not None and not self.stored:
+            self._bucket.abort()
         if self.stored and not self._kept:
             default_storage.delete(self.name)
             self.stored = False
@@ -131,6 +149,85 @@ class OriginalWriter:
             writer.discard()
             raise
         return writer
+
+
+class _BucketStream:
+    """An upload's bytes sent on to the bucket while they arrive: from PART_BYTES on, as the parts of a
+    multipart upload (on the store threads, while the request reads on), which `complete` completes; S3
+    shows no object before that, and `abort` discards the parts, so nothing of a duplicate or a refused
+    file appears in the bucket. A smaller file is one PUT at `complete`. When the store fails on the way
+    the stream stops, and `complete` says so (the caller then sends the staging file whole)."""
+
+    def __init__(self, name: str):
+        self.client = default_storage.bucket.meta.client
+        self.bucket = default_storage.bucket_name
+        self.key = default_storage._normalize_name(clean_name(name))  # where django-storages would put `name`
+        self.parameters = default_storage._get_write_parameters(self.key)  # its content type and object parameters
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[Future] = []
+        self.broken = False
+
+    def write(self, chunk: bytes) -> None:
+        if self.broken:
+            return
+        self.buffer += chunk
+        if len(self.buffer) >= PART_BYTES:
+            self._guarded(self._send)
+
+    def _guarded(self, action) -> bool:
+        try:
+            action()
+            return True
+        except STORE_REFUSED as exc:
+            logger.warning("streaming %s to the bucket stopped (%s); it is sent whole once it has arrived", self.key, exc)
+            self.abort()
+            self.broken = True
+            return False
+
+    def _send(self) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, **self.parameters)["UploadId"]
+        while len([part for part in self.parts if not part.done()]) >= PARTS_IN_FLIGHT:
+            next(part for part in self.parts if not part.done()).result()
+        for part in self.parts:
+            if part.done():
+                part.result()  # a failed part stops the stream now
+        number, body = len(self.parts) + 1, bytes(self.buffer)
+        self.buffer.clear()
+        self.parts.append(store_submit(self._upload_part, number, body))
+
+    def _upload_part(self, number: int, body: bytes) -> dict:
+        answer = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                         PartNumber=number, Body=body)
+        return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def complete(self) -> bool:
+        """Make the object; False when the stream broke off on the way (nothing of it is kept)."""
+        return not self.broken and self._guarded(self._complete)
+
+    def _complete(self) -> None:
+        if self.upload_id is None:
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), **self.parameters)
+            return
+        if self.buffer:
+            self._send()
+        parts = [part.result() for part in self.parts]
+        self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                              MultipartUpload={"Parts": parts})
+        self.upload_id = None
+
+    def abort(self) -> None:
+        """Discard the parts sent (safe to call more than once)."""
+        for part in self.parts:
+            with contextlib.suppress(Exception):
+                part.result()
+        self.parts, self.buffer = [], bytearray()
+        if self.upload_id is not None:
+            with contextlib.suppress(*STORE_REFUSED):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.upload_id = None
 
 
 class StoredUpload(UploadedFile):
