@@ -22,12 +22,11 @@ import contextlib
 import hashlib
 import logging
 import os
-from pathlib import Path
 from concurrent.futures import Future
+from pathlib import Path
 from typing import BinaryIO
 
 import botocore.exceptions
-
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
