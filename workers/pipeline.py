@@ -23,6 +23,7 @@ STEPS = ("asset_probe", "asset_sample_frames", "asset_embed_frames", "asset_tag"
          "asset_copies", "asset_finish")
 EMBED_STEP = "asset_embed_frames"  # where a re-embedding with another model starts
 FRAMES_STEP = "asset_sample_frames"  # where a new upload starts: the upload probed it (no second download)
+UPLOAD_STEPS = STEPS[STEPS.index(FRAMES_STEP):]  # the steps a new upload runs
 
 
 def pipeline_signature(*, asset_id: int, run_id: uuid.UUID | str, first_step: str = STEPS[0]):

@@ -25,7 +25,7 @@ from tests.conftest import REPO, RED_CIRCLE, database_url
 from tests.core.test_serve import free_port
 from tests.storage.conftest import S3Server, other_workers_paused
 from workers.celery import QUEUES, app
-from workers.pipeline import STEPS
+from workers.pipeline import UPLOAD_STEPS
 
 COMPOSE_DEFAULT = re.compile(r"\$\{\w+:-([^}]*)\}")
 COMPOSE_REQUIRED = re.compile(r"\$\{(\w+):\?[^}]*\}")  # ${NAME:?message}: Compose stops unless .env sets it
@@ -307,14 +307,14 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
         assert redirect.status_code == 302, redirect.text  # the picture comes from the store, not the web server
         assert requests.get(redirect.headers["Location"], timeout=10).content.startswith(b"\xff\xd8\xff")  # a JPEG
 
-        # Each kind of worker ran the steps of its own queues, and between them every step (the asset is
+        # Each kind of worker ran the steps of its own queues, and between them every step an upload runs (the asset is
         # ready a moment before its last step logs that it succeeded).
-        wait_until(lambda: steps_succeeded(media_worker, asset_id) | steps_succeeded(ml_worker, asset_id) == set(STEPS),
+        wait_until(lambda: steps_succeeded(media_worker, asset_id) | steps_succeeded(ml_worker, asset_id) == set(UPLOAD_STEPS),
                    timeout=20, processes=processes, what="the workers did not log every step")
         media_steps, ml_steps = steps_succeeded(media_worker, asset_id), steps_succeeded(ml_worker, asset_id)
         routes = {task.removeprefix("workers.tasks."): route["queue"] for task, route in app.conf.task_routes.items()}
-        assert ml_steps == {step for step in STEPS if routes.get(step) == "ml"}
-        assert media_steps == set(STEPS) - ml_steps
+        assert ml_steps == {step for step in UPLOAD_STEPS if routes.get(step) == "ml"}
+        assert media_steps == set(UPLOAD_STEPS) - ml_steps
         for process in processes:  # media live in the bucket only; scratch is emptied after each step
             left = [path for folder in ("media", "scratch") for path in (process.data_dir / folder).rglob("*")
                     if path.is_file()]

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.conftest import wait_for_asset
-from workers.pipeline import STEPS
+from workers.pipeline import UPLOAD_STEPS
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("tag_vocabulary")]
@@ -29,7 +29,7 @@ def test_every_step_logs_json_lines_with_the_asset_run_and_upload_request_ids(ce
     assert {(line["run_id"], line["request_id"]) for line in mine} == {(str(asset.run_id), "upload-4f1d2c")}
     succeeded = {line["message"].split("[")[0].removeprefix("Task workers.tasks.")
                  for line in mine if "succeeded" in line["message"]}
-    assert succeeded == set(STEPS)
+    assert succeeded == set(UPLOAD_STEPS)
 
 
 def log_lines_until(worker, found, timeout: float = 20) -> list[dict]:
