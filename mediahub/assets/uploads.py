@@ -1,5 +1,5 @@
 """Uploads written once, straight to their final place in MEDIA_ROOT/originals (or, with object storage,
-to a staging file the upload to the bucket reads, removed once the bucket holds it).
+to a staging file for the probe, removed once the bucket holds the file, which is sent on as it arrives).
 
 Django's default handlers spool a large upload to a temporary file, which the
 service then copied to staging and again into storage: three copies of every
