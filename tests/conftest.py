@@ -33,6 +33,16 @@ def _fresh_media_root():
     yield
 
 
+@pytest.fixture
+def offline(monkeypatch):
+    """An air-gapped machine: the model hub is not tried. (huggingface_hub reads HF_HUB_OFFLINE once, at import;
+    without the flag, this machine's unreachable hub costs 46 s of retries before the same error.)"""
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+
 # Roles (CONTRACT.md section 6): the owner is the editor who uploads the test's assets, an editor
 # is another editor, a viewer is any new user, an admin manages users and the vocabulary;
 # anonymous clients are not signed in.

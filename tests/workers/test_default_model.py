@@ -9,15 +9,6 @@ from workers.ml.clip import ClipSpec, ModelUnavailable, load_clip
 DEFAULT_MODEL = (django_settings.DEFAULT_CLIP_MODEL, django_settings.DEFAULT_CLIP_PRETRAINED)
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """An air-gapped machine: the hub is not tried (no waiting on network timeouts)."""
-    import huggingface_hub.constants
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-
-
 def test_the_default_model_reads_english_and_chinese():
     import open_clip
 
