@@ -223,3 +223,32 @@ def test_a_recording_that_starts_mid_gop_counts_from_its_first_whole_picture_wit
 ])
 def test_which_originals_a_browser_plays_as_they_are(original, playable):
     assert browser_playable(**original) is playable
+
+
+def _decoding_threads() -> list:
+    import threading
+
+    return [thread for thread in threading.enumerate() if thread.name == "decode" and thread.is_alive()]
+
+
+def test_a_sampler_left_midway_stops_decoding_the_file(tmp_path):
+    """A step stopped part of the way through (its time limit, a failed save) leaves nothing decoding on."""
+    path = write_world_video(tmp_path / "long.mp4", [RED_ON_BLUE, YELLOW_ON_BLACK] * 4, fps=25) and tmp_path / "long.mp4"
+    frames = sample_video(path)
+    assert [next(frames).index for _ in range(2)] == [0, 1]
+    assert _decoding_threads()  # decoding ahead of the sampler
+    frames.close()
+    assert _decoding_threads() == []
+    assert [f.index for f in sample_video(path)] == list(range(20))  # and the file reads again, whole
+
+
+def test_an_error_on_the_decoding_thread_reaches_the_step(tmp_path, monkeypatch):
+    path = write_world_video(tmp_path / "v.mp4", [RED_ON_BLUE], fps=10) and tmp_path / "v.mp4"
+
+    def demux_fails(self, *streams):
+        raise MemoryError("no memory for the next packet")
+
+    monkeypatch.setattr(av.container.InputContainer, "demux", demux_fails)
+    with pytest.raises(MemoryError, match="no memory for the next packet"):
+        list(sample_video(path))
+    assert _decoding_threads() == []

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import math
+import queue
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +36,7 @@ PROXY_SHORT_SIDE = 720
 PROXY_CRF = "23"
 PROXY_AUDIO_RATE = 48000
 MAX_DEMUX_RETRIES = 10_000
+READ_AHEAD_FRAMES = 4  # decoded pictures waiting for the sampler: enough to keep both threads busy, little memory
 MAX_AUDIO_BACKLOG = 5_000  # audio frames kept while waiting for the first picture (~2 min of AAC)
 DNA_GRID = 128  # px, the square picture given to a `dna` sampler (it keeps less)
 # From this frame rate and picture size on, frames no other frame refers to (most B-frames) are not
@@ -158,51 +161,82 @@ class _DecodePass:
         self.audio_backlog: list[av.AudioFrame] = []
 
     def run(self) -> Iterator[SampledFrame]:
+        events = _read_ahead(self._decoded())
+        try:
+            for kind, item in events:
+                if kind == "audio":
+                    self._audio_packet(item)
+                elif kind == "error":
+                    self._note_error(item)
+                else:
+                    yield from self._picture(item)
+        finally:
+            events.close()  # stops the decoding thread before the container closes
+        for frame in self._drain_deinterlacer():
+            yield from self._shown(frame)
+        yield from self._end()
+
+    def _decoded(self) -> Iterator[tuple[str, object]]:
+        """The demuxing and decoding, in file order: ("frame", picture), ("audio", packet) and ("error", exception
+        or None) events. It runs on a thread of its own (`_read_ahead`), so it touches nothing but the demuxer and
+        the video decoder; what the events mean is worked out by the caller, in the same order."""
         streams = [self.stream] + ([self.audio] if self.audio else [])
         packets = self.container.demux(streams)
-        retries = 0
+        retries, first = 0, True
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
                 break
             except BlockingIOError:  # the demuxer lost sync in damaged data: read on from where it is
-                self._note_error(None)
+                yield "error", None
                 retries += 1
                 if retries > MAX_DEMUX_RETRIES:
                     break
                 packets = self.container.demux(streams)
                 continue
             except av.error.FFmpegError as exc:  # the container itself breaks off: nothing more to read
-                self._note_error(exc)
+                yield "error", exc
                 break
             if packet.dts is None and packet.size == 0:
                 continue  # the flush packet demux() yields at the end; decoding is flushed below
             if packet.stream.type == "audio":
-                self._audio_packet(packet)
+                yield "audio", packet
                 continue
             if packet.is_corrupt:
-                self._note_error(None)
-            for frame in self._decode(packet):
-                yield from self._picture(frame)
-        for frame in self._decode(None):
-            yield from self._picture(frame)
-        for frame in self._drain_deinterlacer():
-            yield from self._shown(frame)
-        yield from self._end()
+                yield "error", None
+            for event in self._decode(packet):
+                if first and event[0] == "frame":
+                    self._skip_nonref_after(event[1])
+                    first = False
+                yield event
+        yield from self._decode(None)
 
-    def _decode(self, packet) -> list[av.VideoFrame]:
+    def _decode(self, packet) -> list[tuple[str, object]]:
         try:
             frames = self.stream.decode(packet)
             for frame in frames:
                 if frame.time_base is None:  # frames flushed out at the end carry no time base in PyAV
                     frame.time_base = self.stream.time_base
-            return frames
+            return [("frame", frame) for frame in frames]
         except av.error.EOFError:
             return []
         except av.error.FFmpegError as exc:
-            self._note_error(exc)
-            return []
+            return [("error", exc)]
+
+    def _skip_nonref_after(self, frame: av.VideoFrame) -> None:
+        """From the first picture on, skip frames no other frame refers to when nothing needs every frame:
+        no proxy to encode, no fields to deinterlace, at least SKIP_NONREF_FROM_FPS and _SHORT_SIDE."""
+        if (1 / self.frame_step >= SKIP_NONREF_FROM_FPS and not frame.interlaced_frame
+                and min(frame.width, frame.height) >= SKIP_NONREF_FROM_SHORT_SIDE
+                and not (self.proxy_path is not None and not self._playable(frame))):
+            self.stream.codec_context.skip_frame = "NONREF"
+
+    def _playable(self, frame: av.VideoFrame) -> bool:
+        sound = self.container.streams.audio
+        return browser_playable(container=self.container.format.name, codec=self.stream.codec_context.name,
+                                pixel_format=frame.format.name, start_time=frame.time,
+                                audio_codec=sound[0].codec_context.name if sound else None)
 
     def _note_error(self, exc: Exception | None) -> None:
         self.error_pending = True
@@ -305,18 +339,10 @@ class _DecodePass:
         self.first_time = frame.time
         self.report.start_time = round(frame.time, 3)
         self.report.tone_mapped = {TRANSFER_PQ: "pq", TRANSFER_HLG: "hlg"}.get(frame.color_trc)
-        codec = self.stream.codec_context
-        sound = self.container.streams.audio
-        playable = browser_playable(container=self.container.format.name, codec=codec.name,
-                                    pixel_format=frame.format.name, start_time=frame.time,
-                                    audio_codec=sound[0].codec_context.name if sound else None) and not self.deinterlacer
-        if self.proxy_path is not None and not playable:
+        if self.proxy_path is not None and (self.deinterlacer is not None or not self._playable(frame)):
             self.proxy = _Proxy(self.proxy_path, frame=frame, audio=self.audio, tone_map=self.report.tone_mapped)
             self.report.proxy = True
             self._flush_audio()
-        elif (1 / self.frame_step >= SKIP_NONREF_FROM_FPS and self.deinterlacer is None
-              and min(frame.width, frame.height) >= SKIP_NONREF_FROM_SHORT_SIDE):
-            codec.skip_frame = "NONREF"
 
     def _audio_packet(self, packet) -> None:
         if self.proxy is None and (self.first_time is not None or len(self.audio_backlog) > MAX_AUDIO_BACKLOG):
@@ -341,6 +367,52 @@ class _DecodePass:
     def close(self) -> None:
         if self.proxy is not None:
             self.proxy.close()
+
+
+def _read_ahead(events: Iterator, depth: int = READ_AHEAD_FRAMES) -> Iterator:
+    """`events`, produced on a thread of their own up to `depth` ahead. FFmpeg decodes (and swscale scales)
+    without Python's lock, so the next pictures are decoded while this thread scales, samples and fingerprints
+    the last ones: on a core that would otherwise be idle (a lone upload, the last file of a batch), or
+    interleaved on a busy one. An exception on the decoding thread is raised here; closing the generator
+    stops and joins the thread."""
+    waiting: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for event in events:
+                if not _put_unless(waiting, ("event", event), stop):
+                    return
+            _put_unless(waiting, ("end", None), stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which raises it
+            _put_unless(waiting, ("raise", exc), stop)
+        finally:
+            events.close()
+
+    thread = threading.Thread(target=produce, name="decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = waiting.get()
+            if kind == "end":
+                return
+            if kind == "raise":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _put_unless(waiting: queue.Queue, item, stop: threading.Event) -> bool:
+    """Put `item`, waiting for room; False (not put) once `stop` is set."""
+    while not stop.is_set():
+        try:
+            waiting.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 class _LazyImage:
