@@ -206,7 +206,7 @@ class _DecodePass:
             if packet.is_corrupt:
                 yield "error", None
             for event in self._decode(packet):
-                if first and event[0] == "frame":
+                if first and event[0] == "frame" and _whole(event[1]):
                     self._skip_nonref_after(event[1])
                     first = False
                 yield event
@@ -367,6 +367,12 @@ class _DecodePass:
     def close(self) -> None:
         if self.proxy is not None:
             self.proxy.close()
+
+
+def _whole(frame: av.VideoFrame) -> bool:
+    """A picture with a time that the decoder did not have to conceal, as the sampler takes them (`_picture`):
+    the first one decides the B-frame skip, as the first one shown decides the proxy."""
+    return frame.time is not None and not math.isnan(frame.time) and not frame.is_corrupt
 
 
 def _read_ahead(events: Iterator, depth: int = READ_AHEAD_FRAMES) -> Iterator:
