@@ -1,6 +1,7 @@
 """What an upload event fans out into.
 
-    probe (media; not for a new upload: the upload's own probe stored the metadata) → sample frames + thumbnails, faces (detect, track, group into people), video DNA
+    probe (media; not for a new upload: the upload's own probe stored the metadata)
+    → sample frames + thumbnails, faces (detect, track, group into people), video DNA
     and shots, all in one decode (media) → CLIP embeddings (ml) → zero-shot tags (ml)
     → shot descriptions (ml) → copies: video DNA candidates and alignment (default: database work)
     → finish (default)

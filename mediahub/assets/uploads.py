@@ -179,7 +179,8 @@ class _BucketStream:
             action()
             return True
         except STORE_REFUSED as exc:
-            logger.warning("streaming %s to the bucket stopped (%s); it is sent whole once it has arrived", self.key, exc)
+            logger.warning("streaming %s to the bucket stopped (%s); it is sent whole once it has arrived",
+                           self.key, exc)
             self.abort()
             self.broken = True
             return False

@@ -307,10 +307,10 @@ def test_the_recipes_web_server_and_workers_take_an_upload_to_ready(tmp_path, ow
         assert redirect.status_code == 302, redirect.text  # the picture comes from the store, not the web server
         assert requests.get(redirect.headers["Location"], timeout=10).content.startswith(b"\xff\xd8\xff")  # a JPEG
 
-        # Each kind of worker ran the steps of its own queues, and between them every step an upload runs (the asset is
-        # ready a moment before its last step logs that it succeeded).
-        wait_until(lambda: steps_succeeded(media_worker, asset_id) | steps_succeeded(ml_worker, asset_id) == set(UPLOAD_STEPS),
-                   timeout=20, processes=processes, what="the workers did not log every step")
+        # Each kind of worker ran the steps of its own queues, and between them every step an upload runs
+        # (the asset is ready a moment before its last step logs that it succeeded).
+        wait_until(lambda: steps_succeeded(media_worker, asset_id) | steps_succeeded(ml_worker, asset_id)
+                   == set(UPLOAD_STEPS), timeout=20, processes=processes, what="the workers did not log every step")
         media_steps, ml_steps = steps_succeeded(media_worker, asset_id), steps_succeeded(ml_worker, asset_id)
         routes = {task.removeprefix("workers.tasks."): route["queue"] for task, route in app.conf.task_routes.items()}
         assert ml_steps == {step for step in UPLOAD_STEPS if routes.get(step) == "ml"}
