@@ -119,11 +119,24 @@ RED_CIRCLE = Scene(shape="circle", colour="red", background="blue", duration=3.0
 GREEN_SQUARE = Scene(shape="square", colour="green", background="white", duration=3.0, seed=2)
 
 
+@pytest.fixture(scope="session")
+def rendered_videos() -> dict[str, Path]:
+    """The videos make_video rendered so far in this run, by what they show and how they are encoded."""
+    return {}
+
+
 @pytest.fixture
-def make_video(tmp_path):
+def make_video(tmp_path, tmp_path_factory, rendered_videos):
+    """A video of `scenes` in the test's own folder. Each one is rendered once per run (0.4 s for the
+    default 6 s) and copied for every test that asks for it, so a test may damage its copy."""
     def make(scenes=(RED_CIRCLE, GREEN_SQUARE), name="clip.mp4", **kwargs) -> Path:
+        key = repr((list(scenes), Path(name).suffix, sorted(kwargs.items())))
+        if key not in rendered_videos:
+            rendered = tmp_path_factory.mktemp("rendered") / name
+            write_world_video(rendered, list(scenes), **kwargs)
+            rendered_videos[key] = rendered
         path = tmp_path / name
-        write_world_video(path, list(scenes), **kwargs)
+        shutil.copyfile(rendered_videos[key], path)
         return path
 
     return make

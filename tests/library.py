@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from unittest import mock
 
 from mediahub.assets.models import Asset
@@ -74,13 +75,25 @@ def ingest_until_done(path: Path, title: str) -> Asset:
 def library_build(folder: Path) -> Library:
     assets, truth = {}, {}
     for name, title, scenes in LIBRARY:
-        truth[name] = write_world_video(folder / name, scenes, fps=10, width=320, height=240)
-        assets[name] = ingest(folder / name, title)
+        path, truth[name] = _written_once(folder / name, lambda path, scenes=scenes: write_world_video(
+            path, scenes, fps=10, width=320, height=240))
+        assets[name] = ingest(path, title)
     name, title, still = STILL
-    write_world_image(folder / name, still)
+    path, _ = _written_once(folder / name, lambda path: write_world_image(path, still))
     truth[name] = [(0.0, 0.0, still)]
-    assets[name] = ingest(folder / name, title)
+    assets[name] = ingest(path, title)
     return Library(assets=assets, truth=truth)
+
+
+_written: dict[str, tuple[Path, object]] = {}  # file name -> (the file, what writing it returned)
+
+
+def _written_once(path: Path, write: Callable[[Path], object]) -> tuple[Path, object]:
+    """The file `write` makes, made once per test run and reused by every later build: rendering the
+    library's videos took 3 s of the 5 s a module's build took (the ingest is what the tests are about)."""
+    if path.name not in _written or not _written[path.name][0].exists():
+        _written[path.name] = (path, write(path))
+    return _written[path.name]
 
 
 def library_delete(library: Library) -> None:
