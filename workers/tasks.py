@@ -19,7 +19,7 @@ from PIL import Image
 
 from mediahub.assets import services as assets
 from mediahub.assets.models import Asset, AssetTag, Frame, frame_image_path
-from mediahub.assets.storage import STORE_UNREACHABLE, StoreWrites, local_copy, store_map
+from mediahub.assets.storage import STORE_UNREACHABLE, StoreWrites, local_copy, readable, store_map
 from mediahub.copies import selectors as copies_selectors
 from mediahub.copies import services as copies
 from mediahub.people import services as people
@@ -125,8 +125,8 @@ def pipeline_task(stage: str, progress: float):
 
 @pipeline_task("probe", 0.02)
 def asset_probe(self, asset: Asset) -> None:
-    with local_copy(asset.original.name) as path:
-        info = probe(path)
+    with readable(asset.original.name) as original:  # in a bucket: only the parts the probe reads
+        info = probe(original)
     assets.asset_metadata_save(asset=asset, info=info)
 
 

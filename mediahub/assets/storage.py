@@ -1,13 +1,14 @@
 """Files through Django's storage API, so originals and frames can live on a disk or in S3-style storage
 (MEDIAHUB_STORAGE_URL; README, "Object storage")."""
 
+import io
 import shutil
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 import botocore.exceptions
 from django.conf import settings
@@ -24,6 +25,8 @@ STORE_UNREACHABLE = (botocore.exceptions.ConnectionError, botocore.exceptions.HT
 # Requests to an object store in flight at once from one worker process: each waits on the store's round
 # trip, not on this machine's CPU (README, "Object storage"). Local files get one thread: no waiting to hide.
 OBJECT_STORE_THREADS = 8
+RANGE_BYTES = 256 * 1024  # a ranged read of a stored object where a reader jumps to (a few to probe a video)
+MAX_RANGE_BYTES = 8 * 1024 * 1024  # and the most one read on from there fetches at once
 MAX_PENDING_SAVES = 64  # saves queued before the caller waits (a slow store doesn't pile up pictures in memory)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,6 +63,64 @@ def local_copy(name: str) -> Iterator[Path]:
         with open(copy, "wb") as target:
             _download(name, target)
         yield copy
+
+
+@contextmanager
+def readable(name: str) -> Iterator[Path | BinaryIO]:
+    """A stored file to read a part of: its path on disk storage; in a bucket, a seekable reader that GETs
+    byte ranges only where it is read. Probing a video (its header, its index, which an MP4 may keep at the
+    end, and one picture) then reads a few hundred kB of it, not all of it."""
+    path = _local_path(name)
+    bucket = getattr(default_storage, "bucket", None)
+    if path is not None or bucket is None:
+        with local_copy(name) as copy:
+            yield copy
+        return
+    stored = bucket.Object(name)
+    with io.BufferedReader(_RangedReader(stored, stored.content_length)) as reader:
+        yield reader
+
+
+class _RangedReader(io.RawIOBase):
+    """A stored object read by ranged GETs: RANGE_BYTES where a reader jumps to, then twice as much as the
+    last GET each time it reads on from there (up to MAX_RANGE_BYTES), so reading a whole photo takes a few
+    GETs, not one a block."""
+
+    def __init__(self, stored, size: int):
+        self.stored, self.size, self.position = stored, size, 0
+        self.fetched, self.fetched_at = b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, start + offset)
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        if self.position >= self.size or not len(buffer):
+            return 0
+        if not 0 <= self.position - self.fetched_at < len(self.fetched):
+            self._fetch()
+        offset = self.position - self.fetched_at
+        data = self.fetched[offset:offset + len(buffer)]
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def _fetch(self) -> None:
+        reads_on = bool(self.fetched) and self.position == self.fetched_at + len(self.fetched)
+        length = min(2 * len(self.fetched), MAX_RANGE_BYTES) if reads_on else RANGE_BYTES
+        last = min(self.position + length, self.size) - 1
+        self.fetched = self.stored.get(Range=f"bytes={self.position}-{last}")["Body"].read()
+        self.fetched_at = self.position
 
 
 def _download(name: str, target) -> None:

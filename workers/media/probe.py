@@ -5,9 +5,11 @@ Errors are `MediaError`s whose message is a sentence for the person who uploaded
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from PIL import Image, UnidentifiedImageError
@@ -43,18 +45,31 @@ VIDEO_MIME = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "matroska,webm": "video/x-
               "mpegts": "video/mp2t", "avi": "video/x-msvideo", "mpeg": "video/mpeg", "mxf": "application/mxf"}
 
 
-def probe(path: Path | str) -> MediaInfo:
-    """Identify `path` by its content (never its name) and check a picture can be decoded."""
-    path = Path(path)
-    if path.stat().st_size == 0:
+def probe(source: Path | str | BinaryIO) -> MediaInfo:
+    """Identify a file (a path, or a seekable binary reader) by its content, never its name, and check a
+    picture can be decoded."""
+    source = source if hasattr(source, "read") else Path(source)
+    if _size(source) == 0:
         raise MediaError("The file is empty (0 bytes); upload it again.")
-    image = _probe_image(path)
-    return image if image is not None else _probe_video(path)
+    image = _probe_image(source)
+    return image if image is not None else _probe_video(_rewound(source))
 
 
-def _probe_image(path: Path) -> MediaInfo | None:
+def _size(source: Path | BinaryIO) -> int:
+    return source.stat().st_size if isinstance(source, Path) else source.seek(0, io.SEEK_END)
+
+
+def _rewound(source: Path | BinaryIO) -> str | BinaryIO:
+    """`source` as PyAV and Pillow open it, from its first byte."""
+    if isinstance(source, Path):
+        return str(source)
+    source.seek(0)
+    return source
+
+
+def _probe_image(source: Path | BinaryIO) -> MediaInfo | None:
     try:
-        with Image.open(path) as img:
+        with Image.open(_rewound(source)) as img:
             if img.format not in IMAGE_MIME:
                 return None
             img.load()
@@ -80,9 +95,9 @@ def _exif_rotation(img: Image.Image) -> int:
 TEXT_AS_VIDEO = {"ansi", "bintext", "xbin", "idf"}
 
 
-def _probe_video(path: Path) -> MediaInfo:
+def _probe_video(source: str | BinaryIO) -> MediaInfo:
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = av.open(source, metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise MediaError(
             "The file is neither a video nor an image that mediahub can read "
