@@ -44,10 +44,10 @@ MODELS = {"demo": ("demo", ""), "ViT-B-32": ("ViT-B-32", "random")}  # random we
 STEP_NAMES = {"asset_probe": "probe", "asset_sample_frames": "frames and faces", "asset_embed_frames": "CLIP",
               "asset_tag": "tags", "asset_describe_shots": "descriptions", "asset_copies": "copies",
               "asset_finish": "finish"}
-FACE_SCENES = (1, 3, 4)
+FACE_SCENES = (1, 3, 4)  # scenes (0-based) with a face photo drifting across
 # The clock reads the assets' own timestamps, so polling only decides when the bench looks: every 50 ms it
 # took 7 % of a core (0.15-0.23 CPU s per 360p batch) from the worker it measures.
-POLL_SECONDS = 0.5  # scenes (0-based) with a face photo drifting across
+POLL_SECONDS = 0.5
 
 
 def parse_args():
