@@ -1,6 +1,7 @@
 """Probing and per-second sampling with PyAV, on generated H.264, real clips and odd inputs."""
 
 import importlib.util
+import threading
 from pathlib import Path
 
 import av
@@ -42,7 +43,8 @@ def test_generated_h264_is_probed_and_sampled_once_per_second(tmp_path):
 
 
 def test_sampling_interval_is_configurable(tmp_path):
-    path = write_world_video(tmp_path / "v.mp4", [RED_ON_BLUE], fps=10) and tmp_path / "v.mp4"
+    path = tmp_path / "v.mp4"
+    write_world_video(path, [RED_ON_BLUE], fps=10)
     assert [f.time for f in sample_video(path, interval=0.5)] == pytest.approx([0, 0.5, 1, 1.5, 2, 2.5], abs=0.05)
 
 
@@ -226,14 +228,13 @@ def test_which_originals_a_browser_plays_as_they_are(original, playable):
 
 
 def _decoding_threads() -> list:
-    import threading
-
     return [thread for thread in threading.enumerate() if thread.name == "decode" and thread.is_alive()]
 
 
 def test_a_sampler_left_midway_stops_decoding_the_file(tmp_path):
     """A step stopped part of the way through (its time limit, a failed save) leaves nothing decoding on."""
-    path = write_world_video(tmp_path / "long.mp4", [RED_ON_BLUE, YELLOW_ON_BLACK] * 4, fps=25) and tmp_path / "long.mp4"
+    path = tmp_path / "long.mp4"
+    write_world_video(path, [RED_ON_BLUE, YELLOW_ON_BLACK] * 4, fps=25)
     frames = sample_video(path)
     assert [next(frames).index for _ in range(2)] == [0, 1]
     assert _decoding_threads()  # decoding ahead of the sampler
@@ -243,7 +244,8 @@ def test_a_sampler_left_midway_stops_decoding_the_file(tmp_path):
 
 
 def test_an_error_on_the_decoding_thread_reaches_the_step(tmp_path, monkeypatch):
-    path = write_world_video(tmp_path / "v.mp4", [RED_ON_BLUE], fps=10) and tmp_path / "v.mp4"
+    path = tmp_path / "v.mp4"
+    write_world_video(path, [RED_ON_BLUE], fps=10)
 
     def demux_fails(self, *streams):
         raise MemoryError("no memory for the next packet")
